@@ -1,0 +1,64 @@
+# One entry point per task. `make book` and `make test` work on a fresh
+# Debian/Ubuntu machine with Python 3.11, Node.js/npm and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+MATHJAX_VERSION := 3.2.2
+MATHJAX := .cache/mathjax/mathjax/tex-chtml.js
+BOOK_FLAGS := -W -n --keep-going
+
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help setup system-deps book book-cold test release clean
+
+help:
+	@echo "make book     set up and build the site into _build/html"
+	@echo "make test     set up and run every test"
+	@echo "make release  regenerate notebooks/ from solutions/"
+	@echo "make clean    remove the build, caches and the virtual environment"
+
+# The virtual environment, rebuilt whenever the requirements change.
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . \
+	  || $(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+# MathJax is served by the site itself, so maths renders offline.
+$(MATHJAX):
+	npm install --silent --no-save --no-audit --no-fund --prefix .cache/npm mathjax@$(MATHJAX_VERSION)
+	rm -rf .cache/mathjax && mkdir -p .cache/mathjax/mathjax
+	cd .cache/npm/node_modules/mathjax/es5 && cp -r tex-chtml.js input output a11y ui sre adaptors \
+	  $(CURDIR)/.cache/mathjax/mathjax/
+
+# Debian packages: npm (for MathJax) and bubblewrap (the grader's sandbox).
+system-deps:
+	@missing=""; \
+	command -v npm  >/dev/null || missing="$$missing npm"; \
+	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+setup: system-deps $(STAMP) $(MATHJAX)
+
+book: setup
+	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
+	@echo "The site is built: open $(CURDIR)/_build/html/index.html"
+
+book-cold: setup
+	rm -rf _build
+	$(MAKE) book
+
+test: setup
+	$(BIN)/python -m pytest
+
+release: setup
+	$(BIN)/python -m autograder release
+
+clean:
+	rm -rf _build .cache $(VENV) .pytest_cache

@@ -1,0 +1,86 @@
+"""Command line: ``python -m autograder release | check NOTEBOOK | grade SUBMISSIONS --out OUT``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description="Release, self-check and grade the softmax course's exercise notebooks.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("release", help="regenerate notebooks/ from solutions/")
+
+    check = sub.add_parser("check", help="self-check one exercise notebook (visible tests)")
+    check.add_argument("notebook", type=Path)
+    check.add_argument("--timeout", type=float, default=60.0,
+                       help="seconds a cell may run (default: 60)")
+
+    grade = sub.add_parser("grade", help="grade a class's submissions")
+    grade.add_argument("submissions", type=Path,
+                       help="folder laid out as SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb")
+    grade.add_argument("--out", type=Path, required=True,
+                       help="where grades.csv, summary.txt and feedback/ are written")
+    grade.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                       help="submissions graded in parallel (default: the number of cores)")
+    grade.add_argument("--timeout", type=float, default=60.0,
+                       help="seconds one cell may run (default: 60)")
+    grade.add_argument("--notebook-timeout", type=float, default=600.0,
+                       help="seconds one notebook may run in all (default: 600)")
+    grade.add_argument("--memory", type=int, default=2048,
+                       help="memory limit of a student's process in MB (default: 2048)")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="run student code without bubblewrap isolation (not recommended)")
+    grade.add_argument("--gradebook", type=Path, default=None,
+                       help="nbgrader gradebook to record grades in "
+                            "(default: autograder/gradebook.db)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    # nbgrader runs `alembic` as a command: make the environment's tools findable.
+    bindir = os.path.dirname(sys.executable)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    args = _parser().parse_args(argv)
+
+    if args.command == "release":
+        from .release import ReleaseError, release_all
+
+        try:
+            for path in release_all():
+                print(f"released {path.relative_to(path.parent.parent)}")
+        except ReleaseError as exc:
+            print(f"release: {exc}", file=sys.stderr)
+            return 1
+        return 0
+
+    if args.command == "check":
+        from .check import run_check
+
+        if args.timeout <= 0:
+            print("check: --timeout must be positive", file=sys.stderr)
+            return 2
+        return run_check(args.notebook, args.timeout)
+
+    if args.command == "grade":
+        from . import course_dir
+        from .grade import run_grade
+        from .sandbox import Limits
+
+        if args.workers < 1 or args.timeout <= 0 or args.notebook_timeout <= 0 \
+                or args.memory < 256:
+            print("grade: --workers must be >= 1, timeouts positive and --memory >= 256",
+                  file=sys.stderr)
+            return 2
+        limits = Limits(cell_seconds=args.timeout, notebook_seconds=args.notebook_timeout,
+                        cpu_seconds=int(args.notebook_timeout) + 10, memory_mb=args.memory)
+        return run_grade(args.submissions, args.out, args.workers, limits,
+                         use_sandbox=not args.no_sandbox,
+                         gradebook=args.gradebook or course_dir.GRADEBOOK)
+    return 2

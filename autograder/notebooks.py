@@ -1,0 +1,185 @@
+"""Reading notebooks: the trusted source of an assignment, and untrusted submissions.
+
+An *assignment* is read from a notebook we wrote (``solutions/`` for grading,
+``notebooks/`` for a student's self-check). Its cells are classified by their
+nbgrader metadata:
+
+* ``given``    - read-only code the course provides (imports, helpers),
+* ``solution`` - the cells students write (their grade_id names the exercise),
+* ``test``     - autograder tests with points; hidden tests sit between
+  ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``.
+
+A *submission* is whatever a student handed in. Nothing in it is trusted: test
+cells and points always come from the assignment.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+END_HIDDEN = "### END HIDDEN TESTS"
+_HIDDEN_BLOCK = re.compile(
+    r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*\n.*?^[ \t]*### END HIDDEN TESTS[ \t]*(\n|\Z)",
+    re.DOTALL | re.MULTILINE)
+
+#: Largest submission file accepted, in bytes.
+MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+
+
+class BadNotebook(Exception):
+    """A notebook that cannot be read; the message says why, for a person."""
+
+
+@dataclass
+class TestCell:
+    grade_id: str
+    code: str
+    points: float
+    #: First line of the test's docstring: what it checks.
+    description: str
+
+    @property
+    def visible_code(self) -> str:
+        """The code with hidden tests removed, as students may see it."""
+        return strip_hidden_tests(self.code)
+
+    def hidden_line_numbers(self) -> set[int]:
+        """1-based numbers of the lines that belong to hidden tests."""
+        hidden, inside = set(), False
+        for number, line in enumerate(self.code.splitlines(), start=1):
+            if line.strip().startswith(BEGIN_HIDDEN):
+                inside = True
+            if inside:
+                hidden.add(number)
+            if line.strip().startswith(END_HIDDEN):
+                inside = False
+        return hidden
+
+
+@dataclass
+class Assignment:
+    """The trusted description of one exercise notebook."""
+
+    assignment_id: str
+    notebook_name: str
+    path: Path
+    #: (kind, grade_id, code) for every code cell in order; kind is given/solution/test/other.
+    code_cells: list[tuple[str, str | None, str]] = field(default_factory=list)
+    tests: dict[str, TestCell] = field(default_factory=dict)
+    given: dict[str, str] = field(default_factory=dict)
+    solutions: dict[str, str] = field(default_factory=dict)
+    #: Names the solution cells define: the functions students write.
+    exercise_names: list[str] = field(default_factory=list)
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(t.points for t in self.tests.values()))
+
+
+def strip_hidden_tests(code: str) -> str:
+    return _HIDDEN_BLOCK.sub("", code).rstrip() + "\n"
+
+
+def nbgrader_meta(cell) -> dict:
+    meta = cell.get("metadata", {})
+    value = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _docstring_line(code: str) -> str:
+    try:
+        doc = ast.get_docstring(ast.parse(code))
+    except SyntaxError:
+        doc = None
+    return doc.strip().splitlines()[0] if doc else ""
+
+
+def defined_names(code: str) -> list[str]:
+    """Top-level functions and names a cell defines."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    names = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+    return names
+
+
+def load_assignment(path: Path, assignment_id: str | None = None) -> Assignment:
+    """Read a notebook of ours (solution or released) as an Assignment."""
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    assignment = Assignment(assignment_id or path.parent.name, path.name, path)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        meta = nbgrader_meta(cell)
+        grade_id = meta.get("grade_id")
+        if meta.get("grade") and not meta.get("solution"):
+            kind = "test"
+            assignment.tests[grade_id] = TestCell(
+                grade_id, cell.source, float(meta.get("points", 0)), _docstring_line(cell.source))
+        elif meta.get("solution"):
+            kind = "solution"
+            assignment.solutions[grade_id] = cell.source
+            assignment.exercise_names += defined_names(cell.source)
+        elif meta.get("locked") and grade_id:
+            kind = "given"
+            assignment.given[grade_id] = cell.source
+        else:
+            kind = "other"
+        assignment.code_cells.append((kind, grade_id, cell.source))
+    return assignment
+
+
+def read_submission(path: Path) -> dict:
+    """Read an untrusted notebook file, or raise BadNotebook saying what is wrong.
+
+    Returns the notebook as plain JSON data (validated enough to walk its cells).
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise BadNotebook(f"cannot read the file: {exc.strerror}") from None
+    if size == 0:
+        raise BadNotebook("the file is empty")
+    if size > MAX_NOTEBOOK_BYTES:
+        raise BadNotebook(f"the file is too large ({size / 1e6:.1f} MB; the limit is "
+                          f"{MAX_NOTEBOOK_BYTES / 1e6:.0f} MB)")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadNotebook("the file is not text (a notebook is UTF-8 JSON)") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadNotebook(f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                          f"{exc.msg})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise BadNotebook("the file is JSON but not a Jupyter notebook (it has no list of cells)")
+    if data.get("nbformat") != 4:
+        raise BadNotebook(f"unsupported notebook format {data.get('nbformat')!r} (expected 4)")
+    cells = []
+    for index, cell in enumerate(data["cells"]):
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+            raise BadNotebook(f"cell {index + 1} is not a notebook cell")
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(s, str) for s in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            raise BadNotebook(f"cell {index + 1} has no readable source")
+        metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        cells.append({"cell_type": cell["cell_type"], "source": source, "metadata": metadata})
+    data["cells"] = cells
+    return data

@@ -1,0 +1,166 @@
+"""Plain data across the sandbox boundary.
+
+Student code runs in its own process. Only *plain data* crosses back to the
+trusted checker: numbers, strings, booleans, None, lists, tuples, dicts with
+string keys, NumPy arrays of numeric or boolean dtype (as ``.npy`` bytes, never
+pickles) and the state of a NumPy random generator. Anything else is refused,
+so no object of the student's can run code in the checker.
+
+Messages are JSON objects, one per line.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+
+import numpy as np
+
+#: Largest message either side accepts, in bytes.
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+_ALLOWED_KINDS = set("biufc")  # bool, int, uint, float, complex
+
+
+class ProtocolError(Exception):
+    """A message that is not plain data of the agreed form."""
+
+
+def _array_to_text(a: np.ndarray) -> str:
+    if a.dtype.kind not in _ALLOWED_KINDS:
+        raise ProtocolError(f"arrays of dtype {a.dtype} cannot be sent")
+    buf = io.BytesIO()
+    np.save(buf, a, allow_pickle=False)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _text_to_array(text: str) -> np.ndarray:
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+        a = np.load(io.BytesIO(raw), allow_pickle=False)
+    except Exception as exc:  # any malformed payload is the sender's fault
+        raise ProtocolError(f"malformed array: {exc}") from None
+    if not isinstance(a, np.ndarray) or a.dtype.kind not in _ALLOWED_KINDS:
+        raise ProtocolError("malformed array")
+    return a
+
+
+def encode(value, _depth: int = 0):
+    """Turn ``value`` into JSON-ready plain data, or raise ProtocolError."""
+    if _depth > 20:
+        raise ProtocolError("value is nested too deeply")
+    if value is None or type(value) in (bool, int, str):
+        return value
+    if type(value) is float:
+        if math.isfinite(value):
+            return value
+        return {"__float__": repr(value)}
+    if type(value) is complex:
+        return {"__complex__": [repr(value.real), repr(value.imag)]}
+    if isinstance(value, np.ndarray) and type(value) is np.ndarray:
+        return {"__ndarray__": _array_to_text(value)}
+    if isinstance(value, np.generic):
+        return {"__npscalar__": _array_to_text(np.asarray(value))}
+    if type(value) is list:
+        return [encode(v, _depth + 1) for v in value]
+    if type(value) is tuple:
+        return {"__tuple__": [encode(v, _depth + 1) for v in value]}
+    if type(value) is dict:
+        if not all(type(k) is str for k in value):
+            raise ProtocolError("only dicts with string keys can be sent")
+        return {"__dict__": {k: encode(v, _depth + 1) for k, v in value.items()}}
+    if isinstance(value, np.random.Generator):
+        bitgen = value.bit_generator
+        return {"__generator__": {"kind": type(bitgen).__name__, "state": _plain_state(bitgen.state)}}
+    raise ProtocolError(f"a value of type {type(value).__name__} cannot be sent")
+
+
+def _plain_state(state):
+    """A bit generator's state is nested dicts of ints and strings."""
+    if isinstance(state, dict):
+        return {str(k): _plain_state(v) for k, v in state.items()}
+    if isinstance(state, (int, str)):
+        return state
+    if isinstance(state, np.integer):
+        return int(state)
+    if isinstance(state, np.ndarray):
+        return {"__ndarray__": _array_to_text(state)}
+    raise ProtocolError("unexpected generator state")
+
+
+def _state_from_plain(state):
+    if isinstance(state, dict):
+        if set(state) == {"__ndarray__"}:
+            return _text_to_array(state["__ndarray__"])
+        return {k: _state_from_plain(v) for k, v in state.items()}
+    return state
+
+
+_BIT_GENERATORS = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM,
+                   "MT19937": np.random.MT19937, "Philox": np.random.Philox,
+                   "SFC64": np.random.SFC64}
+
+
+def generator_from_plain(spec) -> np.random.Generator:
+    kind = spec.get("kind") if isinstance(spec, dict) else None
+    if kind not in _BIT_GENERATORS:
+        raise ProtocolError("unknown bit generator")
+    bitgen = _BIT_GENERATORS[kind]()
+    try:
+        bitgen.state = _state_from_plain(spec["state"])
+    except Exception:
+        raise ProtocolError("malformed generator state") from None
+    return np.random.Generator(bitgen)
+
+
+def decode(data, _depth: int = 0):
+    """Inverse of :func:`encode`; accepts nothing but plain data."""
+    if _depth > 22:
+        raise ProtocolError("value is nested too deeply")
+    if data is None or type(data) in (bool, int, str):
+        return data
+    if type(data) is float:
+        return data
+    if type(data) is list:
+        return [decode(v, _depth + 1) for v in data]
+    if type(data) is dict and len(data) == 1:
+        (tag, payload), = data.items()
+        if tag == "__float__" and payload in ("nan", "inf", "-inf"):
+            return float(payload)
+        if tag == "__complex__" and type(payload) is list and len(payload) == 2:
+            try:
+                return complex(float(payload[0]), float(payload[1]))
+            except (TypeError, ValueError):
+                raise ProtocolError("malformed complex") from None
+        if tag == "__ndarray__" and type(payload) is str:
+            return _text_to_array(payload)
+        if tag == "__npscalar__" and type(payload) is str:
+            a = _text_to_array(payload)
+            if a.ndim != 0:
+                raise ProtocolError("malformed scalar")
+            return a[()]
+        if tag == "__tuple__" and type(payload) is list:
+            return tuple(decode(v, _depth + 1) for v in payload)
+        if tag == "__dict__" and type(payload) is dict:
+            return {str(k): decode(v, _depth + 1) for k, v in payload.items()}
+        if tag == "__generator__":
+            return generator_from_plain(payload)
+    raise ProtocolError("message holds something other than plain data")
+
+
+def dumps(message: dict) -> bytes:
+    return json.dumps(message, allow_nan=False).encode("utf-8") + b"\n"
+
+
+def loads(line: bytes) -> dict:
+    if len(line) > MAX_MESSAGE_BYTES:
+        raise ProtocolError("message too large")
+    try:
+        message = json.loads(line)
+    except (ValueError, UnicodeDecodeError):
+        raise ProtocolError("message is not JSON") from None
+    if not isinstance(message, dict):
+        raise ProtocolError("message is not an object")
+    return message

@@ -1,0 +1,114 @@
+"""Where student code runs: resource limits and the bubblewrap sandbox.
+
+Every student process gets hard resource limits (address space, CPU time, file
+size, no core dumps). With bubblewrap (Debian package ``bubblewrap``) it also
+runs in fresh namespaces: no network, its own PID namespace (so nothing it
+starts outlives it), a read-only view of the Python installation and of the
+grader's own package, and one writable scratch folder. The course's
+``solutions/``, the gradebook and other submissions are simply not there.
+
+Reference: bubblewrap's manual, https://github.com/containers/bubblewrap
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-submission limits. Wall-clock limits are enforced by the checker."""
+
+    cell_seconds: float = 60.0
+    notebook_seconds: float = 600.0
+    cpu_seconds: int = 600
+    memory_mb: int = 2048
+    file_mb: int = 64
+
+    def apply_in_child(self) -> None:  # runs between fork and exec: keep it minimal
+        mem = self.memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        resource.setrlimit(resource.RLIMIT_CPU, (self.cpu_seconds, self.cpu_seconds + 5))
+        size = self.file_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+class SandboxUnavailable(Exception):
+    """bubblewrap is missing or does not work on this machine."""
+
+
+def _python_roots() -> list[str]:
+    """Folders holding the interpreter and the installed packages (read-only)."""
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            roots.add(path)
+    real = {str(Path(p).resolve()) for p in roots} | roots
+    # Only keep outermost folders.
+    kept = []
+    for path in sorted(real, key=len):
+        if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
+            kept.append(path)
+    return kept
+
+
+class Sandbox:
+    """Builds the bubblewrap command line that wraps the student's interpreter."""
+
+    def __init__(self, bwrap: str):
+        self.bwrap = bwrap
+
+    @classmethod
+    def find(cls) -> "Sandbox":
+        bwrap = shutil.which("bwrap")
+        if bwrap is None:
+            raise SandboxUnavailable(
+                "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)")
+        sandbox = cls(bwrap)
+        sandbox.self_test()
+        return sandbox
+
+    def self_test(self) -> None:
+        argv, env, cwd, _ = self.command(Path("/tmp"), Limits(), scratch_inside="/tmp")
+        try:
+            done = subprocess.run(argv + ["-I", "-c", "print('ok')"], env=env, cwd="/",
+                                  capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise SandboxUnavailable(f"bubblewrap does not start: {exc}") from None
+        if done.returncode != 0 or done.stdout.strip() != "ok":
+            raise SandboxUnavailable("bubblewrap does not work here: "
+                                     + (done.stderr.strip().splitlines() or ["no output"])[-1])
+
+    def command(self, scratch: Path, limits: Limits, scratch_inside: str = "/scratch"):
+        """Returns (argv prefix, environment, working dir, package parent inside)."""
+        argv = [self.bwrap, "--unshare-all", "--die-with-parent", "--new-session",
+                "--cap-drop", "ALL", "--hostname", "sandbox",
+                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        for path in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin",
+                     "/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf",
+                     "/etc/ld.so.conf.d", "/etc/localtime", "/etc/ssl", "/etc/fonts"):
+            if os.path.lexists(path):
+                argv += ["--ro-bind", path, path]
+        for root in _python_roots():
+            if not root.startswith("/usr/"):
+                argv += ["--ro-bind", root, root]
+        argv += ["--ro-bind", str(PACKAGE_DIR), "/grader/autograder"]
+        if scratch_inside != "/tmp":
+            argv += ["--bind", str(scratch), scratch_inside]
+        argv += ["--chdir", scratch_inside, "--", sys.executable]
+        env = {"PATH": "/usr/bin:/bin", "HOME": scratch_inside, "TMPDIR": scratch_inside,
+               "MPLCONFIGDIR": scratch_inside, "MPLBACKEND": "Agg", "LANG": "C.UTF-8",
+               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        return argv, env, "/", "/grader"

@@ -1,0 +1,287 @@
+"""The trusted side's handle on a student's process, and the proxies tests call.
+
+Tests run in the checker's own interpreter, which student code never touches.
+A name such as ``softmax`` in a test is a :class:`StudentFunction`: calling it
+sends the arguments as plain data to the student's process, runs the student's
+function there, and brings back plain data only. The proxy mirrors what the
+call did to its arguments (in-place edits, a random generator's state) and
+re-emits the warnings it raised, so a test behaves the same here as it does in
+the student's own Jupyter session.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import protocol
+from .sandbox import Limits, Sandbox
+
+PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
+
+
+class GradingLimit(BaseException):
+    """The student's process hit a limit or died. A BaseException, so that a test's
+    ``except Exception`` cannot swallow it."""
+
+
+class StudentError(RuntimeError):
+    """An exception raised by student code whose type is not a builtin one."""
+
+
+#: Exception types re-raised under their own name in the checker.
+_REBUILT = {name: getattr(builtins, name) for name in (
+    "ValueError", "TypeError", "IndexError", "KeyError", "ZeroDivisionError",
+    "NotImplementedError", "NameError", "AttributeError", "RuntimeError", "OverflowError",
+    "FloatingPointError", "ArithmeticError", "AssertionError", "RecursionError",
+    "UnboundLocalError", "LookupError", "MemoryError")}
+_WARNINGS = {name: getattr(builtins, name) for name in (
+    "RuntimeWarning", "UserWarning", "DeprecationWarning", "FutureWarning", "Warning")}
+
+
+@dataclass
+class ExecResult:
+    ok: bool
+    stdout: str = ""
+    error: str = ""
+
+
+class StudentProcess:
+    """One student's code, running in its own (sandboxed) process."""
+
+    def __init__(self, scratch: Path, limits: Limits, sandbox: Sandbox | None):
+        self.scratch = Path(scratch)
+        self.limits = limits
+        self.sandbox = sandbox
+        self.proc: subprocess.Popen | None = None
+        self.dead_reason: str | None = None
+        self.started = time.monotonic()
+        self._buffer = b""
+
+    # -- lifecycle ---------------------------------------------------------
+    def start(self) -> None:
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        boot = ("import sys; sys.path.insert(0, sys.argv[3]); "
+                "from autograder.worker import main; main()")
+        if self.sandbox is not None:
+            argv, env, cwd, package_parent = self.sandbox.command(self.scratch, self.limits)
+        else:
+            argv, env, cwd, package_parent = [sys.executable], _plain_env(self.scratch), \
+                str(self.scratch), PACKAGE_PARENT
+        argv = argv + ["-I", "-c", boot, str(req_r), str(rep_w), package_parent]
+        self.proc = subprocess.Popen(
+            argv, pass_fds=(req_r, rep_w), env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            preexec_fn=self.limits.apply_in_child, close_fds=True)
+        os.close(req_r)
+        os.close(rep_w)
+        self._req = req_w
+        self._rep = rep_r
+        os.set_blocking(self._req, False)
+        os.set_blocking(self._rep, False)
+
+    def close(self) -> None:
+        """Kill the student's process and everything it started."""
+        if self.proc is None:
+            return
+        for fd in (self._req, self._rep):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL is not refused
+            pass
+        self.proc = None
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- requests ------------------------------------------------------------
+    def _fail(self, reason: str):
+        self.dead_reason = self.dead_reason or reason
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        raise GradingLimit(self.dead_reason)
+
+    def _exit_reason(self) -> str:
+        code = self.proc.wait(timeout=5) if self.proc else None
+        if code is not None and code < 0:
+            sig = signal.Signals(-code).name
+            if -code == signal.SIGXCPU:
+                return f"the code used more than {self.limits.cpu_seconds} s of CPU time"
+            if -code == signal.SIGKILL:
+                return ("the code was killed (most likely it used more than "
+                        f"{self.limits.memory_mb} MB of memory)")
+            return f"the code's process died ({sig})"
+        return f"the code ended its own process (exit status {code})"
+
+    def request(self, message: dict, timeout: float) -> dict:
+        if self.dead_reason:
+            raise GradingLimit(self.dead_reason)
+        deadline = time.monotonic() + timeout
+        data = protocol.dumps(message)
+        sel = selectors.DefaultSelector()
+        sel.register(self._req, selectors.EVENT_WRITE)
+        sel.register(self._rep, selectors.EVENT_READ)
+        try:
+            while True:
+                newline = self._buffer.find(b"\n")
+                if newline >= 0:
+                    line, self._buffer = self._buffer[:newline], self._buffer[newline + 1:]
+                    try:
+                        return protocol.loads(line)
+                    except protocol.ProtocolError as exc:
+                        self._fail(f"the code's process sent a malformed reply ({exc})")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self._fail(f"a cell ran longer than {timeout:.0f} s")
+                for key, _ in sel.select(timeout=min(left, 1.0)):
+                    if key.fd == self._req and data:
+                        try:
+                            sent = os.write(self._req, data[:65536])
+                        except BrokenPipeError:
+                            self._fail(self._exit_reason())
+                        data = data[sent:]
+                        if not data:
+                            sel.unregister(self._req)
+                    elif key.fd == self._rep:
+                        chunk = os.read(self._rep, 1 << 20)
+                        if not chunk:
+                            self._fail(self._exit_reason())
+                        self._buffer += chunk
+                        if len(self._buffer) > protocol.MAX_MESSAGE_BYTES:
+                            self._fail("the code's process sent a reply that is too large")
+        finally:
+            sel.close()
+
+    def exec_cell(self, code: str, timeout: float) -> ExecResult:
+        reply = self.request({"op": "exec", "code": code}, timeout)
+        error = reply.get("error") or {}
+        return ExecResult(bool(reply.get("ok")), str(reply.get("stdout", ""))[:50_000],
+                          str(error.get("traceback") or "")[:10_000] if error else "")
+
+    def call(self, name: str, args: tuple, kwargs: dict, timeout: float):
+        try:
+            message = {"op": "call", "name": name, "args": protocol.encode(list(args)),
+                       "kwargs": protocol.encode(dict(kwargs))}
+        except protocol.ProtocolError as exc:  # a test passed something unsendable: our bug
+            raise TypeError(f"cannot send arguments to {name}: {exc}") from None
+        return self.request(message, timeout)
+
+
+def _plain_env(scratch: Path) -> dict:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(scratch), "TMPDIR": str(scratch), "MPLCONFIGDIR": str(scratch),
+        "MPLBACKEND": "Agg", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+    }
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = "1"
+    return env
+
+
+class Clock:
+    """The time a test cell has left: every call inside it shares one deadline."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+
+    def restart(self) -> None:
+        self.deadline = time.monotonic() + self.seconds
+
+    def left(self) -> float:
+        return max(self.deadline - time.monotonic(), 0.01)
+
+
+class StudentFunction:
+    """Stands for a function the student wrote; calling it runs it in their process."""
+
+    def __init__(self, process: StudentProcess, name: str, clock: Clock):
+        self._process = process
+        self._clock = clock
+        self.__name__ = name
+        self.__qualname__ = name
+
+    def __repr__(self):
+        return f"<student function {self.__name__}>"
+
+    def __call__(self, *args, **kwargs):
+        reply = self._process.call(self.__name__, args, kwargs, self._clock.left())
+        printed = str(reply.get("stdout", ""))
+        if printed:
+            print(printed, end="" if printed.endswith("\n") else "\n")
+        if not reply.get("ok"):
+            error = reply.get("error") or {}
+            kind, message = str(error.get("type", "Error")), str(error.get("message", ""))
+            if kind in _REBUILT:
+                raise _REBUILT[kind](message)
+            raise StudentError(f"{kind}: {message}")
+        try:
+            result = protocol.decode(reply.get("result"))
+            args_after = protocol.decode(reply.get("args_after"))
+            kwargs_after = protocol.decode(reply.get("kwargs_after"))
+        except protocol.ProtocolError as exc:
+            raise StudentError(f"{self.__name__} returned something the grader cannot read: "
+                               f"{exc}") from None
+        if isinstance(args_after, list) and len(args_after) == len(args):
+            for before, after in zip(args, args_after):
+                _mirror(before, after)
+        if isinstance(kwargs_after, dict):
+            for key, before in kwargs.items():
+                if key in kwargs_after:
+                    _mirror(before, kwargs_after[key])
+        for entry in reply.get("warnings") or []:
+            if isinstance(entry, list) and len(entry) == 2:
+                category = _WARNINGS.get(str(entry[0]), UserWarning)
+                warnings.warn(str(entry[1]), category, stacklevel=2)
+        return result
+
+
+def _mirror(before, after) -> None:
+    """Apply to the checker's argument what the student's call did to its copy."""
+    if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
+        if before.shape == after.shape and before.flags.writeable:
+            if not np.array_equal(before, after.astype(before.dtype, copy=False), equal_nan=True):
+                np.copyto(before, after, casting="unsafe")
+    elif isinstance(before, list) and isinstance(after, list):
+        if len(before) != len(after) or any(
+                not _same_scalar(b, a) for b, a in zip(before, after)):
+            before[:] = after
+    elif isinstance(before, np.random.Generator) and isinstance(after, np.random.Generator):
+        if type(before.bit_generator) is type(after.bit_generator):
+            before.bit_generator.state = after.bit_generator.state
+
+
+def _same_scalar(a, b) -> bool:
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same_scalar(x, y) for x, y in zip(a, b))
+    try:
+        return a == b or (a != a and b != b)
+    except Exception:
+        return False

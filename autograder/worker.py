@@ -1,0 +1,193 @@
+"""The untrusted side: runs one student's notebook code and answers calls.
+
+Started by :mod:`autograder.student` as its own process (inside the sandbox
+when there is one). It reads requests from and writes answers to the two file
+descriptors named on its command line. Nothing it says is trusted:
+the checker only ever reads plain data from it (see :mod:`autograder.protocol`).
+
+Requests:
+  {"op": "exec", "code": ...}                 run a notebook cell
+  {"op": "call", "name": ..., "args": [...], "kwargs": {...}}
+                                              call a function the cells defined
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import traceback
+import warnings
+
+#: Characters of printed output kept per request.
+OUTPUT_CAP = 20_000
+
+
+class _CappedText(io.TextIOBase):
+    """A text stream that keeps the first OUTPUT_CAP characters."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+        self.size = 0
+        self.dropped = 0
+
+    def writable(self):
+        return True
+
+    def write(self, s):
+        s = str(s)
+        room = OUTPUT_CAP - self.size
+        if room > 0:
+            self.parts.append(s[:room])
+        self.size += min(len(s), max(room, 0))
+        self.dropped += max(len(s) - max(room, 0), 0)
+        return len(s)
+
+    def text(self):
+        out = "".join(self.parts)
+        if self.dropped:
+            out += f"\n[... {self.dropped} more characters of output not shown]\n"
+        return out
+
+
+class _NoIPython:
+    """Stands in for get_ipython(): magics and shell escapes do nothing here."""
+
+    def run_line_magic(self, *args, **kwargs):
+        return None
+
+    def run_cell_magic(self, *args, **kwargs):
+        return None
+
+    def system(self, *args, **kwargs):
+        return None
+
+    getoutput = system
+
+
+def _transform(code: str) -> str:
+    """Turn IPython syntax (magics, ``!cmd``) into plain Python."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:  # pragma: no cover - IPython ships with the course
+        return code
+    try:
+        return TransformerManager().transform_cell(code)
+    except Exception:
+        return code
+
+
+def _describe(exc: BaseException, filename_prefix: str = "<cell") -> dict:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename.startswith(filename_prefix)]
+    lines = traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(exc), exc)
+    return {"type": type(exc).__name__, "message": str(exc)[:2000],
+            "traceback": "".join(lines)[-8000:]}
+
+
+def serve(request_fd: int, reply_fd: int) -> None:
+    from autograder import protocol
+
+    reply = os.fdopen(reply_fd, "wb", buffering=0)
+    requests = os.fdopen(request_fd, "rb")
+    namespace = {"__name__": "__main__", "__builtins__": __builtins__,
+                 "get_ipython": lambda: _NoIPython(),
+                 "display": lambda *objs, **kw: print(*objs)}
+    cell_number = 0
+
+    def send(message):
+        try:
+            data = protocol.dumps(message)
+        except (TypeError, ValueError) as exc:
+            data = protocol.dumps({"ok": False, "error": {
+                "type": "TypeError", "message": f"result cannot be sent: {exc}", "traceback": ""}})
+        reply.write(data)
+
+    while True:
+        line = requests.readline(protocol.MAX_MESSAGE_BYTES + 1)
+        if not line:
+            return
+        request = protocol.loads(line)
+        out = _CappedText()
+        old_out, old_err = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = out
+        try:
+            if request["op"] == "exec":
+                cell_number += 1
+                code = _transform(request["code"])
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        exec(compile(code, f"<cell {cell_number}>", "exec"), namespace)
+                except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+                    sys.stdout, sys.stderr = old_out, old_err
+                    send({"ok": False, "stdout": out.text(), "error": _describe(exc)})
+                else:
+                    sys.stdout, sys.stderr = old_out, old_err
+                    send({"ok": True, "stdout": out.text()})
+            elif request["op"] == "call":
+                sys.stdout, sys.stderr = old_out, old_err
+                send(_call(namespace, request, out, protocol))
+            else:
+                sys.stdout, sys.stderr = old_out, old_err
+                send({"ok": False, "error": {"type": "ProtocolError",
+                                             "message": "unknown request", "traceback": ""}})
+        finally:
+            sys.stdout, sys.stderr = old_out, old_err
+
+
+def _call(namespace, request, out, protocol) -> dict:
+    name = request["name"]
+    func = namespace.get(name)
+    if func is None:
+        return {"ok": False, "error": {
+            "type": "NameError", "traceback": "",
+            "message": f"name '{name}' is not defined: the solution cell that defines it did "
+                       "not run or was removed"}}
+    if not callable(func):
+        return {"ok": False, "error": {"type": "TypeError", "traceback": "",
+                                       "message": f"'{name}' is not a function"}}
+    args = protocol.decode(request["args"])
+    kwargs = protocol.decode(request["kwargs"])
+    old_out, old_err = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = out
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = func(*args, **kwargs)
+    except BaseException as exc:  # noqa: BLE001
+        sys.stdout, sys.stderr = old_out, old_err
+        return {"ok": False, "stdout": out.text(), "error": _describe(exc)}
+    finally:
+        sys.stdout, sys.stderr = old_out, old_err
+    seen = []
+    for w in caught[:20]:
+        category = w.category if isinstance(w.category, type) else Warning
+        seen.append([category.__name__, str(w.message)[:500]])
+    try:
+        encoded = protocol.encode(result)
+        args_after = protocol.encode(args)
+        kwargs_after = protocol.encode(kwargs)
+    except protocol.ProtocolError as exc:
+        return {"ok": False, "stdout": out.text(), "error": {
+            "type": "TypeError", "traceback": "",
+            "message": f"{name} returned a value the grader cannot accept ({exc})"}}
+    return {"ok": True, "result": encoded, "args_after": args_after,
+            "kwargs_after": kwargs_after, "warnings": seen, "stdout": out.text()}
+
+
+def main() -> None:
+    request_fd, reply_fd = int(sys.argv[1]), int(sys.argv[2])
+    # Student code sees an empty stdin, and whatever it writes at the OS level
+    # goes nowhere near the replies.
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    sys.stdin = open(os.devnull)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    serve(request_fd, reply_fd)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""The real command line, end to end: release -> submissions -> grade -> CSV + feedback."""
+
+from __future__ import annotations
+
+import csv
+import html
+import importlib
+import json
+
+import pytest
+
+from autograder import course_dir
+from conftest import CHAPTERS, make_submission, run_cli, write_notebook
+from test_release import solution_lines
+
+
+def first_mistake(assignment_id):
+    module = importlib.import_module(f"mistakes_{assignment_id[:2]}")
+    return module.MISTAKES[0]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("class")
+    subs = root / "submitted"
+    for aid in CHAPTERS:
+        name = course_dir.notebook_path(aid, course_dir.RELEASED).name
+        write_notebook(make_submission(aid), subs / "ada" / aid / name)
+        write_notebook(make_submission(aid, stub=True), subs / "bob" / aid / name)
+        mistake = first_mistake(aid)
+        write_notebook(make_submission(aid, replacements={mistake["cell"]: mistake["code"]}),
+                       subs / "cyd" / aid / name)
+    name = course_dir.notebook_path(CHAPTERS[0], course_dir.RELEASED).name
+    broken = subs / "dee" / CHAPTERS[0] / name
+    broken.parent.mkdir(parents=True)
+    broken.write_text('{"cells": [', encoding="utf-8")
+    hang = make_submission(CHAPTERS[0])
+    for cell in hang["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("solution"):
+            cell["source"] = "while True:\n    pass\n" + "".join(cell["source"])
+            break
+    write_notebook(hang, subs / "eve" / CHAPTERS[0] / name)
+    out = root / "graded"
+    done = run_cli("grade", subs, "--out", out, "--workers", "2", "--timeout", "5",
+                   "--gradebook", root / "gradebook.db")
+    return subs, out, done, root
+
+
+def rows(out):
+    with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
+        return {(r["student_id"], r["assignment"]): r for r in csv.DictReader(handle)}
+
+
+def test_grade_exits_zero_and_writes_every_row(graded):
+    subs, out, done, _ = graded
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    table = rows(out)
+    assert len(table) == 3 * len(CHAPTERS) + 2
+    for aid in CHAPTERS:
+        ada, bob, cyd = (table[(s, aid)] for s in ("ada", "bob", "cyd"))
+        assert float(ada["score"]) == float(ada["max_score"]) > 0, ada
+        assert float(bob["score"]) == 0, bob
+        assert 0 <= float(cyd["score"]) < float(cyd["max_score"]), cyd
+
+
+def test_broken_submissions_cost_only_their_own_marks(graded):
+    _, out, done, _ = graded
+    table = rows(out)
+    dee = table[("dee", CHAPTERS[0])]
+    assert float(dee["score"]) == 0 and dee["status"] == "failed"
+    assert "not valid JSON" in dee["reason"]
+    eve = table[("eve", CHAPTERS[0])]
+    assert float(eve["score"]) == 0 and "longer than 5 s" in eve["reason"]
+    summary = (out / "summary.txt").read_text()
+    assert "dee/01-definition" in summary and "not valid JSON" in summary
+    assert "eve/01-definition" in summary and "longer than" in summary
+    assert "dee/01-definition" in done.stdout
+
+
+def test_feedback_pages_exist_and_hide_hidden_tests(graded):
+    _, out, _, _ = graded
+    for (student, aid), row in rows(out).items():
+        page = out / "feedback" / student / aid / row["notebook"].replace(".ipynb", ".html")
+        text = page.read_text(encoding="utf-8")
+        assert "HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
+        secret = solution_lines(aid)
+        if student != "ada":  # ada handed in the reference code itself
+            leaked = [s for s in secret if html.escape(s) in text or s in text]
+            assert not leaked, (student, aid, leaked[:3])
+        if student == "bob":
+            assert "NotImplementedError" in text
+        if row["status"] == "graded":
+            assert f"Score: {float(row['score']):.1f} / {float(row['max_score']):.1f}" in text
+
+
+def test_grading_again_gives_the_same_csv(graded):
+    subs, out, _, root = graded
+    before = (out / "grades.csv").read_text()
+    done = run_cli("grade", subs, "--out", out, "--workers", "2", "--timeout", "5",
+                   "--gradebook", root / "gradebook.db")
+    assert done.returncode == 0, done.stderr
+    assert (out / "grades.csv").read_text() == before
+    assert f"({len(rows(out))} from an earlier run)" in done.stdout
+
+
+def test_gradebook_records_the_scores(graded):
+    import warnings
+
+    from nbgrader.api import Gradebook
+
+    _, out, _, root = graded
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+            submission = gb.find_submission(CHAPTERS[0], "ada")
+            assert submission.score == submission.max_score > 0
+            assert gb.find_submission(CHAPTERS[0], "bob").score == 0
+
+
+def test_check_passes_the_reference_and_fails_the_stub(tmp_path):
+    aid = CHAPTERS[0]
+    name = course_dir.notebook_path(aid, course_dir.RELEASED).name
+    good = write_notebook(make_submission(aid), tmp_path / "good" / name)
+    done = run_cli("check", good)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PASS" in done.stdout and "FAIL" not in done.stdout
+    stub = write_notebook(make_submission(aid, stub=True), tmp_path / "stub" / name)
+    done = run_cli("check", stub)
+    assert done.returncode == 1
+    assert "FAIL" in done.stdout and "NotImplementedError" in done.stdout
+
+
+@pytest.mark.parametrize("content, message", [
+    ("", "empty"), ("{not json", "not valid JSON"), ('{"a": 1}', "not a Jupyter notebook"),
+])
+def test_check_explains_unreadable_notebooks(tmp_path, content, message):
+    path = tmp_path / "01-definition.ipynb"
+    path.write_text(content, encoding="utf-8")
+    done = run_cli("check", path)
+    assert done.returncode != 0
+    assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_grade_refuses_bad_arguments_clearly(tmp_path):
+    done = run_cli("grade", tmp_path / "nowhere", "--out", tmp_path / "out")
+    assert done.returncode == 2 and "no such folder" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,104 @@
+"""The checker's handle on a student's process: proxies behave like the real
+function, and limits stop what runs too long or dies."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from autograder.sandbox import Limits
+from autograder.student import Clock, GradingLimit, StudentError, StudentFunction, StudentProcess
+
+
+@pytest.fixture
+def student(tmp_path):
+    process = StudentProcess(tmp_path, Limits(cell_seconds=5, memory_mb=1024), sandbox=None)
+    process.start()
+    yield process
+    process.close()
+
+
+def define(process, code):
+    done = process.exec_cell("import numpy as np\n" + code, timeout=30)
+    assert done.ok, done.error
+    return done
+
+
+def test_results_and_types_come_back(student):
+    define(student, "def f(z):\n    return np.asarray(z, dtype=np.float32) * 2, 3.5")
+    f = StudentFunction(student, "f", Clock(5))
+    array, number = f([1, 2])
+    assert array.dtype == np.float32 and array.tolist() == [2.0, 4.0]
+    assert type(number) is float
+
+
+def test_in_place_edits_are_mirrored(student):
+    define(student, "def f(z):\n    z -= z.max()\n    return z")
+    z = np.array([1.0, 3.0])
+    StudentFunction(student, "f", Clock(5))(z)
+    assert z.tolist() == [-2.0, 0.0]
+
+
+def test_generator_state_is_mirrored(student):
+    define(student, "def draw(rng):\n    return rng.integers(0, 1000, size=3)")
+    draw = StudentFunction(student, "draw", Clock(5))
+    rng, twin = np.random.default_rng(7), np.random.default_rng(7)
+    assert draw(rng).tolist() == twin.integers(0, 1000, size=3).tolist()
+    assert rng.random() == twin.random()
+
+
+def test_warnings_are_re_emitted(student):
+    define(student, "def f(x):\n    return 1 / (1 + np.exp(-np.asarray(x)))")
+    f = StudentFunction(student, "f", Clock(5))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        f([-1000.0])
+    assert any(issubclass(w.category, RuntimeWarning) for w in caught)
+
+
+def test_exceptions_keep_builtin_types_only(student):
+    define(student, "class Sneaky(Exception):\n    pass\n"
+                    "def bad(x):\n    raise ValueError('k must be >= 1')\n"
+                    "def odd(x):\n    raise Sneaky('boo')")
+    with pytest.raises(ValueError, match="k must be"):
+        StudentFunction(student, "bad", Clock(5))(1)
+    with pytest.raises(StudentError, match="Sneaky: boo"):
+        StudentFunction(student, "odd", Clock(5))(1)
+
+
+def test_undefined_function_is_a_name_error(student):
+    with pytest.raises(NameError, match="not defined"):
+        StudentFunction(student, "softmax", Clock(5))([1.0])
+
+
+def test_unsendable_result_is_refused(student):
+    define(student, "def f():\n    return object()")
+    with pytest.raises(TypeError, match="cannot accept"):
+        StudentFunction(student, "f", Clock(5))()
+
+
+def test_endless_loop_hits_the_time_limit(student):
+    define(student, "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                    "def spin():\n    while True:\n        pass")
+    with pytest.raises(GradingLimit, match="longer than"):
+        StudentFunction(student, "spin", Clock(1))()
+    with pytest.raises(GradingLimit):  # and the process stays dead
+        StudentFunction(student, "spin", Clock(1))()
+
+
+def test_process_exit_is_reported(student):
+    with pytest.raises(GradingLimit, match="exit status 3"):
+        student.exec_cell("import os\nos._exit(3)", timeout=5)
+
+
+def test_cell_output_is_captured_and_capped(student):
+    done = student.exec_cell("print('x' * 1_000_000)", timeout=10)
+    assert done.ok and 10_000 <= len(done.stdout) < 30_000
+    assert "more characters of output not shown" in done.stdout
+
+
+def test_student_stdin_reads_cannot_eat_requests(student):
+    done = student.exec_cell("import sys\ndata = sys.stdin.read()\nprint(repr(data))", timeout=5)
+    assert done.ok and "''" in done.stdout
+    define(student, "def f():\n    return 1")
+    assert StudentFunction(student, "f", Clock(5))() == 1
