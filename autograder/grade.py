@@ -196,8 +196,10 @@ def run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_sa
     except GradebookError as exc:
         print(f"grade: {exc}", file=sys.stderr)
         return 2
-    interrupted = False
     try:
+        for job in jobs:
+            if (job.student_id, job.assignment_id) in done:  # saved by an earlier run
+                writer.record(job.student_id, done[(job.student_id, job.assignment_id)])
         if todo:
             context = multiprocessing.get_context("fork")
             with cf.ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context,
@@ -223,21 +225,17 @@ def run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_sa
                         done[(job.student_id, job.assignment_id)] = result
                         bar.update(1)
                 except KeyboardInterrupt:
-                    interrupted = True
                     for future in futures:
                         future.cancel()
                     raise
                 finally:
                     bar.close()
-        for (student_id, _), result in done.items():
-            writer.record(student_id, result)
     except KeyboardInterrupt:
         print(f"\ngrade: interrupted; {len(done)} of {len(jobs)} submissions are saved. "
               "Run the same command again to grade the rest.", file=sys.stderr)
         return 130
     finally:
         writer.__exit__(None, None, None)
-    assert not interrupted
 
     rows = []
     for job in jobs:

@@ -80,21 +80,25 @@ class Sandbox:
         return sandbox
 
     def self_test(self) -> None:
-        argv, env, cwd, _ = self.command(Path("/tmp"), Limits(), scratch_inside="/tmp")
-        try:
-            done = subprocess.run(argv + ["-I", "-c", "print('ok')"], env=env, cwd="/",
-                                  capture_output=True, text=True, timeout=60)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise SandboxUnavailable(f"bubblewrap does not start: {exc}") from None
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as scratch:
+            argv, env, cwd, _ = self.command(Path(scratch), Limits())
+            try:
+                done = subprocess.run(argv + ["-I", "-c", "print('ok')"], env=env, cwd="/",
+                                      capture_output=True, text=True, timeout=60)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise SandboxUnavailable(f"bubblewrap does not start: {exc}") from None
         if done.returncode != 0 or done.stdout.strip() != "ok":
             raise SandboxUnavailable("bubblewrap does not work here: "
                                      + (done.stderr.strip().splitlines() or ["no output"])[-1])
 
     def command(self, scratch: Path, limits: Limits, scratch_inside: str = "/scratch"):
+        # The root is read-only: the scratch folder is the one place to write.
         """Returns (argv prefix, environment, working dir, package parent inside)."""
         argv = [self.bwrap, "--unshare-all", "--die-with-parent", "--new-session",
                 "--cap-drop", "ALL", "--hostname", "sandbox",
-                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+                "--proc", "/proc", "--dev", "/dev"]
         for path in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin",
                      "/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf",
                      "/etc/ld.so.conf.d", "/etc/localtime", "/etc/ssl", "/etc/fonts"):
@@ -103,10 +107,12 @@ class Sandbox:
         for root in _python_roots():
             if not root.startswith("/usr/"):
                 argv += ["--ro-bind", root, root]
-        argv += ["--ro-bind", str(PACKAGE_DIR), "/grader/autograder"]
-        if scratch_inside != "/tmp":
-            argv += ["--bind", str(scratch), scratch_inside]
-        argv += ["--chdir", scratch_inside, "--", sys.executable]
+        # The grader's package (for the worker) and the course's helper package (the
+        # notebooks' given cells import it); neither holds solutions or tests.
+        argv += ["--ro-bind", str(PACKAGE_DIR), "/grader/autograder",
+                 "--ro-bind", str(PACKAGE_DIR.parent / "course"), "/grader/course"]
+        argv += ["--bind", str(scratch), scratch_inside, "--remount-ro", "/",
+                 "--chdir", scratch_inside, "--", sys.executable]
         env = {"PATH": "/usr/bin:/bin", "HOME": scratch_inside, "TMPDIR": scratch_inside,
                "MPLCONFIGDIR": scratch_inside, "MPLBACKEND": "Agg", "LANG": "C.UTF-8",
                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",

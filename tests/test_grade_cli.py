@@ -84,6 +84,7 @@ def test_feedback_pages_exist_and_hide_hidden_tests(graded):
         page = out / "feedback" / student / aid / row["notebook"].replace(".ipynb", ".html")
         text = page.read_text(encoding="utf-8")
         assert "HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
+        assert "ModuleNotFoundError" not in text  # given cells run inside the sandbox too
         secret = solution_lines(aid)
         if student != "ada":  # ada handed in the reference code itself
             leaked = [s for s in secret if html.escape(s) in text or s in text]

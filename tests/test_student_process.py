@@ -102,3 +102,37 @@ def test_student_stdin_reads_cannot_eat_requests(student):
     assert done.ok and "''" in done.stdout
     define(student, "def f():\n    return 1")
     assert StudentFunction(student, "f", Clock(5))() == 1
+
+
+def test_sandbox_hides_the_course_and_the_network(tmp_path):
+    """Inside bubblewrap: no solutions/, no writes outside scratch, no network."""
+    from autograder import course_dir
+    from autograder.sandbox import Sandbox
+
+    process = StudentProcess(tmp_path, Limits(cell_seconds=20), sandbox=Sandbox.find())
+    secret = course_dir.notebook_path(course_dir.assignment_ids()[0])
+    with process:
+        probe = f"""
+import os, socket
+seen = []
+try:
+    open({str(secret)!r}).read(); seen.append("read solutions")
+except OSError:
+    pass
+try:
+    open({str(course_dir.ROOT / 'pwned.txt')!r}, "w").write("x"); seen.append("wrote repo")
+except OSError:
+    pass
+try:
+    socket.create_connection(("127.0.0.1", 22), timeout=2); seen.append("network")
+except OSError:
+    pass
+open("scratch.txt", "w").write("ok")
+import course.checks  # the helper package is there
+print("SEEN", seen)
+"""
+        done = process.exec_cell(probe, timeout=20)
+    assert done.ok, done.error
+    assert "SEEN []" in done.stdout
+    assert not (course_dir.ROOT / "pwned.txt").exists()
+    assert (tmp_path / "scratch.txt").read_text() == "ok"
