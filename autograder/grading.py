@@ -20,7 +20,7 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .notebooks import Assignment, BadNotebook, nbgrader_meta, read_submission
+from .notebooks import Assignment, BadNotebook, defined_names, nbgrader_meta, read_submission
 from .sandbox import Limits, Sandbox
 from .student import Clock, GradingLimit, StudentFunction, StudentProcess
 
@@ -122,7 +122,7 @@ def plan_submission(source: Assignment, nb: dict) -> tuple[list[tuple], list[str
     submission cell (None for a cell the submission lacks).
     """
     steps, problems = [], []
-    seen_tests, seen_given = set(), set()
+    seen_tests, seen_given, seen_solutions = set(), set(), set()
     for index, cell in enumerate(nb["cells"]):
         if cell["cell_type"] != "code":
             continue
@@ -143,6 +143,9 @@ def plan_submission(source: Assignment, nb: dict) -> tuple[list[tuple], list[str
                 problems.append(f"the nbgrader metadata of test cell '{grade_id}' was "
                                 "altered; the original was used")
             steps.append(("test", index, grade_id))
+        elif grade_id in source.solutions:
+            seen_solutions.add(grade_id)
+            steps.append(("student", index, cell["source"]))
         elif grade_id in source.given and grade_id not in seen_given:
             seen_given.add(grade_id)
             steps.append(("given", index, grade_id))
@@ -157,7 +160,33 @@ def plan_submission(source: Assignment, nb: dict) -> tuple[list[tuple], list[str
         if grade_id not in seen_tests:
             problems.append(f"test cell '{grade_id}' is missing from the submission; "
                             "it counts as failed")
+    for grade_id in source.solutions:
+        if grade_id not in seen_solutions:
+            problems.append(f"the answer cell '{grade_id}' is missing or its nbgrader "
+                            "metadata was changed; its tests count as failed")
     return steps, problems
+
+
+def missing_solutions(source: Assignment, nb: dict) -> set[str]:
+    """Exercise names whose answer cell the submission lacks."""
+    present = {nbgrader_meta(c).get("grade_id") for c in nb["cells"]
+               if c["cell_type"] == "code"}
+    names = set()
+    for grade_id, code in source.solutions.items():
+        if grade_id not in present:
+            names.update(defined_names(code))
+    return names
+
+
+class MissingAnswer:
+    """Stands for a function whose answer cell is missing: every call fails."""
+
+    def __init__(self, name: str):
+        self.__name__ = name
+
+    def __call__(self, *args, **kwargs):
+        raise NameError(f"the answer cell that defines {self.__name__} is missing from the "
+                        "notebook (or its metadata was changed), so it is not graded")
 
 
 def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sandbox | None,
@@ -191,8 +220,10 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
             warnings.simplefilter("ignore")
             for grade_id, code in source.given.items():
                 exec(compile(code, f"<given {grade_id}>", "exec"), namespace)
+        absent = missing_solutions(source, nb)
         for name in source.exercise_names:
-            namespace[name] = StudentFunction(process, name, clock)
+            namespace[name] = (MissingAnswer(name) if name in absent
+                               else StudentFunction(process, name, clock))
         try:
             process.start()
             for kind, index, payload in steps:

@@ -129,14 +129,20 @@ class StudentProcess:
 
     def _exit_reason(self) -> str:
         code = self.proc.wait(timeout=5) if self.proc else None
-        if code is not None and code < 0:
-            sig = signal.Signals(-code).name
-            if -code == signal.SIGXCPU:
+        # bubblewrap reports a signal that killed its child as 128 + the signal.
+        signum = -code if code is not None and code < 0 else (
+            code - 128 if self.sandbox is not None and code is not None and code > 128 else None)
+        if signum is not None:
+            if signum == signal.SIGXCPU:
                 return f"the code used more than {self.limits.cpu_seconds} s of CPU time"
-            if -code == signal.SIGKILL:
-                return ("the code was killed (most likely it used more than "
-                        f"{self.limits.memory_mb} MB of memory)")
-            return f"the code's process died ({sig})"
+            if signum == signal.SIGKILL:
+                return ("the code's process was killed (SIGKILL; for example for using more "
+                        f"than {self.limits.memory_mb} MB of memory)")
+            try:
+                name = signal.Signals(signum).name
+            except ValueError:
+                name = f"signal {signum}"
+            return f"the code's process died ({name})"
         return f"the code ended its own process (exit status {code})"
 
     def request(self, message: dict, timeout: float) -> dict:

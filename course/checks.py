@@ -90,12 +90,19 @@ def raises(exc_type, func, *args, **kwargs) -> None:
 
 
 def no_warnings(func, *args, **kwargs):
-    """Call ``func`` and assert that it emits no warning (overflow, divide by zero ...)."""
+    """Call ``func`` and assert that it emits no numerical warning.
+
+    NumPy reports overflow, underflow to NaN, division by zero and invalid
+    operations as ``RuntimeWarning``; those mean the code is not numerically
+    safe. Other warnings (a student's own debugging ``warnings.warn``) are noise
+    and do not count.
+    """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = func(*args, **kwargs)
-    if caught:
-        first = caught[0]
+    numerical = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    if numerical:
+        first = numerical[0]
         raise AssertionError(f"{_describe_call(func, args, kwargs)} emitted a "
                              f"{first.category.__name__}: {first.message}")
     return result

@@ -49,6 +49,14 @@ def test_no_warnings_catches_overflow():
     with pytest.raises(AssertionError, match="RuntimeWarning"):
         no_warnings(np.exp, np.array([1000.0]))
     assert no_warnings(np.exp, np.array([1.0]))[0] == np.e
+
+
+def test_no_warnings_ignores_noise_that_is_not_numerical():
+    def chatty(x):
+        warnings.warn("debugging output", UserWarning)
+        return x
+
+    assert no_warnings(chatty, 3) == 3
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         no_warnings(abs, -1)  # leaves the caller's filters alone

@@ -1,0 +1,309 @@
+"""Hostile and broken submissions, graded by the real `grade` command beside a
+correct one. Each case asserts its score and the reason the summary gives."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder import course_dir
+from conftest import PYTHON, ROOT, make_submission, run_cli, write_notebook
+
+AID = "01-definition"
+NAME = "01-definition.ipynb"
+MARKER = "leftover-process-marker-7f3a"
+
+
+def _code_cells(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def _cell(nb, grade_id):
+    for cell in nb["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            return cell
+    raise KeyError(grade_id)
+
+
+def _with_extra_cell(nb, code, after="softmax"):
+    index = nb["cells"].index(_cell(nb, after)) + 1
+    nb["cells"].insert(index, {"cell_type": "code", "execution_count": None, "metadata": {},
+                               "outputs": [], "source": code})
+    return nb
+
+
+def stub_plus(code):
+    return _with_extra_cell(make_submission(AID, stub=True), code)
+
+
+def ref_plus(code):
+    return _with_extra_cell(make_submission(AID), code)
+
+
+SOLUTION_FILE = str(course_dir.notebook_path(AID))
+
+
+def cases(port):
+    """name -> (notebook dict or raw bytes, max score allowed, reason substring or None)."""
+    max_score = 10.0
+    c = {}
+    c["correct"] = (make_submission(AID), max_score, None)
+    c["correct_but_noisy"] = (ref_plus(
+        "import sys, warnings\nprint('debug', file=sys.stderr)\n"
+        "warnings.warn('just a note')\n_old = softmax\n"
+        "def softmax(z, axis=-1):\n    print('called', file=sys.stderr)\n"
+        "    warnings.warn('noise', UserWarning)\n    return _old(z, axis)\n"), max_score, None)
+    c["patch_numpy_checks"] = (stub_plus(
+        "import numpy as np, numpy.testing\n"
+        "np.allclose = lambda *a, **k: True\nnp.isclose = lambda a, b, **k: np.ones_like(a, bool)\n"
+        "np.testing.assert_allclose = lambda *a, **k: None\nnp.array_equal = lambda *a, **k: True\n"
+        "def softmax(z, axis=-1):\n    return np.zeros(3)\n"
+        "def sigmoid(x):\n    return np.zeros(3)\n"), 0.0, None)
+    c["input_transformer_strips_asserts"] = (stub_plus(
+        "ip = get_ipython()\n"
+        "ip.input_transformers_cleanup.append(lambda lines: [l for l in lines if 'assert' not in l])\n"
+        ), 0.0, None)
+    c["builtins_and_excepthook"] = (stub_plus(
+        "import builtins, sys\nbuiltins.AssertionError = type('Nope', (Exception,), {})\n"
+        "sys.excepthook = lambda *a: None\nbuiltins.isinstance = lambda *a: True\n"), 0.0, None)
+    c["prints_fake_success"] = (stub_plus(
+        "print('All tests passed! Score: 10 / 10')\n"), 0.0, None)
+    c["patches_course_helpers"] = (stub_plus(
+        "import course.checks\ncourse.checks.agrees_with = lambda *a, **k: None\n"
+        "course.checks.no_warnings = lambda f, *a, **k: None\n"), 0.0, None)
+    c["reads_solution_file"] = (stub_plus(
+        f"import json\nnb = json.load(open({SOLUTION_FILE!r}))\n"
+        "for cell in nb['cells']:\n"
+        "    if cell['metadata'].get('nbgrader', {}).get('solution'):\n"
+        "        exec(''.join(cell['source']))\n"), 0.0, None)
+    c["writes_outside_scratch"] = (ref_plus(
+        f"for p in [{str(ROOT / 'evil.txt')!r}, '/tmp/evil-{MARKER}.txt']:\n"
+        "    try:\n        open(p, 'w').write('x')\n    except OSError:\n        pass\n"),
+        max_score, None)
+    c["connects_to_local_port"] = (ref_plus(
+        "import socket\ntry:\n"
+        f"    socket.create_connection(('127.0.0.1', {port}), timeout=3).sendall(b'leak')\n"
+        "except OSError:\n    pass\n"), max_score, None)
+    c["leaves_process_behind"] = (ref_plus(
+        "import subprocess, sys\n"
+        f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)  # {MARKER}'],"
+        " start_new_session=True)\n"), max_score, None)
+    c["infinite_loop_ignoring_interrupts"] = (stub_plus(
+        "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True:\n    pass\n"),
+        0.0, "longer than")
+    c["kernel_exits"] = (stub_plus("import os\nos._exit(0)\n"), 0.0, "ended its own process")
+    c["kernel_killed"] = (stub_plus("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"),
+                          0.0, "killed")
+    c["memory_hog"] = (ref_plus("import numpy as np\nhog = np.ones(8 * 1024**3 // 8)\n"),
+                       max_score, None)
+    c["prints_50_mb"] = (ref_plus("for _ in range(50):\n    print('x' * 1_000_000)\n"),
+                         max_score, None)
+    c["forges_replies"] = (stub_plus(
+        "import os, sys\nos.write(int(sys.argv[2]), b'{\"ok\": true, \"result\": 1}\\n' * 50)\n"),
+        0.0, None)
+    c["returns_sneaky_object"] = (stub_plus(
+        "class Always:\n    def __eq__(self, other):\n        return True\n"
+        "    def __getattr__(self, name):\n        return lambda *a, **k: self\n"
+        "def softmax(z, axis=-1):\n    return Always()\n"), 0.0, None)
+
+    nb = make_submission(AID, stub=True)
+    cell = _cell(nb, "test_softmax_probabilities")
+    cell["source"] = "pass\n"
+    cell["metadata"]["nbgrader"]["points"] = 100
+    c["test_cell_emptied_and_points_raised"] = (nb, 0.0, "was edited")
+    nb = make_submission(AID, stub=True)
+    meta = _cell(nb, "test_softmax_axis")["metadata"]["nbgrader"]
+    meta.update(solution=True, grade=False)
+    _cell(nb, "test_softmax_axis")["source"] = "print('I am a solution now')\n"
+    c["test_cell_remarked_as_solution"] = (nb, 0.0, "metadata")
+    nb = make_submission(AID)
+    nb["cells"].remove(_cell(nb, "test_softmax_axis"))
+    c["test_cell_deleted"] = (nb, max_score - 2, "test_softmax_axis' is missing")
+    nb = make_submission(AID)
+    dup = json.loads(json.dumps(_cell(nb, "test_sigmoid_values")))
+    nb["cells"].append(dup)
+    c["test_cell_duplicated"] = (nb, max_score, "more than once")
+    nb = make_submission(AID, stub=True)
+    nb["cells"].append({"cell_type": "code", "execution_count": None, "outputs": [],
+                        "source": "assert True\n", "metadata": {"nbgrader": {
+                            "grade": True, "solution": False, "locked": True, "points": 50,
+                            "grade_id": "bonus", "schema_version": 3}}})
+    c["fake_bonus_test"] = (nb, 0.0, "does not have")
+    nb = make_submission(AID)
+    _cell(nb, "softmax")["metadata"] = {}
+    c["answer_metadata_stripped"] = (nb, max_score - 7, "answer cell 'softmax' is missing")
+    c["invalid_json"] = (b'{"cells": [', 0.0, "not valid JSON")
+    c["empty_file"] = (b"", 0.0, "empty")
+    c["binary_file"] = (bytes(range(256)) * 10, 0.0, "not text")
+    c["json_not_a_notebook"] = (b'{"hello": "world"}', 0.0, "not a Jupyter notebook")
+    c["cells_not_cells"] = (b'{"nbformat": 4, "cells": [1, 2]}', 0.0, "not a notebook cell")
+    return c
+
+
+class Listener:
+    """A local TCP server that records whether anything connected."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(5)
+        self.sock.settimeout(0.5)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.stop = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop:
+            try:
+                conn, _ = self.sock.accept()
+                self.connections += 1
+                conn.close()
+            except OSError:
+                pass
+
+    def close(self):
+        self.stop = True
+        self.thread.join()
+        self.sock.close()
+
+
+def _leftovers():
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if MARKER.encode() in (proc / "cmdline").read_bytes():
+                    found.append(int(proc.name))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("adversarial")
+    subs = root / "submitted"
+    listener = Listener()
+    corpus = cases(listener.port)
+    hashes = {}
+    for name, (content, _, _) in corpus.items():
+        path = subs / name / AID / NAME
+        if isinstance(content, bytes):
+            path.parent.mkdir(parents=True)
+            path.write_bytes(content)
+        else:
+            write_notebook(content, path)
+        hashes[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+    out = root / "graded"
+    done = run_cli("grade", subs, "--out", out, "--workers", "2", "--timeout", "10",
+                   "--memory", "1024", "--gradebook", root / "gradebook.db")
+    time.sleep(0.5)
+    listener.close()
+    with open(out / "grades.csv", newline="") as handle:
+        table = {r["student_id"]: r for r in csv.DictReader(handle)}
+    yield dict(corpus=corpus, done=done, out=out, table=table, hashes=hashes,
+               connections=listener.connections, leftovers=_leftovers())
+    for pid in _leftovers():
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_run_completes_cleanly(corpus):
+    done = corpus["done"]
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stdout + done.stderr
+    assert set(corpus["table"]) == set(corpus["corpus"])
+
+
+@pytest.mark.parametrize("name", list(cases(0)))
+def test_case_scores_and_reason(corpus, name):
+    _, max_allowed, reason = corpus["corpus"][name]
+    row = corpus["table"][name]
+    score = float(row["score"])
+    assert float(row["max_score"]) == 10.0, "points come from the source, never the submission"
+    if name.startswith(("correct", "writes", "connects", "leaves", "memory", "prints_50",
+                        "test_cell_deleted", "test_cell_duplicated", "answer_metadata")):
+        assert score == max_allowed, row
+    else:
+        assert score <= max_allowed, row
+    if reason:
+        assert reason in row["reason"], row
+        summary = (corpus["out"] / "summary.txt").read_text()
+        assert f"{name}/{AID}: " in summary
+
+
+def test_isolation_held(corpus):
+    assert not (ROOT / "evil.txt").exists()
+    assert not Path(f"/tmp/evil-{MARKER}.txt").exists()
+    assert corpus["connections"] == 0
+    assert corpus["leftovers"] == [], "a student's process outlived grading"
+
+
+def test_feedback_stays_small(corpus):
+    for page in (corpus["out"] / "feedback").rglob("*.html"):
+        assert page.stat().st_size < 1_500_000, page
+
+
+def test_submissions_are_never_modified(corpus):
+    for path, digest in corpus["hashes"].items():
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, path
+
+
+def test_refuses_to_grade_without_sandbox_unless_told(tmp_path):
+    (tmp_path / "subs").mkdir()
+    env = dict(os.environ, PATH="/nonexistent")  # no bwrap to be found
+    done = subprocess.run([PYTHON, "-m", "autograder", "grade", str(tmp_path / "subs"), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 2 and "--no-sandbox" in done.stderr
+    done = subprocess.run([PYTHON, "-m", "autograder", "grade", str(tmp_path / "subs"), "--out",
+                           str(tmp_path / "out"), "--no-sandbox", "--gradebook",
+                           str(tmp_path / "gb.db")], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "without isolation" in (tmp_path / "out" / "summary.txt").read_text()
+
+
+def test_kill_and_resume(tmp_path):
+    """kill -9 midway, run again: every submission graded exactly once, same grades."""
+    subs = tmp_path / "subs"
+    for i in range(8):
+        nb = make_submission(AID, stub=(i % 2 == 1))
+        write_notebook(nb, subs / f"s{i}" / AID / NAME)
+    args = [PYTHON, "-m", "autograder", "grade", str(subs), "--workers", "1",
+            "--gradebook", str(tmp_path / "gb.db")]
+    proc = subprocess.Popen(args + ["--out", str(tmp_path / "out")], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    results = tmp_path / "out" / ".results"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(results.rglob("*.json"))) < 2:
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    saved = len(list(results.rglob("*.json")))
+    assert 2 <= saved < 8
+    assert not (tmp_path / "out" / "grades.csv").exists()
+    done = subprocess.run(args + ["--out", str(tmp_path / "out")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert f"({saved} from an earlier run)" in done.stdout
+    fresh = subprocess.run(args[:-2] + ["--gradebook", str(tmp_path / "gb2.db"), "--out",
+                                        str(tmp_path / "fresh")], cwd=ROOT,
+                           capture_output=True, text=True, timeout=600)
+    assert fresh.returncode == 0, fresh.stderr
+    assert (tmp_path / "out" / "grades.csv").read_text() == \
+        (tmp_path / "fresh" / "grades.csv").read_text()
