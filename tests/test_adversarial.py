@@ -54,7 +54,7 @@ def ref_plus(code):
 SOLUTION_FILE = str(course_dir.notebook_path(AID))
 
 
-def cases(port):
+def cases(port, subs=Path("/nonexistent")):
     """name -> (notebook dict or raw bytes, max score allowed, reason substring or None)."""
     max_score = 10.0
     c = {}
@@ -87,6 +87,14 @@ def cases(port):
         "for cell in nb['cells']:\n"
         "    if cell['metadata'].get('nbgrader', {}).get('solution'):\n"
         "        exec(''.join(cell['source']))\n"), 0.0, None)
+    c["copies_a_classmate"] = (stub_plus(
+        f"import json\nnb = json.load(open({str(subs / 'correct' / AID / NAME)!r}))\n"
+        "for cell in nb['cells']:\n"
+        "    if cell['metadata'].get('nbgrader', {}).get('solution'):\n"
+        "        exec(''.join(cell['source']))\n"), 0.0, None)
+    c["reads_the_gradebook"] = (stub_plus(
+        f"data = open({str(subs.parent / 'gradebook.db')!r}, 'rb').read()\n"
+        "def softmax(z, axis=-1):\n    return data\n"), 0.0, None)
     c["writes_outside_scratch"] = (ref_plus(
         f"for p in [{str(ROOT / 'evil.txt')!r}, '/tmp/evil-{MARKER}.txt']:\n"
         "    try:\n        open(p, 'w').write('x')\n    except OSError:\n        pass\n"),
@@ -198,7 +206,7 @@ def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("adversarial")
     subs = root / "submitted"
     listener = Listener()
-    corpus = cases(listener.port)
+    corpus = cases(listener.port, subs)
     hashes = {}
     for name, (content, _, _) in corpus.items():
         path = subs / name / AID / NAME
