@@ -121,11 +121,13 @@ def _grade_job(job: Job) -> tuple[dict, str]:
         result = grade_notebook(source, job.path, _STATE["limits"], _STATE["sandbox"])
         if job.note:
             result.problems.insert(0, job.note)
+        mark = time.monotonic()
         if result.status == "failed":
             page = render_failure(result, job.student_id)
         else:
             page = render_feedback(autograded_notebook(source, job.path, result), result,
                                    job.student_id)
+        result.timings["feedback"] = time.monotonic() - mark
     except Exception as exc:  # a bug of ours must not stop the class
         result = NotebookResult(job.assignment_id, source.notebook_name, "failed", 0.0,
                                 source.max_score,

@@ -52,6 +52,8 @@ class NotebookResult:
     #: Outputs of the student's own cells, by cell index in the submission.
     cell_outputs: dict[int, dict] = field(default_factory=dict)
     seconds: float = 0.0
+    #: Where the time went: process start, student code, tests, feedback (seconds).
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def reason(self) -> str:
@@ -92,7 +94,11 @@ def run_test(test, namespace: dict, clock: Clock, hidden: bool = True) -> TestRe
     """Run one test cell's code in the checker; any exception means it failed."""
     code = test.code if hidden else test.visible_code
     filename = f"<test {test.grade_id}>"
-    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    # Tracebacks and warnings quote lines from linecache: hidden lines stay blank there.
+    hidden_lines = test.hidden_line_numbers() if hidden else set()
+    shown = ["\n" if number in hidden_lines else line
+             for number, line in enumerate(code.splitlines(True), start=1)]
+    linecache.cache[filename] = (len(code), None, shown, filename)
     out = io.StringIO()
     clock.restart()
     passed, message = True, ""
@@ -224,9 +230,17 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
         for name in source.exercise_names:
             namespace[name] = (MissingAnswer(name) if name in absent
                                else StudentFunction(process, name, clock))
+        timings = result.timings
         try:
+            mark = time.monotonic()
             process.start()
+            try:
+                process.exec_cell("pass", limits.cell_seconds)  # the interpreter is up
+            except GradingLimit as exc:
+                result.problems.append(f"the student's process did not start: {exc}")
+            timings["process_start"] = time.monotonic() - mark
             for kind, index, payload in steps:
+                mark = time.monotonic()
                 if process.dead_reason:
                     break
                 cell_time = min(limits.cell_seconds, max(notebook_deadline - time.monotonic(),
@@ -237,6 +251,7 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
                         clock.seconds = cell_time
                         outcome = run_test(test, namespace, clock, hidden=hidden)
                         results[payload] = outcome
+                        timings["tests"] = timings.get("tests", 0.0) + time.monotonic() - mark
                         if on_test:
                             on_test(outcome)
                     else:
@@ -244,6 +259,8 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
                         if not code.strip():
                             continue
                         done = process.exec_cell(code, cell_time)
+                        timings["notebook_code"] = (timings.get("notebook_code", 0.0)
+                                                    + time.monotonic() - mark)
                         if index is not None and (done.stdout or done.error):
                             result.cell_outputs[index] = {"stdout": _cap(done.stdout),
                                                           "error": _cap(done.error)}

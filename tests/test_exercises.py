@@ -39,6 +39,9 @@ def test_reference_gets_full_marks(sources, tmp_path, assignment_id):
     assert not failed, failed
     assert result.score == result.max_score > 0
     assert not result.problems, result.problems
+    # Graded cells stay clean: no warning or stray output for correct code.
+    assert not [t.output for t in result.tests if t.output]
+    assert not result.cell_outputs, result.cell_outputs
 
 
 @pytest.mark.parametrize("assignment_id", CHAPTERS)

@@ -1,6 +1,8 @@
 """Released notebooks are generated, clean, and leak nothing."""
 
+import html
 import json
+import re
 import subprocess
 
 import pytest
@@ -12,25 +14,45 @@ from conftest import CHAPTERS, ROOT, run_cli, solution_body
 FORBIDDEN = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
 
+def normalised(text: str) -> str:
+    """Text as its stripped, non-blank lines (HTML tags removed), to search for code."""
+    if "<html" in text[:1000].lower() or "</span>" in text:
+        text = html.unescape(re.sub(r"<[^>]+>", "", text))
+    return "\n".join(line.strip() for line in text.splitlines()
+                     if line.strip() and not line.strip().startswith("#"))
+
+
+def _snippets(lines: list[str]) -> set[str]:
+    lines = normalised("\n".join(lines)).splitlines()
+    if len(lines) == 1:
+        return {lines[0]} if len(lines[0]) >= 20 else set()
+    return {a + "\n" + b for a, b in zip(lines, lines[1:])}
+
+
 def solution_lines(assignment_id):
-    """Distinctive lines of reference code and of hidden tests."""
-    source = load_assignment(course_dir.notebook_path(assignment_id), assignment_id)
-    lines = set()
+    """Snippets (pairs of consecutive lines) of reference code and hidden tests that
+    appear nowhere in what students may see (given cells, visible tests, the stubs)."""
+    path = course_dir.notebook_path(assignment_id)
+    source = load_assignment(path, assignment_id)
+    public = []  # computed from the source, never from the released copy under test
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        code = "".join(cell["source"])
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in source.tests:
+            code = source.tests[grade_id].visible_code
+        elif grade_id in source.solutions:
+            code = re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", "", code, flags=re.DOTALL)
+        public.append(normalised(code))
+    public = "\n".join(public)
+    secrets = set()
     for code in source.solutions.values():
-        inside = False
-        for line in code.splitlines():
-            if "BEGIN SOLUTION" in line:
-                inside = True
-            elif "END SOLUTION" in line:
-                inside = False
-            elif inside and len(line.strip()) >= 12 and not line.strip().startswith("#"):
-                lines.add(line.strip())
+        for region in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", code, re.DOTALL):
+            secrets |= _snippets(region.splitlines())
     for test in source.tests.values():
-        visible = set(test.visible_code.splitlines())
-        for line in test.code.splitlines():
-            if len(line.strip()) >= 16 and line not in visible:
-                lines.add(line.strip())
-    return lines
+        for region in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", test.code,
+                                 re.DOTALL):
+            secrets |= _snippets(region.splitlines())
+    return {snippet for snippet in secrets if snippet not in public}
 
 
 def test_release_is_reproducible():
@@ -48,8 +70,8 @@ def test_released_notebook_holds_no_solution_or_hidden_test(assignment_id):
     text = released.read_text(encoding="utf-8")
     for marker in FORBIDDEN:
         assert marker not in text
-    code = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
-    leaked = [line for line in solution_lines(assignment_id) if line in code]
+    code = normalised("\n".join("".join(c["source"]) for c in json.loads(text)["cells"]))
+    leaked = [snippet for snippet in solution_lines(assignment_id) if snippet in code]
     assert not leaked, leaked
     assert "raise NotImplementedError()" in text
 

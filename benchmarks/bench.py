@@ -1,0 +1,343 @@
+"""Benchmarks: grading throughput, reference numerics, build and test time.
+
+Prints tables and writes a markdown report (default: benchmarks/REPORT.md).
+Numbers are medians of repeated runs with the min-max range; nothing here
+fails because a machine is slow.
+
+    python benchmarks/bench.py                 # everything (about 15-20 minutes)
+    python benchmarks/bench.py --only numerics # one part: numerics, grading, build, tests
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import importlib
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def timed(fn, repeat=5, warmup=1):
+    """Median, min and max seconds of ``fn()`` over ``repeat`` runs."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), min(times), max(times)
+
+
+def fmt_t(t):
+    med, lo, hi = t
+    unit, scale = ("ms", 1e3) if med < 1 else ("s", 1)
+    return f"{med * scale:.3g} {unit} ({lo * scale:.3g}-{hi * scale:.3g})"
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+# -- machine --------------------------------------------------------------------------
+
+def machine() -> str:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    versions = []
+    for name in ("numpy", "scipy", "torch", "nbgrader", "jupyter_book"):
+        try:
+            versions.append(f"{name} {importlib.import_module(name).__version__}")
+        except Exception:
+            versions.append(f"{name} not installed")
+    return "\n".join([
+        f"- date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M UTC}",
+        f"- machine: {platform.machine()}, {cpu}, {os.cpu_count()} cores, {mem:.0f} GiB memory",
+        f"- system: {platform.platform()}",
+        f"- Python {platform.python_version()}; " + ", ".join(versions),
+    ])
+
+
+def bandwidth() -> float:
+    """Memory bandwidth in GB/s, from a NumPy copy of 400 MB (read + write)."""
+    src = np.ones(50_000_000)
+    dst = np.empty_like(src)
+    med = timed(lambda: np.copyto(dst, src), repeat=7)[0]
+    return 2 * src.nbytes / med / 1e9
+
+
+# -- numerics ---------------------------------------------------------------------------
+
+SHAPES = [(1, 128000), (64, 32000), (4096, 1024), (512, 50257), (4096, 32000)]
+
+
+def numerics(bw: float) -> str:
+    import scipy.special
+
+    import course.reference as ref
+
+    try:
+        import torch
+
+        torch.set_num_threads(os.cpu_count() or 1)
+    except ImportError:
+        torch = None
+    names = set(dir(ref))
+    out = [f"Memory bandwidth (NumPy copy of 400 MB, read + write): **{bw:.1f} GB/s**.",
+           "Effective GB/s counts one read of the input and one write of the output; "
+           "% BW is that figure over the measured bandwidth. Times: median (min-max) of 5 runs.",
+           ""]
+    rows = []
+    rng = np.random.default_rng(0)
+
+    def bench(label, shape, dtype, ours, others, nbytes):
+        t_ours = timed(ours)
+        gbs = nbytes / t_ours[0] / 1e9
+        cells = [label, f"{shape} {np.dtype(dtype).name}", fmt_t(t_ours),
+                 f"{gbs:.1f}", f"{100 * gbs / bw:.0f}%"]
+        for other in others:
+            if other is None:
+                cells.append("-")
+            else:
+                t = timed(other)
+                cells.append(f"{fmt_t(t)} ({t[0] / t_ours[0]:.2f}x)")
+        rows.append(cells)
+
+    header = ["function", "input", "ours", "GB/s", "% BW", "scipy (its time / ours)",
+              "torch CPU (its time / ours)"]
+    for shape in SHAPES:
+        for dtype in ([np.float32, np.float64] if shape == (64, 32000) else [np.float32]):
+            z = (rng.standard_normal(shape) * 5).astype(dtype)
+            zt = torch.from_numpy(z) if torch else None
+            nbytes = 2 * z.nbytes
+            for name, sp, th in [
+                ("stable_softmax", lambda: scipy.special.softmax(z, axis=-1),
+                 lambda: torch.softmax(zt, dim=-1)),
+                ("log_softmax", lambda: scipy.special.log_softmax(z, axis=-1),
+                 lambda: torch.log_softmax(zt, dim=-1)),
+                ("logsumexp", lambda: scipy.special.logsumexp(z, axis=-1),
+                 lambda: torch.logsumexp(zt, dim=-1)),
+            ]:
+                if name in names:
+                    fn = getattr(ref, name)
+                    bench(name, shape, dtype, lambda fn=fn: fn(z), [sp, th if torch else None],
+                          nbytes if name != "logsumexp" else z.nbytes)
+            if "cross_entropy" in names and "cross_entropy_grad" in names:
+                targets = rng.integers(0, shape[1], size=shape[0])
+                ce, grad = ref.cross_entropy, ref.cross_entropy_grad
+                if torch:
+                    tt = torch.from_numpy(targets)
+
+                    def torch_ce():
+                        x = zt.clone().requires_grad_(True)
+                        torch.nn.functional.cross_entropy(x, tt).backward()
+                else:
+                    torch_ce = None
+                bench("cross_entropy + grad", shape, dtype,
+                      lambda: (ce(z, targets), grad(z, targets)), [None, torch_ce], 2 * z.nbytes)
+    out.append(table(header, rows))
+    if "scaled_dot_product_attention" in names:
+        rows = []
+        for b, h, lq, d in [(1, 8, 512, 64), (4, 8, 1024, 64)]:
+            q = rng.standard_normal((b, h, lq, d)).astype(np.float32)
+            mask = np.tril(np.ones((lq, lq), dtype=bool))
+            ours = timed(lambda: ref.scaled_dot_product_attention(q, q, q, mask), repeat=3)
+            cells = ["scaled_dot_product_attention", f"q=k=v {q.shape} causal", fmt_t(ours)]
+            if torch:
+                qt, mt = torch.from_numpy(q), torch.from_numpy(mask)
+                t = timed(lambda: torch.nn.functional.scaled_dot_product_attention(
+                    qt, qt, qt, attn_mask=mt), repeat=3)
+                cells.append(f"{fmt_t(t)} ({t[0] / ours[0]:.2f}x)")
+            else:
+                cells.append("-")
+            rows.append(cells)
+        out += ["", table(["function", "input", "ours", "torch CPU (its time / ours)"], rows)]
+    if torch is None:
+        out.append("\ntorch is not installed: `pip install torch==2.13.0` (CPU build) adds its "
+                   "column; it is a benchmark-only extra, never a course requirement.")
+    return "\n".join(out)
+
+
+# -- grading ----------------------------------------------------------------------------
+
+def make_class(folder: Path, students: int) -> int:
+    """students x chapters submissions: 1/2 correct, 1/4 a plausible mistake, 1/4 stub."""
+    from autograder import course_dir
+    from conftest import make_submission, write_notebook
+
+    count = 0
+    for aid in course_dir.assignment_ids():
+        name = course_dir.notebook_path(aid, course_dir.RELEASED).name
+        spec = importlib.util.spec_from_file_location(
+            f"m{aid[:2]}", ROOT / "tests" / f"mistakes_{aid[:2]}.py")
+        mistakes = []
+        if spec and Path(spec.origin).exists():
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            mistakes = module.MISTAKES
+        for i in range(students):
+            kind = i % 4
+            if kind == 3 or (kind == 2 and not mistakes):
+                nb = make_submission(aid, stub=True)
+            elif kind == 2:
+                m = mistakes[i % len(mistakes)]
+                nb = make_submission(aid, replacements={m["cell"]: m["code"]})
+            else:
+                nb = make_submission(aid)
+            write_notebook(nb, folder / f"student{i:03d}" / aid / name)
+            count += 1
+    return count
+
+
+def run(cmd, **kw):
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{done.stdout[-2000:]}\n"
+                           f"{done.stderr[-2000:]}")
+    return time.perf_counter() - start
+
+
+def stock_nbgrader(tmp: Path, subs: Path) -> float:
+    """Seconds for stock `nbgrader autograde` (sequential) on the same submissions."""
+    from autograder import course_dir
+
+    course = tmp / "stock"
+    shutil.copytree(course_dir.SOLUTIONS, course / "source")
+    shutil.copytree(subs, course / "submitted")
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.root = %r\n"
+        "c.CourseDirectory.db_url = 'sqlite:///%s/gradebook.db'\n" % (str(course), course))
+    env = dict(os.environ, PATH=f"{Path(PY).parent}:{os.environ['PATH']}")
+    nbgrader = str(Path(PY).parent / "nbgrader")
+    for aid in course_dir.assignment_ids():
+        run([nbgrader, "generate_assignment", aid, "--force"], cwd=course, env=env)
+    total = 0.0
+    for aid in course_dir.assignment_ids():
+        total += run([nbgrader, "autograde", aid, "--force"], cwd=course, env=env)
+    return total
+
+
+def grading(students: int, skip_stock: bool) -> str:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-grading-"))
+    try:
+        subs = tmp / "submitted"
+        count = make_class(subs, students)
+        rows, results = [], {}
+        for workers in (1, 2):
+            out = tmp / f"out{workers}"
+            secs = run([PY, "-m", "autograder", "grade", subs, "--out", out, "--workers",
+                        str(workers), "--gradebook", tmp / f"gb{workers}.db"], cwd=ROOT)
+            results[workers] = secs
+            rows.append([f"ours, sandboxed, {workers} worker(s)", count, f"{secs:.1f}",
+                         f"{count / secs * 60:.0f}", f"{secs / count:.2f}"])
+        if not skip_stock:
+            secs = stock_nbgrader(tmp, subs)
+            results["stock"] = secs
+            rows.append(["stock nbgrader autograde (sequential)", count, f"{secs:.1f}",
+                         f"{count / secs * 60:.0f}", f"{secs / count:.2f}"])
+        parts: dict[str, list[float]] = {}
+        for path in (tmp / "out2" / ".results").rglob("*.json"):
+            result = json.loads(path.read_text())["result"]
+            for key, value in result.get("timings", {}).items():
+                parts.setdefault(key, []).append(value)
+            parts.setdefault("total in worker", []).append(result["seconds"] +
+                                                           result["timings"].get("feedback", 0))
+        with open(tmp / "out2" / "grades.csv") as handle:
+            scores = [float(r["score"]) / float(r["max_score"]) for r in csv.DictReader(handle)]
+        lines = [f"A generated class of {students} students x every chapter = {count} "
+                 f"notebooks (1/2 correct, 1/4 a plausible mistake, 1/4 stub; mean score "
+                 f"{100 * sum(scores) / len(scores):.0f}%). Wall-clock time of the whole command.",
+                 "", table(["grader", "notebooks", "seconds", "notebooks/min", "s/notebook"],
+                           rows)]
+        if "stock" in results:
+            lines += ["", f"**Ratio to stock nbgrader: {results['stock'] / results[1]:.1f}x with "
+                          f"1 worker, {results['stock'] / results[2]:.1f}x with 2 workers.**"]
+        lines += ["", "Where one notebook's time goes (2 workers; median and max over "
+                      "notebooks, seconds):", "",
+                  table(["stage", "median", "max"],
+                        [[k, f"{statistics.median(v):.3f}", f"{max(v):.3f}"]
+                         for k, v in sorted(parts.items())]),
+                  "", "process_start: bubblewrap + Python + NumPy until the first reply; "
+                      "notebook_code: the notebook's own cells; tests: the checker's tests "
+                      "(including the calls into the student's process); feedback: the HTML page. "
+                      "The rest of the per-notebook time is the pool, the gradebook and CSV export."]
+        return "\n".join(lines)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# -- build and tests ---------------------------------------------------------------------
+
+def build_and_tests(skip_tests: bool) -> str:
+    jb = str(Path(PY).parent / "jupyter-book")
+    with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
+        out = Path(tmp)
+        cold = run([jb, "build", ".", "--path-output", out, "-W", "-n", "--keep-going"], cwd=ROOT)
+        cached = run([jb, "build", ".", "--path-output", out, "-W", "-n", "--keep-going"],
+                     cwd=ROOT)
+    rows = [["book build, cold (executes every chapter)", f"{cold:.1f}"],
+            ["book build, cached (nothing changed)", f"{cached:.1f}"]]
+    if not skip_tests:
+        secs = run([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ROOT)
+        rows.append(["full test suite (`make test` once set up)", f"{secs:.1f}"])
+    return table(["what", "seconds"], rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["numerics", "grading", "build", "tests"])
+    parser.add_argument("--students", type=int, default=40)
+    parser.add_argument("--skip-stock", action="store_true", help="skip stock nbgrader")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "REPORT.md")
+    args = parser.parse_args()
+    os.environ["PATH"] = f"{Path(PY).parent}{os.pathsep}{os.environ['PATH']}"
+
+    sections = ["# Benchmark report", "", "Made by `make bench` (`python benchmarks/bench.py`).",
+                "", "## Machine", "", machine()]
+    parts = [args.only] if args.only else ["numerics", "grading", "build", "tests"]
+    if "numerics" in parts:
+        print("numerics ...", file=sys.stderr)
+        sections += ["", "## Reference numerics against scipy and torch", "",
+                     numerics(bandwidth())]
+    if "grading" in parts:
+        print("grading ...", file=sys.stderr)
+        sections += ["", "## Grading throughput", "", grading(args.students, args.skip_stock)]
+    if "build" in parts or "tests" in parts:
+        print("build and tests ...", file=sys.stderr)
+        sections += ["", "## Build and test time", "",
+                     build_and_tests(skip_tests="tests" not in parts)]
+    report = "\n".join(sections) + "\n"
+    print(report)
+    args.out.write_text(report, encoding="utf-8")
+    print(f"written to {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
