@@ -30,7 +30,7 @@ from pathlib import Path
 
 from . import course_dir
 from .feedback import render_failure, render_feedback
-from .grading import NotebookResult, autograded_notebook, grade_notebook
+from .grading import NotebookResult, TestResult, autograded_notebook, grade_notebook
 from .notebooks import load_assignment
 from .sandbox import Limits, Sandbox
 
@@ -113,7 +113,6 @@ def _grade_job(job: Job) -> tuple[dict, str]:
                                 source.max_score,
                                 problems=[f"no notebook named {source.notebook_name} "
                                           "in the submission folder"])
-        from .grading import TestResult
         result.tests = [TestResult(t.grade_id, t.description, t.points, 0.0, False,
                                    "not run: nothing submitted") for t in source.tests.values()]
         return result.to_dict(), render_failure(result, job.student_id)

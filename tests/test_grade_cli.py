@@ -40,6 +40,8 @@ def graded(tmp_path_factory):
             cell["source"] = "while True:\n    pass\n" + "".join(cell["source"])
             break
     write_notebook(hang, subs / "eve" / CHAPTERS[0] / name)
+    (subs / "fay" / CHAPTERS[0]).mkdir(parents=True)  # an empty hand-in
+    write_notebook(make_submission(CHAPTERS[0]), subs / "gus" / CHAPTERS[0] / "renamed (1).ipynb")
     out = root / "graded"
     done = run_cli("grade", subs, "--out", out, "--workers", "2", "--timeout", "5",
                    "--gradebook", root / "gradebook.db")
@@ -56,7 +58,7 @@ def test_grade_exits_zero_and_writes_every_row(graded):
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     table = rows(out)
-    assert len(table) == 3 * len(CHAPTERS) + 2
+    assert len(table) == 3 * len(CHAPTERS) + 4
     for aid in CHAPTERS:
         ada, bob, cyd = (table[(s, aid)] for s in ("ada", "bob", "cyd"))
         assert float(ada["score"]) == float(ada["max_score"]) > 0, ada
@@ -76,6 +78,10 @@ def test_broken_submissions_cost_only_their_own_marks(graded):
     assert "dee/01-definition" in summary and "not valid JSON" in summary
     assert "eve/01-definition" in summary and "longer than" in summary
     assert "dee/01-definition" in done.stdout
+    fay = table[("fay", CHAPTERS[0])]
+    assert float(fay["score"]) == 0 and "no notebook named" in fay["reason"]
+    gus = table[("gus", CHAPTERS[0])]
+    assert float(gus["score"]) == float(gus["max_score"]) and "should be named" in gus["reason"]
 
 
 def test_feedback_pages_exist_and_hide_hidden_tests(graded):
@@ -85,8 +91,8 @@ def test_feedback_pages_exist_and_hide_hidden_tests(graded):
         text = page.read_text(encoding="utf-8")
         assert "HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
         assert "ModuleNotFoundError" not in text  # given cells run inside the sandbox too
-        submitted = out.parent / "submitted" / student / aid / row["notebook"]
-        raw = submitted.read_text(encoding="utf-8", errors="replace")
+        handed_in = list((out.parent / "submitted" / student / aid).glob("*.ipynb"))
+        raw = handed_in[0].read_text(encoding="utf-8", errors="replace") if handed_in else ""
         try:
             raw = "\n".join("".join(c["source"]) for c in json.loads(raw)["cells"])
         except (ValueError, KeyError, TypeError):
