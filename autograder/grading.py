@@ -243,8 +243,12 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
                 mark = time.monotonic()
                 if process.dead_reason:
                     break
-                cell_time = min(limits.cell_seconds, max(notebook_deadline - time.monotonic(),
-                                                         0.01))
+                left = notebook_deadline - time.monotonic()
+                if left <= 0:
+                    result.problems.append("grading stopped early: the notebook ran longer "
+                                           f"than {limits.notebook_seconds:g} s in all")
+                    break
+                cell_time = min(limits.cell_seconds, left)
                 try:
                     if kind == "test":
                         test = source.tests[payload]
