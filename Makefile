@@ -10,12 +10,13 @@ BOOK_FLAGS := -W -n --keep-going
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup system-deps book book-cold test release clean
+.PHONY: help setup system-deps book book-cold test release bench clean
 
 help:
 	@echo "make book     set up and build the site into _build/html"
 	@echo "make test     set up and run every test"
 	@echo "make release  regenerate notebooks/ from solutions/"
+	@echo "make bench    run the benchmarks and write benchmarks/REPORT.md"
 	@echo "make clean    remove the build, caches and the virtual environment"
 
 # The virtual environment, rebuilt whenever the requirements change.
@@ -59,6 +60,12 @@ test: setup
 
 release: setup
 	$(BIN)/python -m autograder release
+
+# Benchmarks print tables and write benchmarks/REPORT.md; they never fail on a slow
+# machine. torch is an optional extra for the comparison column:
+#   .venv/bin/pip install torch==2.13.0
+bench: setup
+	$(BIN)/python benchmarks/bench.py
 
 clean:
 	rm -rf _build .cache $(VENV) .pytest_cache

@@ -67,6 +67,9 @@ class _NoIPython:
 
 def _transform(code: str) -> str:
     """Turn IPython syntax (magics, ``!cmd``) into plain Python."""
+    if not any(line.lstrip().startswith(("%", "!")) or line.rstrip().endswith("?")
+               for line in code.splitlines()):
+        return code  # plain Python: no need to import IPython
     try:
         from IPython.core.inputtransformer2 import TransformerManager
     except ImportError:  # pragma: no cover - IPython ships with the course

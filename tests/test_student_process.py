@@ -136,3 +136,9 @@ print("SEEN", seen)
     assert "SEEN []" in done.stdout
     assert not (course_dir.ROOT / "pwned.txt").exists()
     assert (tmp_path / "scratch.txt").read_text() == "ok"
+
+
+def test_ipython_syntax_in_student_cells_is_harmless(student):
+    done = student.exec_cell("%matplotlib inline\n!ls\nx = 41 + 1\nprint(x)", timeout=20)
+    assert done.ok, done.error
+    assert done.stdout.strip() == "42"
