@@ -23,14 +23,18 @@ def normalised(text: str) -> str:
 
 
 def _snippets(lines: list[str]) -> set[str]:
+    """Runs of three consecutive lines (a shorter region whole, if it is not trivial):
+    enough to recognise copied code, while two generic lines that the chapters
+    teach in prose (``e = np.exp(z - z.max())`` ...) do not count as a leak."""
     lines = normalised("\n".join(lines)).splitlines()
-    if len(lines) == 1:
-        return {lines[0]} if len(lines[0]) >= 20 else set()
-    return {a + "\n" + b for a, b in zip(lines, lines[1:])}
+    if len(lines) < 3:
+        whole = "\n".join(lines)
+        return {whole} if len(whole) >= 30 else set()
+    return {"\n".join(lines[i:i + 3]) for i in range(len(lines) - 2)}
 
 
 def solution_lines(assignment_id):
-    """Snippets (pairs of consecutive lines) of reference code and hidden tests that
+    """Snippets (runs of consecutive lines) of reference code and hidden tests that
     appear nowhere in what students may see (given cells, visible tests, the stubs)."""
     path = course_dir.notebook_path(assignment_id)
     source = load_assignment(path, assignment_id)
