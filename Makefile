@@ -35,11 +35,13 @@ $(MATHJAX):
 	cd .cache/npm/node_modules/mathjax/es5 && cp -r tex-chtml.js input output a11y ui sre adaptors \
 	  $(CURDIR)/.cache/mathjax/mathjax/
 
-# Debian packages: npm (for MathJax) and bubblewrap (the grader's sandbox).
+# Debian packages: npm (for MathJax), bubblewrap (the grader's sandbox) and chromium
+# (the browser tests drive /usr/bin/chromium through Playwright).
 system-deps:
 	@missing=""; \
 	command -v npm  >/dev/null || missing="$$missing npm"; \
 	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
