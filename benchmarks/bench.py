@@ -114,17 +114,21 @@ def numerics(bw: float) -> str:
            ""]
     rows = []
     rng = np.random.default_rng(0)
+    ratios: dict[str, dict[str, list[float]]] = {}
+    shares: dict[str, list[float]] = {}
 
     def bench(label, shape, dtype, ours, others, nbytes):
         t_ours = timed(ours)
         gbs = nbytes / t_ours[0] / 1e9
+        shares.setdefault(label, []).append(gbs / bw)
         cells = [label, f"{shape} {np.dtype(dtype).name}", fmt_t(t_ours),
                  f"{gbs:.1f}", f"{100 * gbs / bw:.0f}%"]
-        for other in others:
+        for who, other in zip(("scipy", "torch"), others):
             if other is None:
                 cells.append("-")
             else:
                 t = timed(other)
+                ratios.setdefault(label, {}).setdefault(who, []).append(t[0] / t_ours[0])
                 cells.append(f"{fmt_t(t)} ({t[0] / t_ours[0]:.2f}x)")
         rows.append(cells)
 
@@ -161,6 +165,16 @@ def numerics(bw: float) -> str:
                 bench("cross_entropy + grad", shape, dtype,
                       lambda: (ce(z, targets), grad(z, targets)), [None, torch_ce], 2 * z.nbytes)
     out.append(table(header, rows))
+    out += ["", "Where ours stands (a ratio above 1: the other library takes longer than ours):", ""]
+    summary = []
+    for label, share in shares.items():
+        cells = [label, f"{100 * min(share):.0f}-{100 * max(share):.0f}%"]
+        for who in ("scipy", "torch"):
+            r = ratios.get(label, {}).get(who)
+            cells.append(f"{min(r):.2f}x to {max(r):.2f}x" if r else "-")
+        summary.append(cells)
+    out.append(table(["function", "% of memory bandwidth", "scipy time / ours",
+                      "torch time / ours"], summary))
     if "scaled_dot_product_attention" in names:
         rows = []
         for b, h, lq, d in [(1, 8, 512, 64), (4, 8, 1024, 64)]:
@@ -309,6 +323,26 @@ def build_and_tests(skip_tests: bool) -> str:
     return table(["what", "seconds"], rows)
 
 
+def merge(old: str, new: str) -> str:
+    """The old report with the sections that ``new`` has replaced by the new ones."""
+    def split(text):
+        parts, head = {}, None
+        for line in text.splitlines():
+            if line.startswith("## "):
+                head = line
+                parts[head] = []
+            elif head:
+                parts[head].append(line)
+        return parts
+
+    old_parts, new_parts = split(old), split(new)
+    merged = old.split("\n## ", 1)[0].rstrip("\n")
+    for head in list(old_parts) + [h for h in new_parts if h not in old_parts]:
+        body = new_parts.get(head, old_parts.get(head))
+        merged += "\n\n" + head + "\n" + "\n".join(body).strip("\n")
+    return merged + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["numerics", "grading", "build", "tests"])
@@ -333,6 +367,8 @@ def main() -> int:
         sections += ["", "## Build and test time", "",
                      build_and_tests(skip_tests="tests" not in parts)]
     report = "\n".join(sections) + "\n"
+    if args.only and args.out.exists():
+        report = merge(args.out.read_text(encoding="utf-8"), report)
     print(report)
     args.out.write_text(report, encoding="utf-8")
     print(f"written to {args.out}", file=sys.stderr)
