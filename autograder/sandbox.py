@@ -112,6 +112,7 @@ class Sandbox:
         argv += ["--ro-bind", str(PACKAGE_DIR), "/grader/autograder",
                  "--ro-bind", str(PACKAGE_DIR.parent / "course"), "/grader/course"]
         argv += ["--bind", str(scratch), scratch_inside, "--remount-ro", "/",
+                 "--remount-ro", "/dev",  # devices still work; /dev/shm takes no files
                  "--chdir", scratch_inside, "--", sys.executable]
         env = {"PATH": "/usr/bin:/bin", "HOME": scratch_inside, "TMPDIR": scratch_inside,
                "MPLCONFIGDIR": scratch_inside, "MPLBACKEND": "Agg", "LANG": "C.UTF-8",

@@ -127,6 +127,11 @@ try:
     socket.create_connection(("127.0.0.1", 22), timeout=2); seen.append("network")
 except OSError:
     pass
+try:
+    open("/dev/shm/fill", "w").write("x"); seen.append("wrote /dev/shm")
+except OSError:
+    pass
+open("/dev/null", "w").write("devices still work")
 open("scratch.txt", "w").write("ok")
 import course.checks  # the helper package is there
 print("SEEN", seen)
