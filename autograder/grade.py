@@ -30,7 +30,7 @@ from pathlib import Path
 
 from . import course_dir
 from .feedback import render_failure, render_feedback
-from .grading import NotebookResult, TestResult, autograded_notebook, grade_notebook
+from .grading import NotebookResult, autograded_notebook, grade_notebook, read_or_fail
 from .notebooks import load_assignment
 from .sandbox import Limits, Sandbox
 
@@ -100,37 +100,36 @@ def discover(submissions: Path, sources: dict, source_hashes: dict) -> tuple[lis
 _STATE: dict = {}
 
 
-def _init_worker(sources, limits, use_sandbox):
+def _init_worker(sources, limits, sandbox):
+    """Pool start-up: the sandbox was found and self-tested once, by the main process."""
     _STATE["sources"] = sources
     _STATE["limits"] = limits
-    _STATE["sandbox"] = Sandbox.find() if use_sandbox else None
+    _STATE["sandbox"] = sandbox
 
 
 def _grade_job(job: Job) -> tuple[dict, str]:
     source = _STATE["sources"][job.assignment_id]
     if job.path is None:
-        result = NotebookResult(job.assignment_id, source.notebook_name, "failed", 0.0,
-                                source.max_score,
-                                problems=[f"no notebook named {source.notebook_name} "
-                                          "in the submission folder"])
-        result.tests = [TestResult(t.grade_id, t.description, t.points, 0.0, False,
-                                   "not run: nothing submitted") for t in source.tests.values()]
+        result = NotebookResult.failed(
+            source, f"no notebook named {source.notebook_name} in the submission folder",
+            "not run: nothing submitted")
         return result.to_dict(), render_failure(result, job.student_id)
     try:
-        result = grade_notebook(source, job.path, _STATE["limits"], _STATE["sandbox"])
+        nb, result = read_or_fail(source, job.path)
+        if result is None:
+            result = grade_notebook(source, job.path, _STATE["limits"], _STATE["sandbox"], nb=nb)
         if job.note:
             result.problems.insert(0, job.note)
         mark = time.monotonic()
         if result.status == "failed":
             page = render_failure(result, job.student_id)
         else:
-            page = render_feedback(autograded_notebook(source, job.path, result), result,
+            page = render_feedback(autograded_notebook(source, nb, result), result,
                                    job.student_id)
         result.timings["feedback"] = time.monotonic() - mark
     except Exception as exc:  # a bug of ours must not stop the class
-        result = NotebookResult(job.assignment_id, source.notebook_name, "failed", 0.0,
-                                source.max_score,
-                                problems=[f"internal grader error: {type(exc).__name__}: {exc}"])
+        result = NotebookResult.failed(
+            source, f"internal grader error: {type(exc).__name__}: {exc}", "not run")
         page = render_failure(result, job.student_id)
     return result.to_dict(), page
 
@@ -150,10 +149,10 @@ def run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_sa
     if out.resolve() == submissions.resolve() or submissions.resolve() in out.resolve().parents:
         print(f"grade: --out {out} must not be inside the submissions folder", file=sys.stderr)
         return 2
-    sandbox_note = ""
+    sandbox_note, sandbox = "", None
     if use_sandbox:
         try:
-            Sandbox.find()
+            sandbox = Sandbox.find()
         except Exception as exc:
             print(f"grade: the sandbox is not available: {exc}.\n"
                   "Student code must not run unisolated by accident: install bubblewrap, or "
@@ -205,7 +204,7 @@ def run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_sa
             context = multiprocessing.get_context("fork")
             with cf.ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context,
                                         initializer=_init_worker,
-                                        initargs=(sources, limits, use_sandbox)) as pool:
+                                        initargs=(sources, limits, sandbox)) as pool:
                 futures = {pool.submit(_grade_job, job): job for job in todo}
                 bar = tqdm(total=len(jobs), initial=resumed, unit="nb", desc="grading",
                            file=sys.stderr, disable=not sys.stderr.isatty())
@@ -215,10 +214,9 @@ def run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_sa
                         try:
                             data, page = future.result()
                         except Exception as exc:  # the pool process itself died
-                            source = sources[job.assignment_id]
-                            result = NotebookResult(job.assignment_id, source.notebook_name,
-                                                    "failed", 0.0, source.max_score,
-                                                    problems=[f"grader process failed: {exc}"])
+                            result = NotebookResult.failed(sources[job.assignment_id],
+                                                           f"grader process failed: {exc}",
+                                                           "not run")
                             data, page = result.to_dict(), render_failure(result, job.student_id)
                         result = NotebookResult.from_dict(data)
                         _save(out, results_dir, job, result, page, sources)

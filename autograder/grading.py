@@ -63,6 +63,14 @@ class NotebookResult:
         return asdict(self)
 
     @classmethod
+    def failed(cls, source: Assignment, reason: str, test_message: str) -> "NotebookResult":
+        """A submission that could not be graded: every test failed, with the reason."""
+        return cls(source.assignment_id, source.notebook_name, "failed", 0.0, source.max_score,
+                   tests=[TestResult(t.grade_id, t.description, t.points, 0.0, False,
+                                     test_message) for t in source.tests.values()],
+                   problems=[reason])
+
+    @classmethod
     def from_dict(cls, data: dict) -> "NotebookResult":
         data = dict(data)
         data["tests"] = [TestResult(**t) for t in data.get("tests", [])]
@@ -195,24 +203,30 @@ class MissingAnswer:
                         "notebook (or its metadata was changed), so it is not graded")
 
 
+def read_or_fail(source: Assignment, path: Path) -> tuple[dict | None, NotebookResult | None]:
+    """The submission read once, or the failed result that says why it cannot be."""
+    try:
+        return read_submission(path), None
+    except BadNotebook as exc:
+        return None, NotebookResult.failed(source, f"{Path(path).name}: {exc}",
+                                           "not run: the notebook could not be read")
+
+
 def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sandbox | None,
                    hidden: bool = True, scratch_root: Path | None = None,
-                   on_test=None) -> NotebookResult:
-    """Grade one submitted notebook against the trusted source assignment."""
+                   on_test=None, nb: dict | None = None) -> NotebookResult:
+    """Grade one submitted notebook against the trusted source assignment.
+
+    ``nb`` is the submission already read by :func:`read_or_fail`; without it the
+    file at ``path`` is read here.
+    """
     started = time.monotonic()
+    if nb is None:
+        nb, failure = read_or_fail(source, path)
+        if failure is not None:
+            return failure
     result = NotebookResult(source.assignment_id, source.notebook_name, "graded", 0.0,
                             source.max_score)
-    try:
-        nb = read_submission(path)
-    except BadNotebook as exc:
-        result.status = "failed"
-        result.problems.append(f"{Path(path).name}: {exc}")
-        result.tests = [TestResult(t.grade_id, t.description, t.points, 0.0, False,
-                                   "not run: the notebook could not be read")
-                        for t in source.tests.values()]
-        result.seconds = time.monotonic() - started
-        return result
-
     steps, problems = plan_submission(source, nb)
     result.problems += problems
     results: dict[str, TestResult] = {}
@@ -294,13 +308,10 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
     return result
 
 
-def autograded_notebook(source: Assignment, path: Path, result: NotebookResult) -> dict:
-    """The submission as nbgrader's feedback template expects it: test cells
-    restored from the source (hidden tests removed), with scores and outputs."""
-    try:
-        nb = read_submission(path)
-    except BadNotebook:
-        nb = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 4}
+def autograded_notebook(source: Assignment, nb: dict, result: NotebookResult) -> dict:
+    """The submission (as read by :func:`read_or_fail`) as nbgrader's feedback template
+    expects it: test cells restored from the source (hidden tests removed), with
+    scores and outputs."""
     by_id = {t.grade_id: t for t in result.tests}
     placed = set()
     cells = []
