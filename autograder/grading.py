@@ -10,9 +10,11 @@ the source gives it.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import linecache
+import re
 import tempfile
 import time
 import traceback
@@ -20,7 +22,8 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .notebooks import Assignment, BadNotebook, defined_names, nbgrader_meta, read_submission
+from .notebooks import (Assignment, BadNotebook, bound_names, defined_names, nbgrader_meta,
+                        read_submission)
 from .sandbox import Limits, Sandbox
 from .student import Clock, GradingLimit, StudentFunction, StudentProcess
 
@@ -84,8 +87,23 @@ def _cap(text: str, limit: int = OUTPUT_CAP) -> str:
     return text[:limit] + f"\n[... {len(text) - limit} more characters not shown]\n"
 
 
-def _failure_message(exc: BaseException, test, filename: str) -> str:
-    """Exception text plus the failing line, unless that line is a hidden test."""
+def _from_student(exc: BaseException | None) -> BaseException | None:
+    """The exception in ``exc``'s chain that the student's code raised, if any."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if getattr(exc, "student_type", None):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _failure_message(exc: BaseException, test, filename: str,
+                     notes: dict[str, str] | None = None) -> str:
+    """Why a test failed, for the student: the exception, the test's line (unless it is
+    a hidden one) and, when their code raised, their own traceback lines (never the
+    grader's). A function that is not written yet, or not defined because its cell
+    failed, gets a message that says so."""
     hidden = test.hidden_line_numbers()
     where = ""
     for frame in traceback.extract_tb(exc.__traceback__):
@@ -95,11 +113,28 @@ def _failure_message(exc: BaseException, test, filename: str) -> str:
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     if isinstance(exc, AssertionError) and not str(exc):
         text = "AssertionError (a check failed)"
-    return f"{text}\n  ({where})" if where else text
+    student = _from_student(exc)
+    function = getattr(student, "student_function", None)
+    if student is exc and isinstance(exc, NotImplementedError) and \
+            exc.student_type == "NotImplementedError":
+        text = (f"NotImplementedError: {function} is not written yet - replace the "
+                "`raise NotImplementedError()` line of its answer cell with your code")
+    elif student is exc and isinstance(exc, NameError) and function in (notes or {}):
+        text = f"NameError: {notes[function]}"
+    parts = [text] + ([f"  ({where})"] if where else [])
+    frames = getattr(student, "student_traceback", "")
+    if frames:
+        parts.append("  Where your code raised it:\n" + "\n".join(
+            "  " + line for line in frames.rstrip("\n").splitlines()))
+    return "\n".join(parts)
 
 
-def run_test(test, namespace: dict, clock: Clock, hidden: bool = True) -> TestResult:
-    """Run one test cell's code in the checker; any exception means it failed."""
+def run_test(test, namespace: dict, clock: Clock, hidden: bool = True,
+             notes: dict[str, str] | None = None) -> TestResult:
+    """Run one test cell's code in the checker; any exception means it failed.
+
+    ``notes`` maps an exercise name to why it is not defined (its cell failed).
+    """
     code = test.code if hidden else test.visible_code
     filename = f"<test {test.grade_id}>"
     # Tracebacks and warnings quote lines from linecache: hidden lines stay blank there.
@@ -118,7 +153,7 @@ def run_test(test, namespace: dict, clock: Clock, hidden: bool = True) -> TestRe
         except GradingLimit:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure of the test
-            passed, message = False, _failure_message(exc, test, filename)
+            passed, message = False, _failure_message(exc, test, filename, notes)
     return TestResult(test.grade_id, test.description, test.points,
                       test.points if passed else 0.0, passed, message, _cap(out.getvalue()))
 
@@ -174,33 +209,44 @@ def plan_submission(source: Assignment, nb: dict) -> tuple[list[tuple], list[str
         if grade_id not in seen_tests:
             problems.append(f"test cell '{grade_id}' is missing from the submission; "
                             "it counts as failed")
+    where = _where_defined(steps)
     for grade_id in source.solutions:
-        if grade_id not in seen_solutions:
-            problems.append(f"the answer cell '{grade_id}' is missing or its nbgrader "
-                            "metadata was changed; its tests count as failed")
+        if grade_id in seen_solutions:
+            continue
+        names = defined_names(source.solutions[grade_id])
+        lost = [n for n in names if n not in where]
+        if not lost:
+            cells = sorted({where[n] + 1 for n in names})
+            problems.append(
+                f"the answer cell '{grade_id}' is missing (or its nbgrader metadata was "
+                f"changed), but cell {', '.join(map(str, cells))} defines {', '.join(names)}: "
+                "it is graded from there, nothing is lost")
+        else:
+            tests = [t for t in source.tests.values() if _mentions(t.code, lost)]
+            problems.append(
+                f"the answer cell '{grade_id}' is missing (or its nbgrader metadata was "
+                f"changed) and no cell defines {', '.join(lost)}: {len(tests)} test"
+                f"{'s' if len(tests) != 1 else ''} ({sum(t.points for t in tests):g} points) "
+                "count as failed")
     return steps, problems
 
 
-def missing_solutions(source: Assignment, nb: dict) -> set[str]:
-    """Exercise names whose answer cell the submission lacks."""
-    present = {nbgrader_meta(c).get("grade_id") for c in nb["cells"]
-               if c["cell_type"] == "code"}
-    names = set()
-    for grade_id, code in source.solutions.items():
-        if grade_id not in present:
-            names.update(defined_names(code))
-    return names
+def _where_defined(steps) -> dict[str, int]:
+    """Name -> index of the first submission cell of the student's that binds it."""
+    where: dict[str, int] = {}
+    for kind, index, payload in steps:
+        if kind == "student" and index is not None:
+            for name in bound_names(payload):
+                where.setdefault(name, index)
+    return where
 
 
-class MissingAnswer:
-    """Stands for a function whose answer cell is missing: every call fails."""
-
-    def __init__(self, name: str):
-        self.__name__ = name
-
-    def __call__(self, *args, **kwargs):
-        raise NameError(f"the answer cell that defines {self.__name__} is missing from the "
-                        "notebook (or its metadata was changed), so it is not graded")
+def _mentions(code: str, names) -> bool:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return False
+    return any(isinstance(node, ast.Name) and node.id in names for node in ast.walk(tree))
 
 
 def read_or_fail(source: Assignment, path: Path) -> tuple[dict | None, NotebookResult | None]:
@@ -210,6 +256,47 @@ def read_or_fail(source: Assignment, path: Path) -> tuple[dict | None, NotebookR
     except BadNotebook as exc:
         return None, NotebookResult.failed(source, f"{Path(path).name}: {exc}",
                                            "not run: the notebook could not be read")
+
+
+#: Fresh processes a notebook may get after a limit or a crash.
+MAX_RESTARTS = 5
+
+
+def _restart(process: StudentProcess, ran, limits: Limits, deadline: float) -> str | None:
+    """Start a fresh student process and run again the cells that ran before.
+
+    Returns why that failed, or None.
+    """
+    try:
+        process.restart()
+        for code, label in ran:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "the notebook ran out of time"
+            process.exec_cell(code, min(limits.cell_seconds, left), name=label)
+    except (GradingLimit, OSError) as exc:
+        return str(exc)
+    return None
+
+
+_SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
+
+
+def _note_failed_cell(notes: dict, source: Assignment, nb: dict, index: int, code: str,
+                      done) -> None:
+    """Remember, for each exercise function a failed cell would define, why it may be missing."""
+    grade_id = nbgrader_meta(nb["cells"][index]).get("grade_id")
+    cell = f"cell {index + 1}" + (f" (the answer cell '{grade_id}')"
+                                  if grade_id in source.solutions else "")
+    line = f" at line {done.error_line}" if done.error_line else ""
+    message = re.sub(r" \(<[^>]*>, line \d+\)$", "", done.error_message)
+    for name in set(bound_names(code)) & set(source.exercise_names):
+        if done.error_type in _SYNTAX_ERRORS:
+            notes[name] = (f"{name} is not defined: {cell} has a {done.error_type}{line} "
+                           f"({message}), so none of that cell ran - fix it and run it again")
+        else:
+            notes[name] = (f"{name} is not defined: {cell} stopped{line} with "
+                           f"{done.error_type}: {message} - before it defined {name}")
 
 
 def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sandbox | None,
@@ -240,11 +327,17 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
             warnings.simplefilter("ignore")
             for grade_id, code in source.given.items():
                 exec(compile(code, f"<given {grade_id}>", "exec"), namespace)
-        absent = missing_solutions(source, nb)
+        # Why an exercise function may be undefined, for the tests' NameError messages.
+        notes: dict[str, str] = {}
+        where = _where_defined(steps)
         for name in source.exercise_names:
-            namespace[name] = (MissingAnswer(name) if name in absent
-                               else StudentFunction(process, name, clock))
+            namespace[name] = StudentFunction(process, name, clock)
+            if name not in where:
+                notes[name] = (f"{name} is not defined: no cell of the notebook defines it "
+                               "(was its answer cell deleted?)")
         timings = result.timings
+        ran: list[tuple[str, str]] = []  # (code, cell name) of the notebook cells run so far
+        restarts = 0
         try:
             mark = time.monotonic()
             process.start()
@@ -263,11 +356,12 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
                                            f"than {limits.notebook_seconds:g} s in all")
                     break
                 cell_time = min(limits.cell_seconds, left)
+                label = f"cell {index + 1}" if index is not None else f"course cell {payload}"
                 try:
                     if kind == "test":
                         test = source.tests[payload]
                         clock.seconds = cell_time
-                        outcome = run_test(test, namespace, clock, hidden=hidden)
+                        outcome = run_test(test, namespace, clock, hidden=hidden, notes=notes)
                         results[payload] = outcome
                         timings["tests"] = timings.get("tests", 0.0) + time.monotonic() - mark
                         if on_test:
@@ -276,21 +370,38 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
                         code = source.given[payload] if kind == "given" else payload
                         if not code.strip():
                             continue
-                        done = process.exec_cell(code, cell_time)
+                        done = process.exec_cell(code, cell_time, name=label)
+                        ran.append((code, label))
                         timings["notebook_code"] = (timings.get("notebook_code", 0.0)
                                                     + time.monotonic() - mark)
                         if index is not None and (done.stdout or done.error):
                             result.cell_outputs[index] = {"stdout": _cap(done.stdout),
                                                           "error": _cap(done.error)}
+                        if not done.ok and index is not None:
+                            _note_failed_cell(notes, source, nb, index, code, done)
                 except GradingLimit as exc:
-                    result.problems.append(f"grading stopped early: {exc}")
                     if kind == "test":
                         results[payload] = TestResult(
                             payload, source.tests[payload].description,
                             source.tests[payload].points, 0.0, False, f"stopped: {exc}")
+                        if on_test:
+                            on_test(results[payload])
                     elif index is not None:
                         result.cell_outputs[index] = {"stdout": "", "error": f"Stopped: {exc}"}
-                    break
+                    if restarts >= MAX_RESTARTS:
+                        result.problems.append(f"grading stopped early: {exc}")
+                        break
+                    # One mistake costs one mistake: the tests after it run in a fresh
+                    # process, with the notebook's cells (except this one) run again.
+                    restarts += 1
+                    what = f"test '{payload}'" if kind == "test" else label
+                    result.problems.append(f"{what} was stopped ({exc}); the notebook's code "
+                                           "ran again in a fresh process for what follows")
+                    failed = _restart(process, ran, limits, notebook_deadline)
+                    if failed:
+                        result.problems.append(f"grading stopped early: running the notebook's "
+                                               f"code again failed ({failed})")
+                        break
         finally:
             process.close()
 

@@ -114,6 +114,39 @@ def defined_names(code: str) -> list[str]:
     return names
 
 
+_DEF_LINE = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
+
+
+def bound_names(code: str) -> list[str]:
+    """Names a cell binds at its top level: functions, classes, assignments, imports
+    (also inside top-level if/try/with blocks). For a cell that does not parse, the
+    names of the ``def`` and ``class`` lines that start a line."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return _DEF_LINE.findall(code)
+    names: list[str] = []
+
+    def visit(body):
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.append(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    names.extend(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.extend((a.asname or a.name).split(".")[0] for a in node.names)
+            elif isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
+                for field in ("body", "orelse", "finalbody"):
+                    visit(getattr(node, field, []) or [])
+                for handler in getattr(node, "handlers", []) or []:
+                    visit(handler.body)
+
+    visit(tree.body)
+    return names
+
+
 def load_assignment(path: Path, assignment_id: str | None = None) -> Assignment:
     """Read a notebook of ours (solution or released) as an Assignment."""
     path = Path(path)

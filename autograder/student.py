@@ -36,17 +36,62 @@ class GradingLimit(BaseException):
 
 
 class StudentError(RuntimeError):
-    """An exception raised by student code whose type is not a builtin one."""
+    """Kept for older callers: student exceptions are now rebuilt as builtin classes."""
 
 
-#: Exception types re-raised under their own name in the checker.
-_REBUILT = {name: getattr(builtins, name) for name in (
-    "ValueError", "TypeError", "IndexError", "KeyError", "ZeroDivisionError",
-    "NotImplementedError", "NameError", "AttributeError", "RuntimeError", "OverflowError",
-    "FloatingPointError", "ArithmeticError", "AssertionError", "RecursionError",
-    "UnboundLocalError", "LookupError", "MemoryError")}
+def _one_argument_classes() -> dict[str, type]:
+    """Builtin exception classes (subclasses of Exception) that take a message alone."""
+    classes = {}
+    for name in dir(builtins):
+        cls = getattr(builtins, name)
+        if isinstance(cls, type) and issubclass(cls, Exception) and cls.__name__ == name:
+            try:
+                cls("message")
+            except TypeError:
+                continue
+            classes[name] = cls
+    return classes
+
+
+#: The classes a student's exception may be rebuilt as, by name.
+_REBUILT = _one_argument_classes()
 _WARNINGS = {name: getattr(builtins, name) for name in (
     "RuntimeWarning", "UserWarning", "DeprecationWarning", "FutureWarning", "Warning")}
+
+
+def rebuild_exception(error: dict, function: str | None = None) -> Exception:
+    """The student's exception as the nearest builtin class it derives from.
+
+    The worker reports the class's own name and the builtin classes of its MRO in
+    order (``AxisError`` -> ``ValueError``, ``IndexError``, ...). It is re-raised here
+    as the first of those that the checker knows, so ``except ValueError`` and
+    ``pytest.raises(ValueError)`` accept every subclass, as they do in Jupyter. The
+    student's own class name stays in the message (and in ``student_type``).
+    Exceptions outside Exception's hierarchy (SystemExit, ...) become RuntimeError.
+    """
+    kind = str(error.get("type", "Exception"))[:200]
+    message = str(error.get("message", ""))
+    bases = error.get("builtins")
+    bases = [str(b) for b in bases] if isinstance(bases, list) else [kind]
+    cls = next((_REBUILT[b] for b in bases if b in _REBUILT), None)
+    if cls is None:
+        cls = RuntimeError if any(b in ("BaseException", "SystemExit", "KeyboardInterrupt",
+                                        "GeneratorExit") for b in bases) else Exception
+    exc = cls(message if kind == cls.__name__ else f"{kind}: {message}")
+    exc.student_type = kind
+    exc.student_function = function
+    exc.student_traceback = str(error.get("frames") or "")[-4000:]
+    return exc
+
+
+@dataclass
+class CallRecord:
+    """What the last call of a student's function did besides returning: the
+    positions (ints) or keyword names of the arguments it changed in place, and of
+    those its result shares memory with."""
+
+    changed: frozenset = frozenset()
+    aliased: frozenset = frozenset()
 
 
 @dataclass
@@ -54,6 +99,10 @@ class ExecResult:
     ok: bool
     stdout: str = ""
     error: str = ""
+    #: The class name of the exception that stopped the cell, its line and message.
+    error_type: str = ""
+    error_line: int | None = None
+    error_message: str = ""
 
 
 class StudentProcess:
@@ -109,6 +158,14 @@ class StudentProcess:
         except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL is not refused
             pass
         self.proc = None
+
+    def restart(self) -> None:
+        """A fresh process after a limit or a crash (the old one and all it started
+        are killed); the caller runs the notebook's cells again."""
+        self.close()
+        self.dead_reason = None
+        self._buffer = b""
+        self.start()
 
     def __enter__(self):
         self.start()
@@ -184,11 +241,20 @@ class StudentProcess:
         finally:
             sel.close()
 
-    def exec_cell(self, code: str, timeout: float) -> ExecResult:
-        reply = self.request({"op": "exec", "code": code}, timeout)
+    def exec_cell(self, code: str, timeout: float, name: str | None = None) -> ExecResult:
+        """Run one cell; ``name`` (e.g. "cell 4") is what tracebacks call it."""
+        message = {"op": "exec", "code": code}
+        if name:
+            message["name"] = name
+        reply = self.request(message, timeout)
         error = reply.get("error") or {}
+        if not isinstance(error, dict):
+            error = {"type": "Exception", "traceback": str(error)}
         return ExecResult(bool(reply.get("ok")), str(reply.get("stdout", ""))[:50_000],
-                          str(error.get("traceback") or "")[:10_000] if error else "")
+                          str(error.get("traceback") or "")[:10_000] if error else "",
+                          str(error.get("type") or "")[:200],
+                          error.get("line") if type(error.get("line")) is int else None,
+                          str(error.get("message") or "")[:2000])
 
     def call(self, name: str, args: tuple, kwargs: dict, timeout: float):
         try:
@@ -233,35 +299,41 @@ class StudentFunction:
         self._clock = clock
         self.__name__ = name
         self.__qualname__ = name
+        #: What the last call did to its arguments (see course.checks.leaves_input_alone).
+        self.last_call = CallRecord()
 
     def __repr__(self):
         return f"<student function {self.__name__}>"
 
     def __call__(self, *args, **kwargs):
+        self.last_call = CallRecord()
         reply = self._process.call(self.__name__, args, kwargs, self._clock.left())
         printed = str(reply.get("stdout", ""))
         if printed:
             print(printed, end="" if printed.endswith("\n") else "\n")
         if not reply.get("ok"):
-            error = reply.get("error") or {}
-            kind, message = str(error.get("type", "Error")), str(error.get("message", ""))
-            if kind in _REBUILT:
-                raise _REBUILT[kind](message)
-            raise StudentError(f"{kind}: {message}")
+            error = reply.get("error")
+            raise rebuild_exception(error if isinstance(error, dict) else {}, self.__name__)
         try:
             result = protocol.decode(reply.get("result"))
             args_after = protocol.decode(reply.get("args_after"))
             kwargs_after = protocol.decode(reply.get("kwargs_after"))
         except protocol.ProtocolError as exc:
-            raise StudentError(f"{self.__name__} returned something the grader cannot read: "
-                               f"{exc}") from None
+            raise TypeError(f"{self.__name__} returned something the grader cannot read: "
+                            f"{exc}") from None
+        # The test's own arguments are never changed (they were sent as copies): the
+        # call's in-place edits are only recorded, so one bug cannot spoil later checks.
+        # A random generator is the exception: drawing from it must advance it.
+        changed = set()
         if isinstance(args_after, list) and len(args_after) == len(args):
-            for before, after in zip(args, args_after):
-                _mirror(before, after)
+            changed |= {i for i, (before, after) in enumerate(zip(args, args_after))
+                        if _follow(before, after)}
         if isinstance(kwargs_after, dict):
-            for key, before in kwargs.items():
-                if key in kwargs_after:
-                    _mirror(before, kwargs_after[key])
+            changed |= {key for key, before in kwargs.items()
+                        if key in kwargs_after and _follow(before, kwargs_after[key])}
+        aliased = reply.get("aliased")
+        aliased = {a for a in aliased if type(a) in (int, str)} if isinstance(aliased, list) else set()
+        self.last_call = CallRecord(frozenset(changed), frozenset(aliased))
         for entry in reply.get("warnings") or []:
             if isinstance(entry, list) and len(entry) == 2:
                 category = _WARNINGS.get(str(entry[0]), UserWarning)
@@ -269,19 +341,19 @@ class StudentFunction:
         return result
 
 
-def _mirror(before, after) -> None:
-    """Apply to the checker's argument what the student's call did to its copy."""
-    if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
-        if before.shape == after.shape and before.flags.writeable:
-            if not np.array_equal(before, after.astype(before.dtype, copy=False), equal_nan=True):
-                np.copyto(before, after, casting="unsafe")
-    elif isinstance(before, list) and isinstance(after, list):
-        if len(before) != len(after) or any(
-                not _same_scalar(b, a) for b, a in zip(before, after)):
-            before[:] = after
-    elif isinstance(before, np.random.Generator) and isinstance(after, np.random.Generator):
+def _follow(before, after) -> bool:
+    """Whether the call changed this argument; a generator's new state is applied here."""
+    if isinstance(before, np.random.Generator) and isinstance(after, np.random.Generator):
         if type(before.bit_generator) is type(after.bit_generator):
             before.bit_generator.state = after.bit_generator.state
+        return False
+    if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
+        return before.shape != after.shape or not np.array_equal(
+            before, after.astype(before.dtype, copy=False), equal_nan=True)
+    if isinstance(before, list) and isinstance(after, list):
+        return len(before) != len(after) or any(
+            not _same_scalar(b, a) for b, a in zip(before, after))
+    return False
 
 
 def _same_scalar(a, b) -> bool:

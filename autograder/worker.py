@@ -14,6 +14,7 @@ Requests:
 from __future__ import annotations
 
 import io
+import linecache
 import os
 import sys
 import traceback
@@ -80,13 +81,38 @@ def _transform(code: str) -> str:
         return code
 
 
-def _describe(exc: BaseException, filename_prefix: str = "<cell") -> dict:
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if f.filename.startswith(filename_prefix)]
-    lines = traceback.format_list(frames)
-    lines += traceback.format_exception_only(type(exc), exc)
-    return {"type": type(exc).__name__, "message": str(exc)[:2000],
-            "traceback": "".join(lines)[-8000:]}
+#: File names of the cells this worker ran: tracebacks keep only their frames.
+_CELL_FILES: set[str] = set()
+
+
+def _describe(exc: BaseException) -> dict:
+    """An exception as plain data: its class and the builtin classes it derives from
+    (so the checker can rebuild it), the message, and the student's own frames."""
+    import builtins
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in _CELL_FILES]
+    listed = "".join(traceback.format_list(frames))
+    line = frames[-1].lineno if frames else None
+    if isinstance(exc, SyntaxError) and exc.filename in _CELL_FILES:
+        line = exc.lineno
+    bases = [c.__name__ for c in type(exc).__mro__
+             if c.__module__ == "builtins" and getattr(builtins, c.__name__, None) is c]
+    return {"type": type(exc).__name__, "builtins": bases, "message": str(exc)[:2000],
+            "line": line, "frames": listed[-4000:],
+            "traceback": (listed + "".join(traceback.format_exception_only(type(exc), exc)))[-8000:]}
+
+
+def _shares_memory(result, arg) -> bool:
+    import numpy as np
+
+    parts = result if type(result) in (tuple, list) else (result,)
+    for part in parts:
+        if part is arg and isinstance(arg, (list, np.ndarray)):
+            return True
+        if isinstance(part, np.ndarray) and isinstance(arg, np.ndarray) and \
+                np.may_share_memory(part, arg):
+            return True
+    return False
 
 
 def serve(request_fd: int, reply_fd: int) -> None:
@@ -119,10 +145,13 @@ def serve(request_fd: int, reply_fd: int) -> None:
             if request["op"] == "exec":
                 cell_number += 1
                 code = _transform(request["code"])
+                filename = f"<{str(request.get('name') or f'cell {cell_number}')[:60]}>"
+                _CELL_FILES.add(filename)
+                linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
-                        exec(compile(code, f"<cell {cell_number}>", "exec"), namespace)
+                        exec(compile(code, filename, "exec"), namespace)
                 except BaseException as exc:  # noqa: BLE001 - student code may raise anything
                     sys.stdout, sys.stderr = old_out, old_err
                     send({"ok": False, "stdout": out.text(), "error": _describe(exc)})
@@ -176,8 +205,11 @@ def _call(namespace, request, out, protocol) -> dict:
         return {"ok": False, "stdout": out.text(), "error": {
             "type": "TypeError", "traceback": "",
             "message": f"{name} returned a value the grader cannot accept ({exc})"}}
+    aliased = [i for i, a in enumerate(args) if _shares_memory(result, a)]
+    aliased += [k for k, a in kwargs.items() if _shares_memory(result, a)]
     return {"ok": True, "result": encoded, "args_after": args_after,
-            "kwargs_after": kwargs_after, "warnings": seen, "stdout": out.text()}
+            "kwargs_after": kwargs_after, "warnings": seen, "stdout": out.text(),
+            "aliased": aliased}
 
 
 def main() -> None:

@@ -151,7 +151,8 @@ def cases(port, subs=Path("/nonexistent")):
     c["fake_bonus_test"] = (nb, 0.0, "does not have")
     nb = make_submission(AID)
     _cell(nb, "softmax")["metadata"] = {}
-    c["answer_metadata_stripped"] = (nb, max_score - 7, "answer cell 'softmax' is missing")
+    # The code is still the student's, in a cell that runs: it is graded where it is.
+    c["answer_metadata_stripped"] = (nb, max_score, "answer cell 'softmax' is missing")
     c["invalid_json"] = (b'{"cells": [', 0.0, "not valid JSON")
     c["empty_file"] = (b"", 0.0, "empty")
     c["binary_file"] = (bytes(range(256)) * 10, 0.0, "not text")

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from autograder.sandbox import Limits
-from autograder.student import Clock, GradingLimit, StudentError, StudentFunction, StudentProcess
+from autograder.student import Clock, GradingLimit, StudentFunction, StudentProcess
+from course.checks import leaves_input_alone, raises, returns_a_copy
 
 
 @pytest.fixture
@@ -32,11 +33,30 @@ def test_results_and_types_come_back(student):
     assert type(number) is float
 
 
-def test_in_place_edits_are_mirrored(student):
-    define(student, "def f(z):\n    z -= z.max()\n    return z")
+def test_in_place_edits_are_recorded_not_applied(student):
+    """One bug, one failure: a call that edits its input leaves the test's own data
+    alone, and reports which argument it changed (leaves_input_alone reads that)."""
+    define(student, "def f(z, w=None):\n    z -= z.max()\n    return z")
+    f = StudentFunction(student, "f", Clock(5))
     z = np.array([1.0, 3.0])
-    StudentFunction(student, "f", Clock(5))(z)
-    assert z.tolist() == [-2.0, 0.0]
+    assert f(z).tolist() == [-2.0, 0.0]
+    assert z.tolist() == [1.0, 3.0]
+    assert f.last_call.changed == {0}
+    with pytest.raises(AssertionError, match="modified its first argument in place"):
+        leaves_input_alone(f, z)
+    define(student, "def g(z, w=None):\n    w[0] = 5\n    return z")
+    with pytest.raises(AssertionError, match="argument `w`"):
+        leaves_input_alone(StudentFunction(student, "g", Clock(5)), z, w=[1, 2])
+
+
+def test_a_result_that_is_the_input_is_reported(student):
+    define(student, "def same(z):\n    return z\ndef view(z):\n    return z[::2]\n"
+                    "def fresh(z):\n    return z.copy()")
+    z = np.arange(4.0)
+    for name in ("same", "view"):
+        with pytest.raises(AssertionError, match="returned its input array itself"):
+            returns_a_copy(StudentFunction(student, name, Clock(5)), z)
+    returns_a_copy(StudentFunction(student, "fresh", Clock(5)), z)
 
 
 def test_generator_state_is_mirrored(student):
@@ -56,14 +76,31 @@ def test_warnings_are_re_emitted(student):
     assert any(issubclass(w.category, RuntimeWarning) for w in caught)
 
 
-def test_exceptions_keep_builtin_types_only(student):
+def test_exceptions_keep_their_builtin_hierarchy(student):
+    """A subclass of ValueError (the student's own, or NumPy's AxisError) is a ValueError
+    on the checker's side too, with the student's class name kept in the message."""
     define(student, "class Sneaky(Exception):\n    pass\n"
+                    "class TemperatureError(ValueError):\n    pass\n"
                     "def bad(x):\n    raise ValueError('k must be >= 1')\n"
-                    "def odd(x):\n    raise Sneaky('boo')")
+                    "def own(x):\n    raise TemperatureError('temperature must be > 0')\n"
+                    "def axis(x):\n    return np.zeros((2, 2)).sum(axis=5)\n"
+                    "def odd(x):\n    raise Sneaky('boo')\n"
+                    "def leaves(x):\n    raise SystemExit(3)")
     with pytest.raises(ValueError, match="k must be"):
         StudentFunction(student, "bad", Clock(5))(1)
-    with pytest.raises(StudentError, match="Sneaky: boo"):
+    with pytest.raises(ValueError, match="TemperatureError: temperature must be > 0") as info:
+        StudentFunction(student, "own", Clock(5))(1)
+    assert type(info.value) is ValueError and info.value.student_type == "TemperatureError"
+    assert 'raise TemperatureError' in info.value.student_traceback
+    raises(ValueError, StudentFunction(student, "own", Clock(5)), 0)
+    raises(ValueError, StudentFunction(student, "axis", Clock(5)), 0)  # numpy's AxisError
+    with pytest.raises(AssertionError, match=r"raised TemperatureError: .*expected TypeError"):
+        raises(TypeError, StudentFunction(student, "own", Clock(5)), 0)
+    with pytest.raises(Exception, match="Sneaky: boo") as info:
         StudentFunction(student, "odd", Clock(5))(1)
+    assert type(info.value) is Exception
+    with pytest.raises(RuntimeError, match="SystemExit"):
+        StudentFunction(student, "leaves", Clock(5))(1)
 
 
 def test_undefined_function_is_a_name_error(student):
@@ -84,6 +121,15 @@ def test_endless_loop_hits_the_time_limit(student):
         StudentFunction(student, "spin", Clock(1))()
     with pytest.raises(GradingLimit):  # and the process stays dead
         StudentFunction(student, "spin", Clock(1))()
+
+
+def test_a_stopped_process_can_restart(student):
+    define(student, "def spin():\n    while True:\n        pass")
+    with pytest.raises(GradingLimit):
+        StudentFunction(student, "spin", Clock(1))()
+    student.restart()
+    define(student, "def f():\n    return 2")
+    assert StudentFunction(student, "f", Clock(5))() == 2
 
 
 def test_process_exit_is_reported(student):
