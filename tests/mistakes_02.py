@@ -358,4 +358,37 @@ def top_p_filter(logits, p):
     above = mass[np.searchsorted(z[order], z, side="right")]
     return np.where(above < p, z, 0.0).astype(np.float32 if logits.dtype == np.float32 else np.float64)
 '''),
+    # --- false positives closed by the tests aimed at them ---------------------------
+    dict(name="entropy returns a Python float for a 1-D input (float32 lost)", cell="entropy",
+         catches={"test_entropy_axis_dtype"}, code='''
+def entropy(p, axis=-1):
+    p = np.asarray(p)
+    p = p if p.dtype == np.float32 else p.astype(np.float64)
+    h = -np.sum(scipy.special.xlogy(p, p), axis=axis)
+    return float(h) if h.ndim == 0 else h
+'''),
+    dict(name="sample ignores the temperature for single draws (size=None)", cell="sample",
+         catches={"test_sample_temperature_extremes"}, code='''
+def sample(logits, temperature=1.0, rng=None, size=None):
+    rng = np.random.default_rng() if rng is None else rng
+    z = np.asarray(logits, dtype=np.float64)
+    if size is None:
+        return int(rng.choice(len(z), p=softmax_with_temperature(z)))
+    return rng.choice(len(z), size=size, p=softmax_with_temperature(z, temperature))
+'''),
+    dict(name="top_k returns the caller's own array when k >= len(logits)", cell="top_k_filter",
+         catches={"test_top_k_edges"}, code='''
+def top_k_filter(logits, k):
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k!r}")
+    logits = np.asarray(logits)
+    if logits.ndim != 1:
+        raise ValueError("logits must be 1-D")
+    if logits.dtype not in (np.float32, np.float64):
+        logits = logits.astype(np.float64)
+    if k >= len(logits):
+        return logits
+    kth_largest = np.sort(logits)[len(logits) - k]
+    return np.where(logits < kth_largest, -np.inf, logits).astype(logits.dtype)
+'''),
 ]

@@ -79,10 +79,9 @@ def stable_softmax(z, axis=-1):
     e = np.exp(z)
     return e / e.sum(axis=axis, keepdims=True)
 '''),
+    # One slip, one test: the value tests check values, test_stable_softmax_dtype the dtype.
     dict(name="stable_softmax turns float32 into float64", cell="stable_softmax",
-         catches={
-             "test_stable_softmax_axis", "test_stable_softmax_dtype", "test_stable_softmax_float32",
-             "test_stable_softmax_neg_inf", "test_stable_softmax_undefined_rows"}, code='''
+         catches={"test_stable_softmax_dtype"}, code='''
 def stable_softmax(z, axis=-1):
     z = np.asarray(z, dtype=float)
     e = np.exp(z - z.max(axis=axis, keepdims=True))

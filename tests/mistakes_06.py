@@ -408,4 +408,36 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     weights = masked_softmax(scores, True if mask is None else mask)
     return weights @ v, weights
 '''),
+    # --- false positives closed by the tests aimed at them ---------------------------
+    dict(name="masked_softmax lets a mask larger than the scores broadcast the result up",
+         cell="masked_softmax", catches={"test_masked_softmax_errors"}, code='''
+def masked_softmax(scores, mask, axis=-1):
+    scores = np.asarray(scores)
+    if scores.dtype != np.float32:
+        scores = scores.astype(np.float64)
+    mask = np.asarray(mask)
+    if mask.dtype != bool:
+        raise ValueError("mask must be boolean")
+    masked = np.where(mask, scores, -np.inf)  # (2, 3) scores and a (4, 2, 3) mask give (4, 2, 3)
+    m = masked.max(axis=axis, keepdims=True)
+    e = np.exp(masked - np.where(np.isfinite(m), m, 0))
+    total = e.sum(axis=axis, keepdims=True)
+    return e / np.where(total > 0, total, 1)
+'''),
+    dict(name="attention casts a float mask to bool (an additive 0/-inf mask is inverted)",
+         cell="scaled_dot_product_attention", catches={"test_attention_errors"}, code='''
+def scaled_dot_product_attention(q, k, v, mask=None):
+    q, k, v = np.asarray(q), np.asarray(k), np.asarray(v)
+    dtype = np.float32 if q.dtype == k.dtype == v.dtype == np.float32 else np.float64
+    q, k, v = q.astype(dtype), k.astype(dtype), v.astype(dtype)
+    if min(q.ndim, k.ndim, v.ndim) < 2:
+        raise ValueError("q, k and v need shape (..., L, d)")
+    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise ValueError("shapes do not fit")
+    np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    scores = q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1])
+    mask = True if mask is None else np.asarray(mask).astype(bool)
+    weights = masked_softmax(scores, mask)
+    return weights @ v, weights
+'''),
 ]
