@@ -55,6 +55,8 @@ def _one_argument_classes() -> dict[str, type]:
 
 #: The classes a student's exception may be rebuilt as, by name.
 _REBUILT = _one_argument_classes()
+_ERRSTATES = ("ignore", "warn", "raise")
+_NUMPY_DEFAULT_ERR = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
 _WARNINGS = {name: getattr(builtins, name) for name in (
     "RuntimeWarning", "UserWarning", "DeprecationWarning", "FutureWarning", "Warning")}
 
@@ -259,7 +261,11 @@ class StudentProcess:
     def call(self, name: str, args: tuple, kwargs: dict, timeout: float):
         try:
             message = {"op": "call", "name": name, "args": protocol.encode(list(args)),
-                       "kwargs": protocol.encode(dict(kwargs))}
+                       "kwargs": protocol.encode(dict(kwargs)),
+                       # a test's np.errstate(...) holds around the call, as in Jupyter
+                       # (NumPy's defaults are not sent: the student's own np.seterr stays)
+                       "errstate": {k: v for k, v in np.geterr().items()
+                                    if v in _ERRSTATES and _NUMPY_DEFAULT_ERR.get(k) != v}}
         except protocol.ProtocolError as exc:  # a test passed something unsendable: our bug
             raise TypeError(f"cannot send arguments to {name}: {exc}") from None
         return self.request(message, timeout)

@@ -102,6 +102,17 @@ def _describe(exc: BaseException) -> dict:
             "traceback": (listed + "".join(traceback.format_exception_only(type(exc), exc)))[-8000:]}
 
 
+def _numpy_errstate(settings: dict):
+    """The checker's np.errstate for one call (a no-op context without NumPy settings)."""
+    import contextlib
+
+    if not settings:
+        return contextlib.nullcontext()
+    import numpy as np
+
+    return np.errstate(**settings)
+
+
 def _shares_memory(result, arg) -> bool:
     import numpy as np
 
@@ -185,7 +196,10 @@ def _call(namespace, request, out, protocol) -> dict:
     old_out, old_err = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = out
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        errstate = request.get("errstate") if isinstance(request.get("errstate"), dict) else {}
+        errstate = {k: v for k, v in errstate.items()
+                    if k in ("divide", "over", "under", "invalid") and v in ("ignore", "warn", "raise")}
+        with warnings.catch_warnings(record=True) as caught, _numpy_errstate(errstate):
             warnings.simplefilter("always")
             result = func(*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001

@@ -103,6 +103,20 @@ def test_exceptions_keep_their_builtin_hierarchy(student):
         StudentFunction(student, "leaves", Clock(5))(1)
 
 
+def test_a_tests_errstate_holds_around_the_call(student):
+    define(student, "def f(x):\n    return np.log(np.asarray(x, dtype=float))")
+    f = StudentFunction(student, "f", Clock(5))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with np.errstate(divide="ignore"):
+            f([0.0])
+        assert not caught
+        f([0.0])
+        assert any(issubclass(w.category, RuntimeWarning) for w in caught)
+    with np.errstate(divide="raise"), pytest.raises(FloatingPointError):
+        f([0.0])
+
+
 def test_undefined_function_is_a_name_error(student):
     with pytest.raises(NameError, match="not defined"):
         StudentFunction(student, "softmax", Clock(5))([1.0])
