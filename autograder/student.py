@@ -81,6 +81,7 @@ def rebuild_exception(error: dict, function: str | None = None) -> Exception:
                                         "GeneratorExit") for b in bases) else Exception
     exc = cls(message if kind == cls.__name__ else f"{kind}: {message}")
     exc.student_type = kind
+    exc.student_message = message
     exc.student_function = function
     exc.student_traceback = str(error.get("frames") or "")[-4000:]
     return exc

@@ -265,7 +265,8 @@ def raises(exc_type, func, *args, **kwargs) -> None:
                                  "say what was wrong") from None
         return
     except Exception as exc:
-        raise AssertionError(f"{call} raised {_exception_name(exc)}: {exc}; expected "
+        raise AssertionError(f"{call} raised {_exception_name(exc)}: "
+                             f"{getattr(exc, 'student_message', exc)}; expected "
                              f"{exc_type.__name__} (or a subclass of it)") from None
     raise AssertionError(f"{call} should raise {exc_type.__name__}, but it returned normally")
 
@@ -334,6 +335,20 @@ def returns_a_copy(func, z, *args, **kwargs):
                              "array itself (or a view of it), so a caller who changes the result "
                              "changes their own logits too: return a copy (e.g. z.astype(dtype) "
                              "or z.copy())")
+    return result
+
+
+def output_and_weights(result):
+    """Assert that attention returned the pair (output, weights) of arrays; return it."""
+    if not (isinstance(result, tuple) and len(result) == 2):
+        got = (f"a {type(result).__name__} of shape {np.shape(result)}"
+               if isinstance(result, np.ndarray) else f"a {type(result).__name__}")
+        raise AssertionError("scaled_dot_product_attention should return the pair (output, weights), "
+                             f"got {got}")
+    for part, what in zip(result, ("output", "weights")):
+        if not isinstance(part, np.ndarray):
+            raise AssertionError(f"the attention {what} should be a NumPy array, got "
+                                 f"{type(part).__name__}")
     return result
 
 
