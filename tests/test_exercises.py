@@ -17,6 +17,7 @@ from autograder.sandbox import Limits
 from conftest import CHAPTERS, make_submission, write_notebook
 
 LIMITS = Limits(cell_seconds=60, notebook_seconds=300)
+TEACHING = ("AssertionError", "NotImplementedError", "NameError: ", "stopped:")
 
 
 def _mistakes():
@@ -55,10 +56,15 @@ def test_stub_gets_zero(sources, tmp_path, assignment_id):
 def test_mistake_is_caught(sources, tmp_path, assignment_id, mistake):
     result = _grade(sources, tmp_path, assignment_id,
                     replacements={mistake["cell"]: mistake["code"]})
-    failed = {t.grade_id for t in result.tests if not t.passed}
-    missed = set(mistake["catches"]) - failed
+    failed = {t.grade_id: t.message for t in result.tests if not t.passed}
+    missed = set(mistake["catches"]) - set(failed)
     assert not missed, f"{mistake['name']}: not caught by {sorted(missed)}"
     assert result.score < result.max_score
+    # Each test's own hint comes first: a failure is a check's message, or an exception
+    # the student's code raised (with their traceback), never a stray error of the test.
+    for grade_id, message in failed.items():
+        assert message.startswith(TEACHING) or "Where your code raised it" in message, \
+            f"{mistake['name']}: {grade_id} fails without its hint: {message}"
 
 
 @pytest.mark.parametrize("assignment_id", CHAPTERS)
