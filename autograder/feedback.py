@@ -34,7 +34,7 @@ MAX_CHARS = 2_000_000
 MAX_SECONDS = 60.0
 
 
-_REMOTE_SCRIPT = re.compile(r"<script\b[^>]*\bsrc=[\"']?(?:[a-z][a-z0-9+.-]*:|//)[^>]*>"
+_REMOTE_SCRIPT = re.compile(r"<script\b[^>]*\bsrc=[\"']?(?:https?:|//)[^>]*>"
                             r"\s*</script\s*>", re.IGNORECASE)
 
 

@@ -69,7 +69,7 @@ class StudentProcess:
         self.dead_reason: str | None = None
         self.started = time.monotonic()
         self._buffer = bytearray()
-        #: The scratch tmpfs filled up at some point (checked after every request).
+        #: The scratch tmpfs was full after a cell or at the end (seen from outside).
         self.scratch_filled = False
 
     # -- lifecycle ---------------------------------------------------------
@@ -99,6 +99,7 @@ class StudentProcess:
         """Kill the student's process and everything it started."""
         if self.proc is None:
             return
+        self._check_scratch()  # what the calls of the tests wrote, too
         for fd in (self._req, self._rep):
             try:
                 os.close(fd)
@@ -177,7 +178,6 @@ class StudentProcess:
                 else:
                     line = bytes(self._buffer[:newline])
                     del self._buffer[:newline + 1]
-                    self._check_scratch()
                     try:
                         return protocol.loads(line)
                     except protocol.ProtocolError as exc:
@@ -210,6 +210,7 @@ class StudentProcess:
 
     def exec_cell(self, code: str, timeout: float) -> ExecResult:
         reply = self.request({"op": "exec", "code": code}, timeout)
+        self._check_scratch()
         error = reply.get("error") or {}
         return ExecResult(bool(reply.get("ok")), str(reply.get("stdout", ""))[:50_000],
                           str(error.get("traceback") or "")[:10_000] if error else "")
