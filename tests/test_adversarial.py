@@ -264,7 +264,9 @@ def hostile_cases():
     c["closes_reply_channel"] = (_with_extra_cell(
         make_submission(AID), "import os, sys\nnull = os.open(os.devnull, os.O_WRONLY)\n"
         "os.dup2(null, int(sys.argv[2]))\n", after="test_softmax_shift_and_input"),
-        6.0, "closed or replaced the channel")
+        # the cell that cut the channel is skipped in a fresh process: the correct code after
+        # it is graded (one mistake costs one mistake), and the reason is still reported
+        max_score, "closed or replaced the channel")
     c["deeply_nested_reply"] = (stub_plus(
         "import os, sys, time\n"
         "os.write(int(sys.argv[2]), b'[' * 200000 + b']' * 200000 + b'\\n')\ntime.sleep(3)\n"),
