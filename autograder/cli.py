@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="run student code without bubblewrap isolation (not recommended)")
     grade.add_argument("--gradebook", type=Path, default=None,
                        help="nbgrader gradebook to record grades in "
-                            "(default: autograder/gradebook.db)")
+                            "(default: .grading/gradebook.db in the course folder)")
     return parser
 
 
