@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -209,3 +210,32 @@ def test_setup_cell_says_what_to_install_when_the_kit_is_missing(tmp_path):
         assert last.startswith("ModuleNotFoundError: This notebook needs the softmax course "
                                "kit"), (aid, last)
         assert "pip install softmax_course_kit-*.whl" in last and "Get the exercises" in last
+
+
+def test_the_front_door_says_the_same_everywhere():
+    """README, the site's intro and "Get the exercises" page, the kit's README and every
+    notebook give the same download, install and self-check commands."""
+    install = f".venv/bin/pip install {kit.wheel_name()} jupyterlab"
+    places = {"README.md": (ROOT / "README.md").read_text(encoding="utf-8"),
+              "book/intro.md": (ROOT / "book" / "intro.md").read_text(encoding="utf-8"),
+              "book/get-the-exercises.md":
+                  (ROOT / "book" / "get-the-exercises.md").read_text(encoding="utf-8"),
+              "the kit's README": kit.readme()}
+    for where, text in places.items():
+        flat = " ".join(text.split())
+        for words in ("python3 -m venv .venv", install, f".venv/bin/{kit.COMMAND} ",
+                      "without renaming it", "hidden tests"):
+            assert words in flat, (where, words)
+        assert kit.ZIP_NAME in flat or where == "the kit's README", where
+    assert "get-the-exercises" in places["book/intro.md"]
+    page = places["book/get-the-exercises.md"]
+    for heading in ("Download", "Install", "Where to work", "Self-check", "Hand in"):
+        assert re.search(rf"^## \d\. {heading}$", page, re.MULTILINE), heading
+    assert f"<../_build/kit/{kit.ZIP_NAME}>" in page and f"<../_build/kit/{kit.wheel_name()}>" in page
+    for aid in CHAPTERS:
+        for folder in (course_dir.SOLUTIONS, course_dir.RELEASED):
+            nb = json.loads(course_dir.notebook_path(aid, folder).read_text(encoding="utf-8"))
+            intro = "".join(nb["cells"][0]["source"])
+            name = course_dir.notebook_path(aid, folder).name
+            assert f"{kit.COMMAND} {name}" in intro and "without renaming it" in intro
+            assert "Get the exercises" in intro and "course folder" not in intro
