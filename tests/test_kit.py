@@ -55,6 +55,8 @@ def test_wheel_holds_the_check_and_the_helpers_only(built):
                                                  "autograder/release.py"):
         assert private not in files
     assert "softmax-check = autograder.cli:check_main" in entry
+    # In the repository the released notebooks are notebooks/; only the wheel has its own.
+    assert not course_dir.KIT_NOTEBOOKS.exists() and course_dir.RELEASED == ROOT / "notebooks"
     assert "Requires-Python: >=3.11" in meta
     with zipfile.ZipFile(archive) as zz:
         assert sorted(zz.namelist()) == sorted(
