@@ -101,7 +101,8 @@ def where_is(path: Path) -> str:
 
 
 def run_check(path: Path, timeout: float, out=sys.stdout) -> int:
-    path = Path(path)
+    # A student's own copy may be a link: the self-check follows it (grading does not).
+    path = Path(path).resolve() if Path(path).is_symlink() else Path(path)
     if not path.is_file():
         problem = "is a folder, not a notebook" if path.is_dir() else "no such file"
         print(f"check: {path}: {problem}{where_is(path) if not path.is_dir() else ''}",

@@ -55,7 +55,7 @@ SANDBOX_FILES = WORKER_FILES + STUDENT_HELPERS
 CHECK_FILES = WORKER_FILES + (
     "autograder/__main__.py", "autograder/cli.py", "autograder/check.py",
     "autograder/course_dir.py", "autograder/grading.py", "autograder/notebooks.py",
-    "autograder/sandbox.py", "autograder/student.py")
+    "autograder/safety.py", "autograder/sandbox.py", "autograder/student.py")
 #: Course files that must never reach a student: reference solutions and build-time code
 #: that computes exercise answers.
 INSTRUCTOR_ONLY = ("course/reference.py", "course/explorers.py")

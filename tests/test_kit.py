@@ -246,3 +246,28 @@ def test_the_front_door_says_the_same_everywhere():
             name = course_dir.notebook_path(aid, folder).name
             assert f"{kit.COMMAND} {name}" in intro and "without renaming it" in intro
             assert "Get the exercises" in intro and "course folder" not in intro
+
+
+def test_the_kit_and_the_sandbox_hold_every_module_their_code_imports():
+    """CHECK_FILES and WORKER_FILES are closed under the package's own imports, so the
+    kit's check and the sandboxed worker never miss a module that a merge added. (The
+    CLI's instructor commands are imported only when asked for, and refused in the kit.)"""
+    import ast
+
+    instructor = {"autograder/release.py", "autograder/grade.py", "autograder/kit.py"}
+    for files in (course_dir.CHECK_FILES, course_dir.WORKER_FILES):
+        for rel in files:
+            tree = ast.parse((ROOT / rel).read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.ImportFrom):
+                    continue
+                if not (node.level or (node.module or "").startswith("autograder")):
+                    continue
+                module = (node.module or "").removeprefix("autograder").lstrip(".")
+                for name in ([module] if module else [a.name for a in node.names]):
+                    path = f"autograder/{name.split('.')[0]}.py"
+                    if not (ROOT / path).is_file():
+                        continue
+                    if rel == "autograder/cli.py" and path in instructor:
+                        continue
+                    assert path in files, f"{rel} imports {path}, which is not in the list"
