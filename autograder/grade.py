@@ -194,6 +194,16 @@ def run_grade(submissions: Path, out: Path, *args, **kwargs) -> int:
     if out.resolve() == submissions.resolve() or submissions.resolve() in out.resolve().parents:
         print(f"grade: --out {out} must not be inside the submissions folder", file=sys.stderr)
         return 2
+    if kwargs.get("use_sandbox", True):  # before anything is written into --out
+        gradebook = Path(kwargs.get("gradebook") or course_dir.GRADEBOOK)
+        for what, path in (("the submissions folder", submissions), ("--out", out),
+                           ("the gradebook", gradebook)):
+            mounted = Sandbox.exposes(path)
+            if mounted:
+                print(f"grade: {what} {path} is inside {mounted}, which the sandbox shows to "
+                      "student code: keep submissions, output and the gradebook elsewhere.",
+                      file=sys.stderr)
+                return 2
     lock = OutputLock(out)
     try:
         lock.__enter__()
@@ -229,14 +239,6 @@ def _run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_s
                   "Student code must not run unisolated by accident: install bubblewrap, or "
                   "pass --no-sandbox to grade without isolation.", file=sys.stderr)
             return 2
-        for what, path in (("the submissions folder", submissions), ("--out", out),
-                           ("the gradebook", Path(gradebook))):
-            shown = Sandbox.exposes(path)
-            if shown:
-                print(f"grade: {what} {path} is inside {shown}, which the sandbox shows to "
-                      "student code: keep submissions, output and the gradebook elsewhere.",
-                      file=sys.stderr)
-                return 2
     else:
         sandbox_note = "WARNING: graded with --no-sandbox: student code ran without isolation."
 

@@ -237,4 +237,4 @@ def test_grade_refuses_output_where_the_sandbox_can_see_it(tmp_path):
                           text=True, timeout=120)
     assert done.returncode == 2
     assert f"--out {shown}/graded-here is inside {shown}, which the sandbox shows" in done.stderr
-    assert not Path(f"{shown}/graded-here").exists()
+    assert not Path(f"{shown}/graded-here").exists(), "nothing is written before refusing"
