@@ -26,6 +26,10 @@ SOLUTIONS = ROOT / "solutions"
 RELEASED = ROOT / "notebooks"
 WORK = ROOT / "autograder"
 GRADEBOOK = WORK / "gradebook.db"
+#: Due dates and the late policy (see autograder/late.py for the format).
+GRADING_CONFIG = ROOT / "grading.toml"
+#: MathJax, installed from the npm registry by `make setup` (the site serves the same copy).
+MATHJAX = ROOT / ".cache" / "mathjax" / "mathjax"
 
 
 def nbgrader_config(db_path: Path = GRADEBOOK):
