@@ -4,8 +4,8 @@ A saved result is keyed by (see ``grade.result_key``) this fingerprint of the
 grading code, the limits, whether the sandbox was on, the assignment's source
 notebook, the submission's bytes and name, and its lateness. The code part covers
 
-* every file of the ``autograder`` package (the grader, the sandbox, the worker,
-  the feedback templates),
+* every module of the ``autograder`` package (the grader, the sandbox, the worker) and
+  its feedback templates,
 * every ``course`` module that the assignments' given and test cells import,
   followed through the imports of those modules, and the data files in ``course/data``,
 * the versions of Python and of the libraries that run the tests and render feedback.
@@ -57,16 +57,16 @@ def _imported_modules(code: str, package: str, current: str | None = None,
     return found
 
 
-def _module_file(name: str) -> Path | None:
+def _module_file(name: str, root: Path) -> Path | None:
     parts = name.split(".")
-    base = course_dir.ROOT.joinpath(*parts)
+    base = root.joinpath(*parts)
     for candidate in (base.with_suffix(".py"), base / "__init__.py"):
         if candidate.is_file():
             return candidate
     return None
 
 
-def course_files(codes) -> list[Path]:
+def course_files(codes, root: Path = course_dir.ROOT) -> list[Path]:
     """The ``course`` modules the given code imports, transitively, plus course/data."""
     todo = set()
     for code in codes:
@@ -78,30 +78,34 @@ def course_files(codes) -> list[Path]:
         name = todo.pop()
         if name in seen:
             continue
-        path = _module_file(name)
+        path = _module_file(name, root)
         if path is None:
             continue  # a name imported from a module, not a module
         seen[name] = path
         todo |= _imported_modules(path.read_text(encoding="utf-8"), "course", name,
                                   path.name == "__init__.py")
     files = set(seen.values())
-    data = course_dir.ROOT / "course" / "data"
+    data = root / "course" / "data"
     if seen and data.is_dir():
         files |= {p for p in data.rglob("*") if p.is_file()}
     return sorted(files)
 
 
-def grader_fingerprint(sources: dict) -> str:
-    """A hash of the grading code and the libraries: see the module docstring."""
+def grader_fingerprint(sources: dict, root: Path = course_dir.ROOT) -> str:
+    """A hash of the grading code and the libraries: see the module docstring.
+
+    ``root`` is the course root holding ``autograder/`` and ``course/``.
+    """
     codes = []
     for source in sources.values():
         codes += list(source.given.values()) + [t.code for t in source.tests.values()]
-    package = Path(__file__).resolve().parent
-    files = sorted(p for p in package.rglob("*")
-                   if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+    # Only code and templates: the package folder may also hold runtime data (gradebook).
+    package = root / "autograder"
+    files = sorted([*package.glob("*.py"),
+                    *(p for p in (package / "templates").rglob("*") if p.is_file())])
     digest = hashlib.sha256()
-    for path in files + course_files(codes):
-        digest.update(str(path.relative_to(course_dir.ROOT)).encode() + b"\0")
+    for path in files + course_files(codes, root):
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     digest.update(sys.version.encode())
     for name in _LIBRARIES:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,6 +190,7 @@ def load_policy(path: Path | None, assignments) -> tuple[LatePolicy, list[str]]:
 
 def read_timestamp(folder: Path) -> tuple[dt.datetime | None, str]:
     """The submission time in ``folder/timestamp.txt`` (UTC), or (None, why not)."""
+    import dateutil.parser
     from nbgrader.utils import parse_utc
 
     path = Path(folder) / TIMESTAMP_FILE
@@ -202,7 +204,11 @@ def read_timestamp(folder: Path) -> tuple[dt.datetime | None, str]:
         text = raw.decode("utf-8").strip()
         if not text:
             raise ValueError("empty")
-        value = parse_utc(text)
+        if re.fullmatch(r".+ [+-]\d{4}", text):
+            # nbgrader's parser reads a numeric zone after a space as seconds: dateutil does not
+            value = dateutil.parser.parse(text).astimezone(UTC).replace(tzinfo=None)
+        else:
+            value = parse_utc(text)
     except (OSError, ValueError, OverflowError, UnicodeDecodeError) as exc:
         return None, (f"{TIMESTAMP_FILE} could not be read ({exc}); the submission is "
                       "not counted late")
