@@ -41,7 +41,7 @@ from .fingerprint import grader_fingerprint
 from .grading import NotebookResult, autograded_notebook, grade_notebook, read_or_fail
 from .late import TIMESTAMP_FILE, ConfigError, Lateness, duration, load_policy, read_timestamp
 from .notebooks import load_assignment
-from .roster import RosterError, folder_name, read_roster, shown, student_id
+from .roster import RosterError, folder_name, printable, read_roster, student_id
 from .sandbox import Limits, Sandbox
 
 #: Columns of grades.csv: nbgrader export's names where they exist.
@@ -101,8 +101,8 @@ def discover(submissions: Path, sources: dict) -> tuple[dict, list[str]]:
             continue
         sid, why = student_id(student_dir.name)
         if sid is None:
-            notes.append(f"{submissions}/{shown(student_dir.name)}: not a usable student id: "
-                         f"{why} (ignored)")
+            notes.append(f"{submissions}/{printable(student_dir.name)}: not a usable "
+                         f"student id: {why} (ignored)")
             continue
         if sid in owners:
             notes.append(f"{student_dir}: the same student id as {owners[sid]} "
@@ -324,8 +324,6 @@ def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, strea
                     if child.name not in keep and child.is_dir() and not child.is_symlink():
                         shutil.rmtree(child)
         writer.remove_students(dropped)
-        writer.add_students(roster.students.values())
-    writer.set_due_dates(policy.due)
 
     done: dict[tuple[str, str], NotebookResult] = {}
     todo = []
@@ -381,6 +379,10 @@ def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, strea
               "Run the same command again to grade the rest.", file=sys.stderr)
         return 130
 
+    # nbgrader's view of the class (for `nbgrader export`): every student, every assignment.
+    if roster is not None:
+        writer.add_students(roster.students.values())
+    writer.set_due_dates(policy.due)
     rows = []
     for sid in sorted(class_ids):
         for aid in sources:

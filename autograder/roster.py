@@ -65,7 +65,7 @@ def folder_name(sid: str) -> str:
     return f"{slug}~{digest}"
 
 
-def shown(raw: str) -> str:
+def printable(raw: str) -> str:
     """A refused name as it can be printed on one line (escapes for the invisible)."""
     return raw.encode("unicode_escape").decode("ascii") if not raw.isprintable() else raw
 
@@ -120,7 +120,8 @@ def read_roster(path: Path) -> Roster:
             continue
         sid, why = student_id(raw)
         if sid is None:
-            roster.refused.append(f"{path.name} line {line}: '{shown(raw)}': {why} (ignored)")
+            roster.refused.append(f"{path.name} line {line}: '{printable(raw)}': {why} "
+                                  "(ignored)")
             continue
         if sid in roster.students:
             roster.refused.append(f"{path.name} line {line}: '{sid}' is listed twice "

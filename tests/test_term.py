@@ -205,7 +205,8 @@ def test_outputs_honour_the_umask_and_feedback_uses_local_mathjax(term):
     assert steps["again"]["modes"] == {"grades.csv": 0o666 & ~mask, "summary.txt": 0o666 & ~mask}
     page_path = out / steps["first"]["table"][("ada", AID)]["feedback"]
     page = page_path.read_text(encoding="utf-8")
-    remote = re.findall(r"""<(?:script|link|img)[^>]*(?:src|href)=["']?(?:https?:)?//[^>]*>""", page)
+    remote = re.findall(r"""<(?:script|link|img)[^>]*(?:src|href)=["']?(?:https?:)?//[^>]*>""",
+                        page)
     assert not remote and "cdnjs" not in page
     assert 'src="../../../mathjax/tex-chtml.js"' in page
     assert (page_path.parent / "../../../mathjax/tex-chtml.js").resolve().is_file()
@@ -335,3 +336,30 @@ def test_unknown_filters_are_refused(tmp_path):
                    "--gradebook", tmp_path / "gb.db", "--no-sandbox")
     assert done.returncode == 2 and "nobody: not in the class" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_feedback_page_renders_maths_offline_in_a_browser(term):
+    """The page, opened from disk, typesets its formulas with the local MathJax and asks
+    nothing of the network."""
+    from playwright.sync_api import sync_playwright
+
+    _, out, steps = term
+    page_path = out / steps["first"]["table"][("ada", AID)]["feedback"]
+    requests = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--no-sandbox", "--disable-gpu",
+                                          "--disable-background-networking"])
+        try:
+            page = browser.new_page()
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(page_path.as_uri(), wait_until="load")
+            page.wait_for_function("() => window.MathJax && MathJax.startup && "
+                                   "MathJax.startup.promise", timeout=30_000)
+            page.evaluate("() => MathJax.startup.promise.then(() => true)")
+            page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
+            assert page.locator("mjx-merror").count() == 0
+        finally:
+            browser.close()
+    assert requests and all(url.startswith("file://") for url in requests), requests
