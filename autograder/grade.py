@@ -288,7 +288,7 @@ def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, strea
         for sid in sorted({s for s, _ in found} - class_ids):
             notes.append(f"{submissions}/{sid}: '{sid}' is not on the roster (ignored)")
         found = {k: j for k, j in found.items() if k[0] in class_ids}
-        dropped = sorted(known - class_ids)
+        dropped = sorted((known | _saved_students(out / ".results")) - class_ids)
     else:
         class_ids = known | {s for s, _ in found}
         dropped = []
@@ -419,6 +419,21 @@ def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, strea
     _write_atomic(out / "summary.txt", summary)
     print(summary, file=stream, end="")
     return 0
+
+
+def _saved_students(results_dir: Path) -> set[str]:
+    """The ids whose results an earlier run saved (each result names its student)."""
+    ids = set()
+    if results_dir.is_dir():
+        for folder in results_dir.iterdir():
+            for path in sorted(folder.glob("*.json"))[:1] if folder.is_dir() else []:
+                try:
+                    sid = json.loads(path.read_text(encoding="utf-8")).get("student_id")
+                except (OSError, ValueError, AttributeError):
+                    continue
+                if isinstance(sid, str):
+                    ids.add(sid)
+    return ids
 
 
 def _feedback_path(folder: str, assignment_id: str, sources: dict) -> str:
