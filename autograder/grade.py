@@ -313,7 +313,11 @@ def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, strea
     for stale in (out / "grades.csv", out / "summary.txt"):
         stale.unlink(missing_ok=True)
     results_dir = out / ".results"
-    mathjax_note = _install_mathjax(out)
+    try:
+        mathjax_note = _install_mathjax(out)
+    except OSError as exc:
+        mathjax_note = (f"Note: MathJax could not be copied into {out / 'mathjax'} ({exc}): "
+                        "formulas in feedback pages show as TeX source.")
 
     # Students who left the class: no row, no gradebook entry, no feedback, no saved result.
     if roster is not None:
