@@ -40,8 +40,10 @@ from .feedback import render_failure, render_feedback
 from .fingerprint import grader_fingerprint
 from .grading import NotebookResult, autograded_notebook, grade_notebook, read_or_fail
 from .late import TIMESTAMP_FILE, ConfigError, Lateness, duration, load_policy, read_timestamp
-from .notebooks import load_assignment
-from .roster import RosterError, folder_name, printable, read_roster, student_id
+from .notebooks import MAX_NOTEBOOK_BYTES, load_assignment
+from .outdir import CannotWrite, OutputBusy, OutputLock, remove_stray_temp_files, write_error
+from .roster import RosterError, folder_name, read_roster, student_id
+from .safety import NotARegularFile, clean_text, inside, read_regular_file, refusal, shown
 from .sandbox import Limits, Sandbox
 
 #: Columns of grades.csv: nbgrader export's names where they exist.
@@ -66,19 +68,26 @@ class Job:
 
 
 def _write_atomic(path: Path, data: str | bytes) -> None:
-    """Write a file whole or not at all, with the permissions the umask allows."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    """Write a file whole or not at all, with the permissions the umask allows; text is
+    made UTF-8-safe first."""
+    if isinstance(data, str):
+        data = clean_text(data).encode("utf-8")
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600 whatever the umask
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    except BaseException as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise CannotWrite(write_error(exc, path.parent)) from None
         raise
 
 
@@ -96,12 +105,16 @@ def discover(submissions: Path, sources: dict) -> tuple[dict, list[str]]:
     """
     found, notes, owners = {}, [], {}
     for student_dir in sorted(submissions.iterdir()):
+        refused = _refused_folder(student_dir, submissions)
+        if refused:
+            notes.append(f"{shown(student_dir)}: {refused}")
+            continue
         if not student_dir.is_dir():
             notes.append(f"{student_dir}: not a student folder (ignored)")
             continue
         sid, why = student_id(student_dir.name)
         if sid is None:
-            notes.append(f"{submissions}/{printable(student_dir.name)}: not a usable "
+            notes.append(f"{submissions}/{shown(student_dir.name)}: not a usable "
                          f"student id: {why} (ignored)")
             continue
         if sid in owners:
@@ -110,6 +123,10 @@ def discover(submissions: Path, sources: dict) -> tuple[dict, list[str]]:
             continue
         owners[sid] = student_dir
         for assignment_dir in sorted(student_dir.iterdir()):
+            refused = _refused_folder(assignment_dir, submissions)
+            if refused:
+                notes.append(f"{shown(assignment_dir)}: {refused}")
+                continue
             if not assignment_dir.is_dir():
                 if assignment_dir.name != TIMESTAMP_FILE:
                     notes.append(f"{assignment_dir}: not an assignment folder (ignored)")
@@ -120,10 +137,11 @@ def discover(submissions: Path, sources: dict) -> tuple[dict, list[str]]:
                 continue
             expected = assignment_dir / sources[aid].notebook_name
             note = ""
-            if expected.is_file():
-                path = expected
+            if os.path.lexists(expected):
+                path = expected  # whatever it is: reading it says why it cannot be graded
             else:
-                others = sorted(p for p in assignment_dir.glob("*.ipynb") if p.is_file())
+                others = sorted(p for p in assignment_dir.glob("*.ipynb")
+                                if refusal(p) is None)
                 path = others[0] if len(others) == 1 else None
                 if path is not None:
                     note = (f"graded {path.name}: the notebook should be named "
@@ -141,11 +159,31 @@ def result_key(job: Job, fingerprint: str, limits: Limits, sandboxed: bool,
              "note": job.note, "late": job.late.to_dict(), "student": job.student_id}
     digest.update(json.dumps(parts, sort_keys=True).encode())
     if job.path is not None:
-        try:
-            digest.update(job.path.read_bytes())
-        except OSError:
-            pass
+        digest.update(_content_digest(job.path))
     return digest.hexdigest()
+
+
+def _refused_folder(path: Path, submissions: Path) -> str:
+    """Why a folder of the submissions tree is refused ("" if it is fine): a symbolic
+    link (to a classmate's folder, to the solutions...) or anything resolving outside."""
+    if path.is_symlink():
+        return "a symbolic link, refused (submissions must be real folders and files)"
+    if path.is_dir() and not inside(path, submissions):
+        return "resolves outside the submissions folder, refused"
+    return ""
+
+
+def _content_digest(path: Path) -> bytes:
+    """The submission's bytes for its result key, read only if it is a regular file
+    of a readable size (what else it is goes into the key instead)."""
+    try:
+        return hashlib.sha256(read_regular_file(path, MAX_NOTEBOOK_BYTES)).digest()
+    except NotARegularFile as exc:
+        try:
+            info = os.lstat(path)
+            return f"{exc}|{info.st_mode}|{info.st_size}|{info.st_mtime_ns}".encode()
+        except OSError:
+            return str(exc).encode()
 
 
 # -- work done in the pool's processes ----------------------------------------
@@ -183,8 +221,13 @@ def _grade_job(job: Job) -> tuple[dict, str]:
                                    job.student_id, job.late)
         result.timings["feedback"] = time.monotonic() - mark
     except Exception as exc:  # a bug of ours must not stop the class
+        # The student sees no detail of ours (paths, command lines); the instructor's
+        # terminal gets it.
+        print(f"grade: internal error on {shown(job.student_id)}/{job.assignment_id}: "
+              f"{type(exc).__name__}: {shown(exc)}", file=sys.stderr)
         result = NotebookResult.failed(
-            source, f"internal grader error: {type(exc).__name__}: {exc}", "not run")
+            source, f"internal grader error ({type(exc).__name__}); the instructor has the "
+                    "details", "not run")
         page = render_failure(result, job.student_id, job.late)
     return result.to_dict(), page
 
@@ -215,21 +258,41 @@ def _fail(message: str) -> int:
     return 2
 
 
-def run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_sandbox: bool,
-              gradebook: Path, stream=sys.stdout, force: bool = False,
-              roster_file: Path | None = None, selection: Selection | None = None,
-              config: Path | None = None) -> int:
-    from tqdm import tqdm
-
-    from .gradebook import GradebookError, GradebookWriter
-
+def run_grade(submissions: Path, out: Path, *args, **kwargs) -> int:
+    """Grade into ``out``, one run at a time (see :mod:`autograder.outdir`)."""
     submissions, out = Path(submissions), Path(out)
-    selection = selection or Selection()
     if not submissions.is_dir():
         return _fail(f"{submissions}: no such folder")
     if out.resolve() == submissions.resolve() or submissions.resolve() in out.resolve().parents:
         return _fail(f"--out {out} must not be inside the submissions folder")
+    lock = OutputLock(out)
+    try:
+        lock.__enter__()
+    except OutputBusy as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # making the folder or its lock file
+        print(f"grade: {write_error(exc, out)}", file=sys.stderr)
+        return 1
+    try:
+        remove_stray_temp_files(out)
+        return _run_grade(submissions, out, *args, **kwargs)
+    except CannotWrite as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        lock.__exit__(None, None, None)
 
+
+def _run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_sandbox: bool,
+               gradebook: Path, stream=sys.stdout, force: bool = False,
+               roster_file: Path | None = None, selection: Selection | None = None,
+               config: Path | None = None) -> int:
+    from tqdm import tqdm
+
+    from .gradebook import GradebookError, GradebookWriter
+
+    selection = selection or Selection()
     sources, hashes = {}, {}
     for aid in course_dir.assignment_ids(course_dir.SOLUTIONS):
         path = course_dir.notebook_path(aid, course_dir.SOLUTIONS)
@@ -310,8 +373,11 @@ def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, strea
         jobs.append(job)
 
     out.mkdir(parents=True, exist_ok=True)
-    for stale in (out / "grades.csv", out / "summary.txt"):
-        stale.unlink(missing_ok=True)
+    try:
+        for stale in (out / "grades.csv", out / "summary.txt"):
+            stale.unlink(missing_ok=True)
+    except OSError as exc:
+        raise CannotWrite(write_error(exc, out)) from None
     results_dir = out / ".results"
     try:
         mathjax_note = _install_mathjax(out)
@@ -371,7 +437,7 @@ def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, strea
                         writer.record(job.student_id, result, job.late)
                         done[(job.student_id, job.assignment_id)] = result
                         bar.update(1)
-                except KeyboardInterrupt:
+                except (KeyboardInterrupt, CannotWrite):
                     for future in futures:
                         future.cancel()
                     raise
@@ -415,7 +481,9 @@ def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, strea
     buffer = io.StringIO()
     writer_csv = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer_csv.writeheader()
-    writer_csv.writerows(rows)
+    # ids and reasons as one visible line each (control characters, look-alikes escaped)
+    writer_csv.writerows({**r, "student_id": shown(r["student_id"]),
+                          "reason": shown(r["reason"], 2000)} for r in rows)
     _write_atomic(out / "grades.csv", buffer.getvalue())
 
     summary = _summary(jobs, done, rows, notes, resumed, len(todo), grading_seconds, workers,
@@ -487,11 +555,14 @@ def _install_mathjax(out: Path) -> str:
     current = target / "tex-chtml.js"
     if not (current.is_file()
             and current.read_bytes() == (source / "tex-chtml.js").read_bytes()):
-        staging = Path(tempfile.mkdtemp(prefix=".mathjax-", dir=out))
-        shutil.copytree(source, staging / "mathjax")
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(staging / "mathjax", target)
+        staging = out / ".mathjax-copy"  # a run killed midway leaves this; the next reuses it
         shutil.rmtree(staging, ignore_errors=True)
+        try:
+            shutil.copytree(source, staging)
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(staging, target)
+        finally:  # a full disk: nothing half-copied stays to take the pages' room
+            shutil.rmtree(staging, ignore_errors=True)
     if not (target / "config.js").is_file() or \
             (target / "config.js").read_text(encoding="utf-8") != config:
         _write_atomic(target / "config.js", config)
@@ -533,15 +604,16 @@ def _summary(jobs, done, rows, notes, resumed, graded_now, seconds, workers, san
     if failed:
         lines.append("\nCould not be graded (scored 0):")
         for job, result in failed:
-            lines.append(f"  {job.student_id}/{job.assignment_id}: {result.reason}")
+            lines.append(f"  {shown(job.student_id)}/{job.assignment_id}: {shown(result.reason)}")
     if noted:
         lines.append("\nGraded, with problems:")
         for job, result in noted:
-            lines.append(f"  {job.student_id}/{job.assignment_id}: {result.reason}")
+            lines.append(f"  {shown(job.student_id)}/{job.assignment_id}: {shown(result.reason)}")
     if late:
         lines.append("\nLate (penalty applied):")
         for job in late:
-            lines.append(f"  {job.student_id}/{job.assignment_id}: {duration(job.late.seconds)} "
+            lines.append(f"  {shown(job.student_id)}/{job.assignment_id}: "
+                         f"{duration(job.late.seconds)} "
                          f"late, -{job.late.penalty:g} points")
     if missing:
         lines.append("\nMissing (nothing submitted, scored 0):")
@@ -549,14 +621,14 @@ def _summary(jobs, done, rows, notes, resumed, graded_now, seconds, workers, san
         for row in missing:
             by_student.setdefault(row["student_id"], []).append(row["assignment"])
         for sid, aids in by_student.items():
-            lines.append(f"  {sid}: {', '.join(aids)}")
+            lines.append(f"  {shown(sid)}: {', '.join(aids)}")
     if dropped:
         lines.append("\nDropped (not on the roster; removed from grades.csv, the gradebook "
                      "and feedback/):")
-        lines += [f"  {sid}" for sid in dropped]
+        lines += [f"  {shown(sid)}" for sid in dropped]
     if notes:
         lines.append("\nSkipped:")
-        lines += [f"  {n}" for n in notes]
+        lines += [f"  {shown(n)}" for n in notes]
     by_assignment: dict[str, list[float]] = {}
     counts: dict[str, int] = {}
     for row in rows:

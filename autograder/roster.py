@@ -25,6 +25,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .safety import shown
+
 MAX_ID_LENGTH = 100
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
 _UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
@@ -63,11 +65,6 @@ def folder_name(sid: str) -> str:
     slug = re.sub(r"[^A-Za-z0-9._@+-]+", "_", ascii_text).strip("._-")[:40] or "id"
     digest = hashlib.sha256(sid.encode("utf-8")).hexdigest()[:8]
     return f"{slug}~{digest}"
-
-
-def printable(raw: str) -> str:
-    """A refused name as it can be printed on one line (escapes for the invisible)."""
-    return raw.encode("unicode_escape").decode("ascii") if not raw.isprintable() else raw
 
 
 @dataclass
@@ -120,7 +117,7 @@ def read_roster(path: Path) -> Roster:
             continue
         sid, why = student_id(raw)
         if sid is None:
-            roster.refused.append(f"{path.name} line {line}: '{printable(raw)}': {why} "
+            roster.refused.append(f"{path.name} line {line}: '{shown(raw)}': {why} "
                                   "(ignored)")
             continue
         if sid in roster.students:
