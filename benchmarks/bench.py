@@ -230,7 +230,7 @@ def traced_peak(fn) -> int:
 
 
 _TORCH_PEAK = r"""
-import resource, sys, numpy as np, torch
+import sys, numpy as np, torch
 torch.set_num_threads(int(sys.argv[1]))
 kind, a, b, c = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 rng = np.random.default_rng(0)
@@ -242,15 +242,19 @@ if kind == "ce":
 else:
     q = torch.from_numpy(rng.standard_normal((1, 1, a, b), dtype=np.float32))
     run = lambda: torch.nn.functional.scaled_dot_product_attention(q, q, q)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def hwm():  # this process's own peak resident memory (ru_maxrss would keep the parent's)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+before = hwm()
 run()
-print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
+print(hwm() - before)
 """
 
 
 def torch_peak(kind: str, *sizes: int) -> int | None:
-    """Growth of a fresh process's peak resident memory over one torch call (torch's CPU
-    allocator does not report to tracemalloc), in bytes; None if it cannot be measured."""
+    """Growth of a fresh process's peak resident memory (VmHWM) over one torch call (torch's
+    CPU allocator does not report to tracemalloc), in bytes; None if it cannot be measured."""
     done = subprocess.run([PY, "-c", _TORCH_PEAK, str(os.cpu_count() or 1), kind,
                            *map(str, sizes)], capture_output=True, text=True, timeout=1800)
     try:
