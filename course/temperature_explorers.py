@@ -125,6 +125,31 @@ def inspect_logits(logits, temperature: float) -> dict:
             "entropy": entropy_nats(p)}
 
 
+# ----------------------------------------------------------------------------- HTML helpers
+
+
+def _checked(temperatures: Sequence[float]) -> list[float]:
+    """The slider's temperatures as floats, refused unless increasing and all > 0."""
+    temps = [float(t) for t in temperatures]
+    if not temps or any(not t > 0 for t in temps) or sorted(temps) != temps:
+        raise ValueError("temperatures must be increasing and > 0")
+    return temps
+
+
+def _closest(temps: Sequence[float], initial: float) -> int:
+    """The slider position whose temperature is closest to ``initial`` on a log scale."""
+    return int(np.argmin(np.abs(np.log(temps) - np.log(initial))))
+
+
+def _slider(uid: str, temps: Sequence[float], start: int) -> str:
+    """A labelled log-scale temperature slider, its element id ``{uid}-t``."""
+    return f"""<label for="{uid}-t">Temperature T (log scale)</label>
+<input type="range" id="{uid}-t" min="0" max="{len(temps) - 1}" step="1" value="{start}"
+ aria-valuetext="T = {_fmt_t(temps[start])}" aria-describedby="{uid}-out">
+<div class="sx-ends" aria-hidden="true"><span>{temps[0]:g} (cold)</span>
+<span>{temps[-1]:g} (hot)</span></div>"""
+
+
 # ----------------------------------------------------------------------------- contexts
 
 _CONTEXT_JS = """<script>
@@ -199,14 +224,12 @@ def context_explorer(contexts: Mapping[str, Sequence[float]], words: Sequence[st
     Returns:
         An :class:`IPython.display.HTML` object; make it a cell's last expression to show it.
     """
-    temps = [float(t) for t in temperatures]
-    if not temps or any(not t > 0 for t in temps) or sorted(temps) != temps:
-        raise ValueError("temperatures must be increasing and > 0")
+    temps = _checked(temperatures)
     if not contexts:
         raise ValueError("give at least one context")
     views = context_views(contexts, words, temps, top=top, top_p=top_p)
     names = list(views)
-    start = int(np.argmin(np.abs(np.log(temps) - np.log(initial))))
+    start = _closest(temps, initial)
     payload = {"contexts": names, "temperatures": temps, "views": views, "top_p": top_p,
                "n": len(words), "start": start}
     data = _json(payload)
@@ -241,11 +264,7 @@ for a context you choose: the {top} likeliest of its {len(words):,} words, then 
 together. Choose a context, then drag the slider (or use the arrow keys) to change T.</p>
 <div class="sx-ctl"><label for="{uid}-c">Context</label>
 <select id="{uid}-c">{options}</select></div>
-<label for="{uid}-t">Temperature T (log scale)</label>
-<input type="range" id="{uid}-t" min="0" max="{len(temps) - 1}" step="1" value="{start}"
- aria-valuetext="T = {_fmt_t(t0)}" aria-describedby="{uid}-out">
-<div class="sx-ends" aria-hidden="true"><span>{temps[0]:g} (cold)</span>
-<span>{temps[-1]:g} (hot)</span></div>
+{_slider(uid, temps, start)}
 <output class="sx-readout" id="{uid}-out" for="{uid}-t {uid}-c" aria-live="polite"
  data-entropy="{first['entropy'][start]!r}" data-nucleus="{first['nucleus'][start]}">{readout}</output>
 <ul class="sx-bars" aria-labelledby="{uid}-title">
@@ -332,10 +351,8 @@ def logits_inspector(logits: Sequence[float], labels: Sequence[str],
     z = np.asarray(logits, dtype=np.float64)
     if z.ndim != 1 or len(z) != len(labels) or len(z) < 2 or not np.isfinite(z).all():
         raise ValueError("logits must be a finite 1-D array with one entry per label (2 or more)")
-    temps = [float(t) for t in temperatures]
-    if not temps or any(not t > 0 for t in temps) or sorted(temps) != temps:
-        raise ValueError("temperatures must be increasing and > 0")
-    start = int(np.argmin(np.abs(np.log(temps) - np.log(initial))))
+    temps = _checked(temperatures)
+    start = _closest(temps, initial)
     payload = {"logits": [float(v) for v in z], "labels": [str(c) for c in labels],
                "temperatures": temps, "start": start}
     data = _json(payload)
@@ -365,11 +382,7 @@ def logits_inspector(logits: Sequence[float], labels: Sequence[str],
 <p class="sx-help">Edit the logits z and move the temperature T: the probabilities
 softmax(z / T), the odds of each option against the likeliest one, e<sup>(z<sub>i</sub> &minus;
 max z) / T</sup>, and the entropy follow at once.</p>
-<label for="{uid}-t">Temperature T (log scale)</label>
-<input type="range" id="{uid}-t" min="0" max="{len(temps) - 1}" step="1" value="{start}"
- aria-valuetext="T = {_fmt_t(t0)}" aria-describedby="{uid}-out">
-<div class="sx-ends" aria-hidden="true"><span>{temps[0]:g} (cold)</span>
-<span>{temps[-1]:g} (hot)</span></div>
+{_slider(uid, temps, start)}
 <output class="sx-readout" id="{uid}-out" aria-live="polite"
  data-entropy="{shown['entropy']!r}">{readout}</output>
 <div class="sx-scroll"><table class="sx-logits" aria-labelledby="{uid}-title">
