@@ -39,7 +39,8 @@ def find_assignment(path: Path):
 
 
 def run_check(path: Path, timeout: float, out=sys.stdout) -> int:
-    path = Path(path)
+    # A student's own copy may be a link: the self-check follows it (grading does not).
+    path = Path(path).resolve() if Path(path).is_symlink() else Path(path)
     if not path.is_file():
         print(f"check: {path}: no such file", file=sys.stderr)
         return 2

@@ -1,9 +1,20 @@
-"""Feedback pages, rendered with nbgrader's own feedback template."""
+"""Feedback pages, rendered with nbgrader's own feedback template.
+
+A page is inert: what the student wrote (markdown, outputs, names) is sanitised
+(:func:`autograder.safety.sanitize_html`) or escaped, and a Content Security
+Policy allows no script but the template's own. Rendering is bounded: at most
+:data:`MAX_CELLS` cells and :data:`MAX_CHARS` characters of cell text are shown
+(test cells always are), within :data:`MAX_SECONDS`; the page says what was cut.
+"""
 
 from __future__ import annotations
 
 import html
 import os
+import re
+import signal
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -11,9 +22,24 @@ import nbformat
 
 import nbgrader
 
+from .safety import clean_text, csp_meta, sanitize_html
+
 _TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
 _BOOTSTRAP = (Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "static"
               / "node_modules" / "bootstrap" / "dist" / "css")
+
+#: Bounds of one feedback page.
+MAX_CELLS = 1_000
+MAX_CHARS = 2_000_000
+MAX_SECONDS = 60.0
+
+
+_REMOTE_SCRIPT = re.compile(r"<script\b[^>]*\bsrc=[\"']?(?:https?:|//)[^>]*>"
+                            r"\s*</script\s*>", re.IGNORECASE)
+
+
+class RenderTooSlow(Exception):
+    pass
 
 
 @lru_cache(maxsize=1)
@@ -28,35 +54,142 @@ def _exporter():
     return HTMLExporter(config=config)
 
 
+def _cell_chars(cell: dict) -> int:
+    return len(cell.get("source", "")) + sum(len(o.get("text", "")) for o in
+                                             cell.get("outputs", []))
+
+
+def bound_cells(cells: list[dict], max_cells: int = MAX_CELLS,
+                max_chars: int = MAX_CHARS) -> tuple[list[dict], str]:
+    """The cells a page shows, and a note saying what was left out ("" if nothing).
+
+    Test cells (they carry the scores) are always kept; other cells are kept in
+    order while both budgets last."""
+    kept, dropped, used, cut_at = [], 0, 0, None
+    for cell in cells:
+        is_test = bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade")) \
+            and not cell.get("metadata", {}).get("nbgrader", {}).get("solution")
+        size = _cell_chars(cell)
+        if is_test or (len(kept) < max_cells and used + size <= max_chars):
+            kept.append(cell)
+            used += size
+        else:
+            if cut_at is None:
+                cut_at = len(kept)
+            dropped += 1
+    if not dropped:
+        return kept, ""
+    note = (f"This page shows {len(kept):,} of the notebook's {len(cells):,} cells: a "
+            f"feedback page shows at most {max_cells:,} cells and {max_chars / 1e6:g} million "
+            "characters; every test cell is shown.")
+    kept.insert(cut_at, {"cell_type": "markdown", "metadata": {},
+                         "source": f"**[{dropped:,} cells not shown here.]** {note}"})
+    return kept, note
+
+
+@contextmanager
+def _time_bound(seconds: float):
+    """Raise RenderTooSlow after ``seconds`` (main thread only; elsewhere unbounded)."""
+    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise RenderTooSlow()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _inert(page: str) -> str:
+    """The rendered page with its body sanitised and a CSP in its trusted head."""
+    start = page.find("<body")
+    end = page.rfind("</body>")
+    if start < 0 or end < start:
+        return _plain_page("feedback", "<p>The page could not be rendered.</p>")
+    head, inner = page[:start], page[page.index(">", start) + 1:end]
+    # A script from the network would be a connection (and someone else's code).
+    head = _REMOTE_SCRIPT.sub("", head)
+    meta = csp_meta(head)
+    at = head.find("<meta charset")
+    at = head.index(">", at) + 1 if at >= 0 else head.find("<head>") + len("<head>")
+    head = head[:at] + "\n" + meta + head[at:]
+    return f"{head}<body>\n{sanitize_html(inner)}\n</body>\n</html>\n"
+
+
+def _banner(items: list[str]) -> str:
+    notes = "".join(f"<li>{html.escape(clean_text(p))}</li>" for p in items)
+    return (f'<div class="alert alert-warning" style="margin:1em"><b>Notes from the '
+            f'grader</b><ul>{notes}</ul></div>')
+
+
 def render_feedback(notebook: dict, result, student_id: str) -> str:
     """HTML feedback for one graded notebook (hidden tests already removed)."""
+    cells, note = bound_cells(notebook["cells"])
+    notebook = dict(notebook, cells=cells)
+    if note:
+        result.problems.append(note)  # the instructor's summary says so too
+    problems = list(result.problems)
     nb = nbformat.from_dict(notebook)
-    resources = {"nbgrader": {"notebook": os.path.splitext(result.notebook)[0],
-                              "assignment": result.assignment, "student": student_id,
+    resources = {"nbgrader": {"notebook": html.escape(os.path.splitext(result.notebook)[0]),
+                              "assignment": html.escape(result.assignment),
+                              "student": html.escape(clean_text(student_id)),
                               "score": result.score, "max_score": result.max_score,
                               "late_penalty": 0}}
-    body, _ = _exporter().from_notebook_node(nb, resources=resources)
-    if result.problems:
-        notes = "".join(f"<li>{html.escape(p)}</li>" for p in result.problems)
-        banner = (f'<div class="alert alert-warning" style="margin:1em"><b>Notes from the '
-                  f'grader</b><ul>{notes}</ul></div>')
-        body = body.replace('<div class="container">', banner + '<div class="container">', 1)
+    try:
+        with _time_bound(MAX_SECONDS):
+            body, _ = _exporter().from_notebook_node(nb, resources=resources)
+            body = _inert(body)
+    except RenderTooSlow:
+        result.problems.append(f"the feedback page shows the scores only: the notebook took "
+                               f"longer than {MAX_SECONDS:g} s to render")
+        return render_scores(result, student_id, result.problems)
+    if problems:
+        body = body.replace('<div class="container">', _banner(problems)
+                            + '<div class="container">', 1)
     return body
+
+
+def _plain_page(title: str, content: str) -> str:
+    return f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8">
+{csp_meta("")}
+<title>{html.escape(title)}</title></head>
+<body style="font-family: sans-serif; max-width: 50em; margin: 2em auto">
+{content}
+</body></html>
+"""
+
+
+def _tests_table(result, scored: bool) -> str:
+    rows = "".join(
+        f"<tr><td><code>{html.escape(t.grade_id)}</code></td><td>{html.escape(t.description)}"
+        f"</td><td>{(t.score if scored else 0):g} / {t.points:g}</td></tr>" for t in result.tests)
+    return (f'<table border="1" cellpadding="4"><tr><th>Test</th><th>Checks</th>'
+            f"<th>Score</th></tr>\n{rows}</table>")
+
+
+def render_scores(result, student_id: str, problems: list[str]) -> str:
+    """A plain page with the scores only (when the notebook cannot be shown)."""
+    items = "".join(f"<li>{html.escape(clean_text(p))}</li>" for p in problems)
+    return _plain_page(result.notebook, f"""
+<h1>{html.escape(result.assignment)}: {html.escape(clean_text(student_id))}</h1>
+<p><b>Score: {result.score:g} / {result.max_score:g}.</b></p>
+<ul>{items}</ul>
+{_tests_table(result, scored=True)}""")
 
 
 def render_failure(result, student_id: str) -> str:
     """A plain page for a submission that could not be graded at all."""
-    items = "".join(f"<li>{html.escape(p)}</li>" for p in result.problems) or "<li>unknown</li>"
-    tests = "".join(
-        f"<tr><td><code>{html.escape(t.grade_id)}</code></td><td>{html.escape(t.description)}"
-        f"</td><td>0 / {t.points:g}</td></tr>" for t in result.tests)
-    return f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>{html.escape(result.notebook)}</title></head>
-<body style="font-family: sans-serif; max-width: 50em; margin: 2em auto">
-<h1>{html.escape(result.assignment)}: {html.escape(student_id)}</h1>
+    items = "".join(f"<li>{html.escape(clean_text(p))}</li>" for p in result.problems) \
+        or "<li>unknown</li>"
+    return _plain_page(result.notebook, f"""
+<h1>{html.escape(result.assignment)}: {html.escape(clean_text(student_id))}</h1>
 <p><b>Score: 0 / {result.max_score:g}.</b> This submission could not be graded:</p>
 <ul>{items}</ul>
-<table border="1" cellpadding="4"><tr><th>Test</th><th>Checks</th><th>Score</th></tr>
-{tests}</table>
-</body></html>
-"""
+{_tests_table(result, scored=False)}""")

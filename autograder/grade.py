@@ -15,6 +15,7 @@ submissions only: nothing stale survives.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import csv
 import hashlib
 import io
@@ -31,7 +32,9 @@ from pathlib import Path
 from . import course_dir
 from .feedback import render_failure, render_feedback
 from .grading import NotebookResult, autograded_notebook, grade_notebook, read_or_fail
-from .notebooks import load_assignment
+from .notebooks import MAX_NOTEBOOK_BYTES, load_assignment
+from .outdir import CannotWrite, OutputBusy, OutputLock, remove_stray_temp_files, write_error
+from .safety import NotARegularFile, clean_text, inside, read_regular_file, refusal, shown
 from .sandbox import Limits, Sandbox
 
 GRADER_VERSION = "1"
@@ -48,19 +51,35 @@ class Job:
 
 
 def _write_atomic(path: Path, data: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    """Write a file whole or not at all; text is made UTF-8-safe first."""
+    if isinstance(data, str):
+        data = clean_text(data).encode("utf-8")
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise CannotWrite(write_error(exc, path.parent)) from None
+        raise
 
 
 def discover(submissions: Path, sources: dict, source_hashes: dict) -> tuple[list[Job], list[str]]:
     """Every (student, assignment) folder, with what is wrong about the layout."""
     jobs, notes = [], []
     for student_dir in sorted(submissions.iterdir()):
+        refused = _refused_folder(student_dir, submissions)
+        if refused:
+            notes.append(f"{shown(student_dir)}: {refused}")
+            continue
         if not student_dir.is_dir():
             notes.append(f"{student_dir}: not a student folder (ignored)")
             continue
@@ -68,6 +87,10 @@ def discover(submissions: Path, sources: dict, source_hashes: dict) -> tuple[lis
             notes.append(f"{student_dir}: not a usable student id (ignored)")
             continue
         for assignment_dir in sorted(student_dir.iterdir()):
+            refused = _refused_folder(assignment_dir, submissions)
+            if refused:
+                notes.append(f"{shown(assignment_dir)}: {refused}")
+                continue
             if not assignment_dir.is_dir():
                 notes.append(f"{assignment_dir}: not an assignment folder (ignored)")
                 continue
@@ -77,22 +100,43 @@ def discover(submissions: Path, sources: dict, source_hashes: dict) -> tuple[lis
                 continue
             expected = assignment_dir / sources[aid].notebook_name
             note = ""
-            if expected.is_file():
-                path = expected
+            if os.path.lexists(expected):
+                path = expected  # whatever it is: reading it says why it cannot be graded
             else:
-                others = sorted(p for p in assignment_dir.glob("*.ipynb") if p.is_file())
+                others = sorted(p for p in assignment_dir.glob("*.ipynb")
+                                if refusal(p) is None)
                 path = others[0] if len(others) == 1 else None
                 if path is not None:
                     note = (f"graded {path.name}: the notebook should be named "
                             f"{sources[aid].notebook_name}")
             digest = hashlib.sha256(GRADER_VERSION.encode() + source_hashes[aid].encode())
             if path is not None:
-                try:
-                    digest.update(path.read_bytes())
-                except OSError:
-                    pass
+                digest.update(_content_digest(path))
             jobs.append(Job(student_dir.name, aid, path, digest.hexdigest(), note))
     return jobs, notes
+
+
+def _refused_folder(path: Path, submissions: Path) -> str:
+    """Why a folder of the submissions tree is refused ("" if it is fine): a symbolic
+    link (to a classmate's folder, to the solutions...) or anything resolving outside."""
+    if path.is_symlink():
+        return "a symbolic link, refused (submissions must be real folders and files)"
+    if path.is_dir() and not inside(path, submissions):
+        return "resolves outside the submissions folder, refused"
+    return ""
+
+
+def _content_digest(path: Path) -> bytes:
+    """The submission's bytes for its result key, read only if it is a regular file
+    of a readable size (what else it is goes into the key instead)."""
+    try:
+        return hashlib.sha256(read_regular_file(path, MAX_NOTEBOOK_BYTES)).digest()
+    except NotARegularFile as exc:
+        try:
+            info = os.lstat(path)
+            return f"{exc}|{info.st_mode}|{info.st_size}|{info.st_mtime_ns}".encode()
+        except OSError:
+            return str(exc).encode()
 
 
 # -- work done in the pool's processes ----------------------------------------
@@ -128,20 +172,21 @@ def _grade_job(job: Job) -> tuple[dict, str]:
                                    job.student_id)
         result.timings["feedback"] = time.monotonic() - mark
     except Exception as exc:  # a bug of ours must not stop the class
+        # The student sees no detail of ours (paths, command lines); the instructor's
+        # terminal gets it.
+        print(f"grade: internal error on {shown(job.student_id)}/{job.assignment_id}: "
+              f"{type(exc).__name__}: {shown(exc)}", file=sys.stderr)
         result = NotebookResult.failed(
-            source, f"internal grader error: {type(exc).__name__}: {exc}", "not run")
+            source, f"internal grader error ({type(exc).__name__}); the instructor has the "
+                    "details", "not run")
         page = render_failure(result, job.student_id)
     return result.to_dict(), page
 
 
 # -- the command ------------------------------------------------------------------
 
-def run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_sandbox: bool,
-              gradebook: Path, stream=sys.stdout) -> int:
-    from tqdm import tqdm
-
-    from .gradebook import GradebookError, GradebookWriter
-
+def run_grade(submissions: Path, out: Path, *args, **kwargs) -> int:
+    """Grade into ``out``, one run at a time (see :mod:`autograder.outdir`)."""
     submissions, out = Path(submissions), Path(out)
     if not submissions.is_dir():
         print(f"grade: {submissions}: no such folder", file=sys.stderr)
@@ -149,6 +194,32 @@ def run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_sa
     if out.resolve() == submissions.resolve() or submissions.resolve() in out.resolve().parents:
         print(f"grade: --out {out} must not be inside the submissions folder", file=sys.stderr)
         return 2
+    lock = OutputLock(out)
+    try:
+        lock.__enter__()
+    except OutputBusy as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # making the folder or its lock file
+        print(f"grade: {write_error(exc, out)}", file=sys.stderr)
+        return 1
+    try:
+        remove_stray_temp_files(out)
+        return _run_grade(submissions, out, *args, **kwargs)
+    except CannotWrite as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        lock.__exit__(None, None, None)
+
+
+def _run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_sandbox: bool,
+               gradebook: Path, stream=sys.stdout) -> int:
+    from tqdm import tqdm
+
+    from .gradebook import GradebookError, GradebookWriter
+
+    submissions, out = Path(submissions), Path(out)
     sandbox_note, sandbox = "", None
     if use_sandbox:
         try:
@@ -168,9 +239,11 @@ def run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_sa
         hashes[aid] = hashlib.sha256(path.read_bytes()).hexdigest()
 
     jobs, notes = discover(submissions, sources, hashes)
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in (out / "grades.csv", out / "summary.txt"):
-        stale.unlink(missing_ok=True)
+    try:
+        for stale in (out / "grades.csv", out / "summary.txt"):
+            stale.unlink(missing_ok=True)
+    except OSError as exc:
+        raise CannotWrite(write_error(exc, out)) from None
     results_dir = out / ".results"
     started = time.monotonic()
 
@@ -223,7 +296,7 @@ def run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_sa
                         writer.record(job.student_id, result)
                         done[(job.student_id, job.assignment_id)] = result
                         bar.update(1)
-                except KeyboardInterrupt:
+                except (KeyboardInterrupt, CannotWrite):
                     for future in futures:
                         future.cancel()
                     raise
@@ -239,10 +312,10 @@ def run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_sa
     rows = []
     for job in jobs:
         result = done[(job.student_id, job.assignment_id)]
-        rows.append({"student_id": job.student_id, "assignment": job.assignment_id,
+        rows.append({"student_id": shown(job.student_id), "assignment": job.assignment_id,
                      "notebook": result.notebook, "score": f"{result.score:g}",
                      "max_score": f"{result.max_score:g}", "status": result.status,
-                     "reason": result.reason})
+                     "reason": shown(result.reason, 2000)})
     buffer = io.StringIO()
     writer_csv = csv.DictWriter(buffer, fieldnames=["student_id", "assignment", "notebook", "score",
                                                     "max_score", "status", "reason"],
@@ -284,14 +357,14 @@ def _summary(jobs, done, notes, resumed, seconds, workers, sandbox_note) -> str:
     if failed:
         lines.append("\nCould not be graded (scored 0):")
         for job, result in failed:
-            lines.append(f"  {job.student_id}/{job.assignment_id}: {result.reason}")
+            lines.append(f"  {shown(job.student_id)}/{job.assignment_id}: {shown(result.reason)}")
     if noted:
         lines.append("\nGraded, with problems:")
         for job, result in noted:
-            lines.append(f"  {job.student_id}/{job.assignment_id}: {result.reason}")
+            lines.append(f"  {shown(job.student_id)}/{job.assignment_id}: {shown(result.reason)}")
     if notes:
         lines.append("\nSkipped:")
-        lines += [f"  {n}" for n in notes]
+        lines += [f"  {shown(n)}" for n in notes]
     by_assignment: dict[str, list[float]] = {}
     for job, result in zip(jobs, graded):
         by_assignment.setdefault(job.assignment_id, []).append(result.score / result.max_score

@@ -25,6 +25,8 @@ from .sandbox import Limits, Sandbox
 from .student import Clock, GradingLimit, StudentFunction, StudentProcess
 
 OUTPUT_CAP = 10_000
+HIDDEN_OUTPUT_NOTE = ("[What the code printed during this test is not shown: the test has "
+                      "hidden parts, and the output could reveal their inputs.]\n")
 
 
 @dataclass
@@ -119,8 +121,13 @@ def run_test(test, namespace: dict, clock: Clock, hidden: bool = True) -> TestRe
             raise
         except Exception as exc:  # noqa: BLE001 - any failure of the test
             passed, message = False, _failure_message(exc, test, filename)
+    printed = out.getvalue()
+    if hidden_lines and printed:
+        # What the student's code printed while a hidden test called it would show
+        # that test's inputs (or the expected values it was compared with).
+        printed = HIDDEN_OUTPUT_NOTE
     return TestResult(test.grade_id, test.description, test.points,
-                      test.points if passed else 0.0, passed, message, _cap(out.getvalue()))
+                      test.points if passed else 0.0, passed, message, _cap(printed))
 
 
 def _code_lines(code: str) -> list[str]:
@@ -294,6 +301,9 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
         finally:
             process.close()
 
+    if process.scratch_filled:
+        result.problems.append(f"the code wrote more than {limits.scratch_mb} MB into its scratch "
+                               "folder, the limit: writing more failed")
     for grade_id, test in source.tests.items():
         if grade_id not in results:
             if process.dead_reason:

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import nbformat
 
+from .safety import NotARegularFile, clean_text, read_regular_file, shown
+
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
 _HIDDEN_BLOCK = re.compile(
@@ -148,15 +150,11 @@ def read_submission(path: Path) -> dict:
     """
     path = Path(path)
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise BadNotebook(f"cannot read the file: {exc.strerror}") from None
-    if size == 0:
+        raw = read_regular_file(path, MAX_NOTEBOOK_BYTES)
+    except NotARegularFile as exc:
+        raise BadNotebook(str(exc)) from None
+    if not raw:
         raise BadNotebook("the file is empty")
-    if size > MAX_NOTEBOOK_BYTES:
-        raise BadNotebook(f"the file is too large ({size / 1e6:.1f} MB; the limit is "
-                          f"{MAX_NOTEBOOK_BYTES / 1e6:.0f} MB)")
-    raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -166,10 +164,17 @@ def read_submission(path: Path) -> dict:
     except json.JSONDecodeError as exc:
         raise BadNotebook(f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: "
                           f"{exc.msg})") from None
+    except RecursionError:
+        raise BadNotebook("the file nests lists or objects too deeply to be a notebook") from None
+    if isinstance(data, dict) and (data.get("nbformat") in (1, 2, 3) or "worksheets" in data):
+        raise BadNotebook(f"this is a notebook in the old format {data.get('nbformat', 3)!r} "
+                          "(IPython 3 or older); open it in Jupyter, save it (which converts it "
+                          "to format 4) and submit it again")
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise BadNotebook("the file is JSON but not a Jupyter notebook (it has no list of cells)")
     if data.get("nbformat") != 4:
-        raise BadNotebook(f"unsupported notebook format {data.get('nbformat')!r} (expected 4)")
+        raise BadNotebook(f"unsupported notebook format {shown(data.get('nbformat'), 40)} "
+                          "(expected 4)")
     cells = []
     for index, cell in enumerate(data["cells"]):
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
@@ -180,6 +185,24 @@ def read_submission(path: Path) -> dict:
         if not isinstance(source, str):
             raise BadNotebook(f"cell {index + 1} has no readable source")
         metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
-        cells.append({"cell_type": cell["cell_type"], "source": source, "metadata": metadata})
-    data["cells"] = cells
-    return data
+        cells.append({"cell_type": cell["cell_type"], "source": clean_text(source),
+                      "metadata": _plain_metadata(metadata)})
+    # Only the cells are used: the rest of the notebook's metadata is never trusted.
+    return {"cells": cells, "metadata": {}, "nbformat": 4,
+            "nbformat_minor": data.get("nbformat_minor") if type(data.get("nbformat_minor"))
+            is int else 4}
+
+
+def _plain_metadata(metadata: dict) -> dict:
+    """A cell's metadata as the grader reads it: nbgrader's flat entries only (strings
+    made UTF-8-safe); anything nested (perhaps very deeply) is dropped."""
+    meta = metadata.get("nbgrader")
+    if not isinstance(meta, dict):
+        return {}
+    kept = {}
+    for key, value in meta.items():
+        if value is None or type(value) in (bool, int, float):
+            kept[clean_text(key)] = value
+        elif type(value) is str:
+            kept[clean_text(key)] = clean_text(value)
+    return {"nbgrader": kept}

@@ -161,6 +161,8 @@ def loads(line: bytes) -> dict:
         message = json.loads(line)
     except (ValueError, UnicodeDecodeError):
         raise ProtocolError("message is not JSON") from None
+    except RecursionError:
+        raise ProtocolError("message nests lists or objects too deeply") from None
     if not isinstance(message, dict):
         raise ProtocolError("message is not an object")
     return message

@@ -21,6 +21,8 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
+from .worker import PROCESSES_VARIABLE, UID_VARIABLE
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -33,6 +35,10 @@ class Limits:
     cpu_seconds: int = 600
     memory_mb: int = 2048
     file_mb: int = 64
+    #: Processes and threads the student's code may have at once (sandbox only).
+    processes: int = 64
+    #: Size of the scratch folder, a tmpfs of the sandbox's own (sandbox only).
+    scratch_mb: int = 256
 
     def apply_in_child(self) -> None:  # runs between fork and exec: keep it minimal
         mem = self.memory_mb * 1024 * 1024
@@ -41,6 +47,13 @@ class Limits:
         size = self.file_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+#: When the grader runs as root, the student's process runs as host uid
+#: SANDBOX_UID_BASE + (the grading process's pid): root is exempt from RLIMIT_NPROC,
+#: and the kernel counts that limit per host uid, so each sandbox gets a uid of its own
+#: (no name in /etc/passwd: nothing on the host is owned by it).
+SANDBOX_UID_BASE = 1_000_000_000
 
 
 class SandboxUnavailable(Exception):
@@ -61,6 +74,31 @@ def _python_roots() -> list[str]:
         if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
             kept.append(path)
     return kept
+
+
+def _with_open_parents(argv: list[str]) -> list[str]:
+    """bubblewrap makes the folders leading to a mount point with mode 0700, which an
+    unprivileged uid cannot enter: create them first, with mode 0755."""
+    targets, i = [], 0
+    while i < len(argv):
+        if argv[i] in ("--ro-bind", "--bind", "--dev-bind", "--ro-bind-try", "--bind-try"):
+            targets.append(argv[i + 2])
+            i += 3
+        elif argv[i] in ("--tmpfs", "--proc", "--dev", "--dir"):
+            targets.append(argv[i + 1])
+            i += 2
+        elif argv[i] == "--":
+            break
+        else:
+            i += 1
+    mounted = set(targets)
+    parents = sorted({str(parent) for t in targets for parent in Path(t).parents
+                      if str(parent) != "/" and str(parent) not in mounted},
+                     key=lambda p: (p.count("/"), p))
+    first = next((k for k, a in enumerate(argv) if a in ("--ro-bind", "--bind", "--tmpfs")),
+                 len(argv))
+    extra = [x for parent in parents for x in ("--perms", "0755", "--dir", parent)]
+    return argv[:first] + extra + argv[first:]
 
 
 class Sandbox:
@@ -96,9 +134,20 @@ class Sandbox:
     def command(self, scratch: Path, limits: Limits, scratch_inside: str = "/scratch"):
         # The root is read-only: the scratch folder is the one place to write.
         """Returns (argv prefix, environment, working dir, package parent inside)."""
-        argv = [self.bwrap, "--unshare-all", "--die-with-parent", "--new-session",
-                "--cap-drop", "ALL", "--hostname", "sandbox",
-                "--proc", "/proc", "--dev", "/dev"]
+        env_caps = {}
+        if os.geteuid() == 0:
+            # As root: no user namespace (inside it the code would still be root, exempt
+            # from RLIMIT_NPROC); the worker keeps only the right to change its uid, and
+            # uses it at once (autograder.worker._become_unprivileged).
+            uid = SANDBOX_UID_BASE + os.getpid()
+            caps = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                    "--unshare-cgroup-try", "--cap-drop", "ALL",
+                    "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+            env_caps = {UID_VARIABLE: str(uid)}
+        else:  # unprivileged: bubblewrap makes a user namespace, counted on its own
+            caps = ["--unshare-all", "--cap-drop", "ALL"]
+        argv = [self.bwrap, *caps, "--die-with-parent", "--new-session",
+                "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev"]
         for path in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin",
                      "/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf",
                      "/etc/ld.so.conf.d", "/etc/localtime", "/etc/ssl", "/etc/fonts"):
@@ -111,11 +160,29 @@ class Sandbox:
         # notebooks' given cells import it); neither holds solutions or tests.
         argv += ["--ro-bind", str(PACKAGE_DIR), "/grader/autograder",
                  "--ro-bind", str(PACKAGE_DIR.parent / "course"), "/grader/course"]
-        argv += ["--bind", str(scratch), scratch_inside, "--remount-ro", "/",
+        # The scratch is a tmpfs of its own, of bounded size, never the host's disk.
+        argv += ["--size", str(limits.scratch_mb * 1024 * 1024), "--perms", "1777",
+                 "--tmpfs", scratch_inside, "--remount-ro", "/",
                  "--remount-ro", "/dev",  # devices still work; /dev/shm takes no files
                  "--chdir", scratch_inside, "--", sys.executable]
+        if env_caps:
+            argv = _with_open_parents(argv)
         env = {"PATH": "/usr/bin:/bin", "HOME": scratch_inside, "TMPDIR": scratch_inside,
                "MPLCONFIGDIR": scratch_inside, "MPLBACKEND": "Agg", "LANG": "C.UTF-8",
                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
-               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               PROCESSES_VARIABLE: str(limits.processes), **env_caps}
         return argv, env, "/", "/grader"
+
+    @staticmethod
+    def scratch_full(bwrap_pid: int, limits: Limits, scratch_inside: str = "/scratch") -> bool:
+        """Whether the sandbox's scratch tmpfs is (nearly) full, seen from outside
+        through the sandbox's first process (``/proc/PID/root``)."""
+        try:
+            children = Path(f"/proc/{bwrap_pid}/task/{bwrap_pid}/children").read_text().split()
+            if not children:
+                return False
+            info = os.statvfs(f"/proc/{children[0]}/root{scratch_inside}")
+        except (OSError, ValueError):
+            return False
+        return info.f_bavail * info.f_frsize < 1024 * 1024

@@ -28,6 +28,8 @@ from . import protocol
 from .sandbox import Limits, Sandbox
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
+#: The worker's exit status when it ran out of memory itself (see worker.main).
+EXIT_OUT_OF_MEMORY = 86
 
 
 class GradingLimit(BaseException):
@@ -66,7 +68,9 @@ class StudentProcess:
         self.proc: subprocess.Popen | None = None
         self.dead_reason: str | None = None
         self.started = time.monotonic()
-        self._buffer = b""
+        self._buffer = bytearray()
+        #: The scratch tmpfs was full after a cell or at the end (seen from outside).
+        self.scratch_filled = False
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
@@ -95,6 +99,7 @@ class StudentProcess:
         """Kill the student's process and everything it started."""
         if self.proc is None:
             return
+        self._check_scratch()  # what the calls of the tests wrote, too
         for fd in (self._req, self._rep):
             try:
                 os.close(fd)
@@ -128,7 +133,16 @@ class StudentProcess:
         raise GradingLimit(self.dead_reason)
 
     def _exit_reason(self) -> str:
-        code = self.proc.wait(timeout=5) if self.proc else None
+        try:
+            code = self.proc.wait(timeout=2) if self.proc else None
+        except subprocess.TimeoutExpired:
+            # Still running, yet the channel is closed: the code closed or replaced
+            # (os.dup2, os.close) the pipe the grader reads its answers from.
+            return ("the code closed or replaced the channel the grader reads its answers "
+                    "from, so nothing after that point could be graded")
+        if code == EXIT_OUT_OF_MEMORY:
+            return (f"the code's process ran out of memory (more than {self.limits.memory_mb} "
+                    "MB) and stopped")
         # bubblewrap reports a signal that killed its child as 128 + the signal.
         signum = -code if code is not None and code < 0 else (
             code - 128 if self.sandbox is not None and code is not None and code > 128 else None)
@@ -153,11 +167,17 @@ class StudentProcess:
         sel = selectors.DefaultSelector()
         sel.register(self._req, selectors.EVENT_WRITE)
         sel.register(self._rep, selectors.EVENT_READ)
+        # The reply is read into one bytearray (amortised linear growth) and only the
+        # newly read bytes are searched for the end of the line: linear in its size.
+        scanned = 0
         try:
             while True:
-                newline = self._buffer.find(b"\n")
-                if newline >= 0:
-                    line, self._buffer = self._buffer[:newline], self._buffer[newline + 1:]
+                newline = self._buffer.find(b"\n", scanned)
+                if newline < 0:
+                    scanned = len(self._buffer)
+                else:
+                    line = bytes(self._buffer[:newline])
+                    del self._buffer[:newline + 1]
                     try:
                         return protocol.loads(line)
                     except protocol.ProtocolError as exc:
@@ -179,13 +199,18 @@ class StudentProcess:
                         if not chunk:
                             self._fail(self._exit_reason())
                         self._buffer += chunk
-                        if len(self._buffer) > protocol.MAX_MESSAGE_BYTES:
+                        if len(self._buffer) > protocol.MAX_MESSAGE_BYTES + 1:
                             self._fail("the code's process sent a reply that is too large")
         finally:
             sel.close()
 
+    def _check_scratch(self) -> None:
+        if self.sandbox is not None and self.proc is not None and not self.scratch_filled:
+            self.scratch_filled = self.sandbox.scratch_full(self.proc.pid, self.limits)
+
     def exec_cell(self, code: str, timeout: float) -> ExecResult:
         reply = self.request({"op": "exec", "code": code}, timeout)
+        self._check_scratch()
         error = reply.get("error") or {}
         return ExecResult(bool(reply.get("ok")), str(reply.get("stdout", ""))[:50_000],
                           str(error.get("traceback") or "")[:10_000] if error else "")

@@ -180,6 +180,34 @@ def _call(namespace, request, out, protocol) -> dict:
             "kwargs_after": kwargs_after, "warnings": seen, "stdout": out.text()}
 
 
+#: Set by the sandbox (autograder.sandbox.Sandbox.command): the process cap, and
+#: (when the grader runs as root) the unprivileged uid to run as.
+PROCESSES_VARIABLE = "AUTOGRADER_MAX_PROCESSES"
+UID_VARIABLE = "AUTOGRADER_UID"
+
+
+def _become_unprivileged() -> None:
+    """Before any student code: take the unprivileged uid (root is exempt from
+    RLIMIT_NPROC) and set the process cap.
+
+    RLIMIT_NPROC is set here, inside the sandbox, rather than before bubblewrap
+    starts, where it would also count every other process of the same host user.
+    The kernel counts it per user: the sandbox's own user namespace (an unprivileged
+    grader) or the sandbox's own uid (a grader running as root). The hard limit
+    cannot be raised again without CAP_SYS_RESOURCE, which nothing here has.
+    """
+    import resource
+
+    uid = os.environ.pop(UID_VARIABLE, "")
+    if uid.isdigit() and os.getuid() == 0:
+        os.setgroups([])
+        os.setresgid(int(uid), int(uid), int(uid))
+        os.setresuid(int(uid), int(uid), int(uid))  # clears every capability
+    value = os.environ.pop(PROCESSES_VARIABLE, "")
+    if value.isdigit():
+        resource.setrlimit(resource.RLIMIT_NPROC, (int(value), int(value)))
+
+
 def main() -> None:
     request_fd, reply_fd = int(sys.argv[1]), int(sys.argv[2])
     # Student code sees an empty stdin, and whatever it writes at the OS level
@@ -189,7 +217,11 @@ def main() -> None:
         os.dup2(devnull, fd)
     sys.stdin = open(os.devnull)
     os.environ.setdefault("MPLBACKEND", "Agg")
-    serve(request_fd, reply_fd)
+    _become_unprivileged()  # before any student code runs
+    try:
+        serve(request_fd, reply_fd)
+    except MemoryError:
+        os._exit(86)  # autograder.student.EXIT_OUT_OF_MEMORY: the checker says why
 
 
 if __name__ == "__main__":

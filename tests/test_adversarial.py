@@ -7,8 +7,10 @@ import csv
 import hashlib
 import json
 import os
+import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -157,7 +159,144 @@ def cases(port, subs=Path("/nonexistent")):
     c["binary_file"] = (bytes(range(256)) * 10, 0.0, "not text")
     c["json_not_a_notebook"] = (b'{"hello": "world"}', 0.0, "not a Jupyter notebook")
     c["cells_not_cells"] = (b'{"nbformat": 4, "cells": [1, 2]}', 0.0, "not a notebook cell")
+    c.update(hostile_cases())
     return c
+
+
+# -- issues 17 and 18: hostile input at every door ------------------------------------
+
+PWNED = "window.__pwned = (window.__pwned || []).concat"
+#: Markup that runs script if a page lets it: each records that it ran.
+ACTIVE_MARKUP = [
+    f"<script>{PWNED}(['script'])</script>",
+    f"<img src=x onerror=\"{PWNED}(['img onerror'])\">",
+    f"<svg onload=\"{PWNED}(['svg onload'])\"><circle r=5 /></svg>",
+    f"<a id=jslink href=\"javascript:{PWNED}(['javascript link'])\">click</a>",
+    f"<iframe srcdoc=\"<script>parent.__pwned = ['iframe']</script>\"></iframe>",
+    f"<details open ontoggle=\"{PWNED}(['ontoggle'])\"><summary>x</summary></details>",
+    "<meta http-equiv=refresh content=\"0; url=https://example.invalid/\">",
+    "<img src=\"https://example.invalid/track.png\">",
+    "<form action=\"https://example.invalid/\"><input name=q></form>",
+    "<style>body { background: url(https://example.invalid/css.png) }</style>",
+]
+HIDDEN_MARKER = "HIDDEN-INPUT-SEEN-4b1d"
+#: Hostile cases that must keep exactly the marks they earn.
+EXACT = {"lone_surrogates", "deep_metadata_correct", "active_markup", "prints_hidden_inputs",
+         "many_cells", "closes_reply_channel", "fork_bomb_bounded", "fills_scratch"}
+#: A line that a student id with a newline and a look-alike of "/" would forge.
+FORGED_LINE = "  correct\uff0f01-definition: forged line"
+SPARSE_BYTES = 1 << 40  # 1 TB, sparse: no disk used
+
+
+def _nested(depth: int) -> str:
+    return '{"a": ' * depth + "1" + "}" * depth
+
+
+def _raw_notebook_with_cell_metadata(metadata_json: str) -> bytes:
+    nb = make_submission(AID)
+    marker = "__METADATA_GOES_HERE__"
+    nb["cells"].insert(1, {"cell_type": "markdown", "metadata": marker, "source": "deep"})
+    return json.dumps(nb).replace(json.dumps(marker), metadata_json).encode()
+
+
+def _symlink_to(target):
+    def make(path):
+        path.parent.mkdir(parents=True)
+        path.symlink_to(target)
+    return make
+
+
+def _fifo(path):
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)
+
+
+def _device(path):
+    path.parent.mkdir(parents=True)
+    if os.geteuid() == 0:
+        os.mknod(path, 0o600 | stat.S_IFCHR, os.makedev(1, 3))  # what /dev/null is
+    else:  # cannot make a device: a link to one is refused too
+        path.symlink_to("/dev/zero")
+
+
+def _sparse(path):
+    path.parent.mkdir(parents=True)
+    with open(path, "wb") as handle:
+        handle.truncate(SPARSE_BYTES)
+
+
+def hostile_cases():
+    """Issue 17/18 cases: name -> (content, max score, reason substring or None).
+
+    Content may be a function that makes the file (links, FIFOs, devices)."""
+    max_score = 10.0
+    c = {}
+    nb = make_submission(AID)
+    nb["cells"].insert(1, {"cell_type": "markdown", "metadata": {"nbgrader": {
+        "grade_id": "x\ud800y"}}, "source": "a lone surrogate: \ud800 and \udfff"})
+    c["lone_surrogates"] = (_with_extra_cell(
+        nb, "print('out \ud800')\nlabel = '\udc80'\n"), max_score, None)
+    c["sparse_terabyte"] = (_sparse, 0.0, "too large")
+    c["symlink_to_solution"] = (_symlink_to(SOLUTION_FILE), 0.0, "symbolic link")
+    c["fifo_notebook"] = (_fifo, 0.0, "FIFO")
+    c["device_notebook"] = (_device, 0.0, "device" if os.geteuid() == 0 else "symbolic link")
+    c["nbformat_3"] = (json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+                                   "worksheets": [{"cells": []}]}).encode(), 0.0, "old format")
+    c["deep_nesting_file"] = (_raw_notebook_with_cell_metadata(_nested(100_000)), 0.0,
+                              "too deeply")
+    c["deep_metadata_correct"] = (_raw_notebook_with_cell_metadata(_nested(900)), max_score,
+                                  None)
+    nb = make_submission(AID)
+    nb["cells"].insert(1, {"cell_type": "markdown", "metadata": {},
+                           "source": "Active markup:\n\n" + "\n\n".join(ACTIVE_MARKUP)
+                           + "\n\n[md link](javascript:alert(1)) $x^2$"})
+    c["active_markup"] = (_with_extra_cell(
+        nb, "print(" + repr("".join(ACTIVE_MARKUP)) + ")\n"), max_score, None)
+    c["prints_hidden_inputs"] = (ref_plus(
+        "_real = softmax\n"
+        f"def softmax(z, axis=-1):\n    print({HIDDEN_MARKER!r}, repr(z))\n"
+        "    return _real(z, axis)\n"), max_score, None)
+    nb = make_submission(AID)
+    nb["cells"][1:1] = [{"cell_type": "markdown", "metadata": {}, "source": f"c{i}"}
+                        for i in range(150_000)]
+    c["many_cells"] = (nb, max_score, "cells")
+    c["closes_reply_channel"] = (_with_extra_cell(
+        make_submission(AID), "import os, sys\nnull = os.open(os.devnull, os.O_WRONLY)\n"
+        "os.dup2(null, int(sys.argv[2]))\n", after="test_softmax_shift_and_input"),
+        6.0, "closed or replaced the channel")
+    c["deeply_nested_reply"] = (stub_plus(
+        "import os, sys, time\n"
+        "os.write(int(sys.argv[2]), b'[' * 200000 + b']' * 200000 + b'\\n')\ntime.sleep(3)\n"),
+        0.0, "too deeply")
+    c["worker_out_of_memory"] = (stub_plus(
+        "import numpy as np\ndef softmax(z, axis=-1):\n    return np.ones(70_000_000)\n"),
+        0.0, "ran out of memory")
+    c["fork_bomb_bounded"] = (ref_plus(
+        "import os, time\nfor _ in range(300):\n    try:\n        pid = os.fork()\n"
+        "    except OSError:\n        break\n    if pid == 0:\n        time.sleep(3)\n"
+        "        os._exit(0)\n"), max_score, None)
+    c["fills_scratch"] = (ref_plus(
+        "try:\n    for i in range(6):\n        with open(f'big{i}', 'wb') as f:\n"
+        "            for _ in range(60):\n                f.write(b'x' * 1_000_000)\n"
+        "except OSError:\n    pass\n"), max_score, "wrote more than 256 MB")
+    return c
+
+
+#: Folders whose very layout is hostile: made beside the corpus, never graded.
+def hostile_folders(subs: Path) -> dict:
+    """name -> function making SUBMISSIONS/name (a link to a classmate's folder...)."""
+    def student_link(path):
+        path.symlink_to(subs / "correct")
+
+    def assignment_link(path):
+        path.mkdir()
+        (path / AID).symlink_to(subs / "correct" / AID)
+
+    def markup_id(path):
+        write_notebook(make_submission(AID), path / AID / NAME)
+
+    return {"linked_student": student_link, "linked_assignment": assignment_link,
+            f"mallory\n{FORGED_LINE}<b>": markup_id}
 
 
 class Listener:
@@ -210,13 +349,19 @@ def corpus(tmp_path_factory):
     hashes = {}
     for name, (content, _, _) in corpus.items():
         path = subs / name / AID / NAME
+        if callable(content):
+            content(path)
+            continue
         if isinstance(content, bytes):
             path.parent.mkdir(parents=True)
             path.write_bytes(content)
         else:
             write_notebook(content, path)
         hashes[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+    for name, make in hostile_folders(subs).items():
+        make(subs / name)
     out = root / "graded"
+    started = time.monotonic()
     done = run_cli("grade", subs, "--out", out, "--workers", "2", "--timeout", "10",
                    "--memory", "1024", "--gradebook", root / "gradebook.db")
     time.sleep(0.5)
@@ -224,7 +369,8 @@ def corpus(tmp_path_factory):
     with open(out / "grades.csv", newline="") as handle:
         table = {r["student_id"]: r for r in csv.DictReader(handle)}
     yield dict(corpus=corpus, done=done, out=out, table=table, hashes=hashes,
-               connections=listener.connections, leftovers=_leftovers())
+               connections=listener.connections, leftovers=_leftovers(), subs=subs,
+               seconds=time.monotonic() - started)
     for pid in _leftovers():
         os.kill(pid, signal.SIGKILL)
 
@@ -234,6 +380,7 @@ def test_run_completes_cleanly(corpus):
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stdout + done.stderr
     assert set(corpus["table"]) == set(corpus["corpus"])
+    print(f"the adversarial batch took {corpus['seconds']:.0f} s")
 
 
 @pytest.mark.parametrize("name", list(cases(0)))
@@ -243,7 +390,8 @@ def test_case_scores_and_reason(corpus, name):
     score = float(row["score"])
     assert float(row["max_score"]) == 10.0, "points come from the source, never the submission"
     if name.startswith(("correct", "writes", "connects", "leaves", "memory", "prints_50",
-                        "test_cell_deleted", "test_cell_duplicated", "answer_metadata")):
+                        "test_cell_deleted", "test_cell_duplicated", "answer_metadata")) \
+            or name in EXACT:
         assert score == max_allowed, row
     else:
         assert score <= max_allowed, row
@@ -315,3 +463,121 @@ def test_kill_and_resume(tmp_path):
     assert fresh.returncode == 0, fresh.stderr
     assert (tmp_path / "out" / "grades.csv").read_text() == \
         (tmp_path / "fresh" / "grades.csv").read_text()
+
+
+# -- issues 17 and 18: what every written file must be ------------------------------------
+
+def _written(out: Path) -> list[Path]:
+    return [out / "grades.csv", out / "summary.txt", *sorted((out / "feedback").rglob("*.html"))]
+
+
+def test_every_written_file_is_valid_utf8(corpus):
+    for path in _written(corpus["out"]):
+        path.read_bytes().decode("utf-8")  # strict: raises on anything invalid
+
+
+def test_no_host_detail_reaches_students(corpus):
+    """No command line, host path or Python exception of ours in a reason or a page
+    (the course's folder may appear in a page only where the student's own code has it)."""
+    for path in _written(corpus["out"]):
+        text = path.read_text(encoding="utf-8")
+        for leak in ("bwrap", "TimeoutExpired", "RecursionError", "--unshare"):
+            assert leak not in text, (path, leak)
+        if path.suffix != ".html":
+            assert str(ROOT) not in text, path
+
+
+def test_hostile_folders_are_refused_not_graded(corpus):
+    summary = (corpus["out"] / "summary.txt").read_text(encoding="utf-8")
+    table = corpus["table"]
+    assert "linked_student" not in table and "linked_assignment" not in table
+    assert "linked_student: a symbolic link, refused" in summary
+    assert f"linked_assignment/{AID}: a symbolic link, refused" in summary
+
+
+def test_summary_lines_cannot_be_forged(corpus):
+    summary = (corpus["out"] / "summary.txt").read_text(encoding="utf-8")
+    assert FORGED_LINE not in summary.splitlines()
+    assert "\uff0f" not in summary and "\\uff0f" in summary  # the look-alike, shown as such
+    for line in summary.splitlines():
+        assert not any(ord(ch) < 32 for ch in line), line
+    with open(corpus["out"] / "grades.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert all(len(row) == len(rows[0]) for row in rows)
+    assert all(not any(ord(ch) < 32 for ch in cell) for row in rows for cell in row)
+
+
+def _page(corpus, name):
+    return (corpus["out"] / "feedback" / name / AID / NAME.replace(".ipynb", ".html")).read_text(
+        encoding="utf-8")
+
+
+def test_hidden_test_output_is_not_shown(corpus):
+    page = _page(corpus, "prints_hidden_inputs")
+    # The marker is in the student's code (quoted); printed, it would be followed by z.
+    assert re.findall(HIDDEN_MARKER + r"(?!'|&#39;|&#x27;)", page) == []
+    assert "is not shown: the test has hidden parts" in page
+
+
+def test_feedback_page_is_bounded(corpus):
+    page = _page(corpus, "many_cells")
+    assert "cells not shown here" in page
+    assert len(page) < 1_500_000
+    row = corpus["table"]["many_cells"]
+    assert "a feedback page shows at most 1,000 cells" in row["reason"], row
+
+
+def test_pages_carry_a_content_security_policy(corpus):
+    for path in sorted((corpus["out"] / "feedback").rglob("*.html")):
+        head = path.read_text(encoding="utf-8").split("<body", 1)[0]
+        assert 'http-equiv="Content-Security-Policy"' in head, path
+        assert "connect-src 'none'" in head and "default-src 'none'" in head
+
+
+@pytest.mark.slow
+def test_no_student_script_runs_in_a_browser(corpus):
+    """Every feedback page opened from disk in headless Chromium: no student script or
+    handler ran (each would record itself in window.__pwned), the DOM holds no event
+    handler, no javascript: link and no script but the template's, and nothing was
+    fetched from anywhere but the disk."""
+    from test_site_browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    pages = sorted((corpus["out"] / "feedback").rglob("*.html"))
+    problems = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=CHROMIUM_ARGS)
+        try:
+            tab = browser.new_page()
+            requests = []
+            tab.on("request", lambda r: requests.append(r.url))
+            for path in pages:
+                requests.clear()
+                tab.goto(path.as_uri(), wait_until="load")
+                tab.wait_for_timeout(100)
+                for link in tab.query_selector_all("#jslink"):
+                    link.click()
+                found = tab.evaluate("""() => ({
+                    ran: window.__pwned || null,
+                    handlers: [...document.querySelectorAll('*')].flatMap(e =>
+                        [...e.attributes].filter(a => a.name.startsWith('on'))
+                        .map(a => e.tagName + ' ' + a.name)),
+                    js: [...document.querySelectorAll('[href],[src]')].filter(e =>
+                        /^\\s*javascript:/i.test(e.getAttribute('href') ||
+                                                  e.getAttribute('src') || '')).length,
+                    scripts: [...document.scripts].filter(s =>
+                        !/mathjax/i.test(s.src + s.type + s.textContent)).length,
+                })""")
+                if found["ran"] or found["handlers"] or found["js"] or found["scripts"]:
+                    problems.append((path.parent.parent.name, found))
+                outside = [u for u in requests if not u.startswith("file://")]
+                if outside:
+                    problems.append((path.parent.parent.name, outside))
+        finally:
+            browser.close()
+    assert len(pages) >= 10
+    assert not problems, problems
