@@ -20,7 +20,11 @@ HTML = ROOT / "_build" / "html"
 
 @pytest.fixture(scope="module")
 def site():
-    """Build the book exactly as `make book` does: warnings are errors."""
+    """Build the book exactly as `make book` does: the student kit, then the site, with
+    warnings as errors."""
+    kit = subprocess.run([sys.executable, "-m", "autograder", "kit", "--out", "_build/kit"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert kit.returncode == 0, kit.stderr
     jb = Path(sys.executable).with_name("jupyter-book")
     done = subprocess.run([str(jb), "build", ".", "-W", "-n", "--keep-going"], cwd=ROOT,
                           capture_output=True, text=True, timeout=1800)
@@ -47,6 +51,21 @@ def test_site_holds_no_solution_code_or_hidden_tests(site):
         for aid, lines in secrets.items():
             leaked = [line for line in lines if line in text]
             assert not leaked, (path, leaked[:3])
+
+
+def test_site_publishes_the_kit_and_links_it(site):
+    """The "Get the exercises" page links the kit's zip and wheel, byte for byte the kit
+    that `make student-kit` built; the kit's own leak test is in test_kit.py."""
+    from autograder import kit
+
+    page = (site / "book" / "get-the-exercises.html").read_text(encoding="utf-8")
+    for name in (kit.ZIP_NAME, kit.wheel_name()):
+        published = list((site / "_downloads").rglob(name))
+        assert len(published) == 1, name
+        assert published[0].read_bytes() == (ROOT / "_build" / "kit" / name).read_bytes()
+        assert f'{published[0].relative_to(site).as_posix()}"' in page.replace("../", "")
+    intro = (site / "book" / "intro.html").read_text(encoding="utf-8")
+    assert "get-the-exercises.html" in intro
 
 
 def test_downloads_are_the_student_notebooks(site):
