@@ -324,6 +324,14 @@ def _run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_s
                   "Student code must not run unisolated by accident: install bubblewrap, or "
                   "pass --no-sandbox to grade without isolation.", file=sys.stderr)
             return 2
+        for what, path in (("the submissions folder", submissions), ("--out", out),
+                           ("the gradebook", Path(gradebook))):
+            shown = Sandbox.exposes(path)
+            if shown:
+                print(f"grade: {what} {path} is inside {shown}, which the sandbox shows to "
+                      "student code: keep submissions, output and the gradebook elsewhere.",
+                      file=sys.stderr)
+                return 2
     else:
         sandbox_note = "WARNING: graded with --no-sandbox: student code ran without isolation."
 
