@@ -95,6 +95,22 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--gradebook", type=Path, default=None,
                        help="nbgrader gradebook to record grades in "
                             "(default: .grading/gradebook.db in the course folder)")
+    grade.add_argument("--force", action="store_true",
+                       help="regrade every selected submission, even when a saved result "
+                            "is still valid")
+    grade.add_argument("--students", type=Path, default=None, metavar="ROSTER.csv",
+                       help="the class list, in nbgrader's `db student import` CSV format "
+                            "(id,first_name,last_name,email); students not on it are dropped. "
+                            "Default: the gradebook's students and everyone who handed in")
+    grade.add_argument("--assignment", action="append", default=None, metavar="ID",
+                       help="grade only this assignment (repeatable); other rows of "
+                            "grades.csv keep their saved grades")
+    grade.add_argument("--student", action="append", default=None, metavar="ID",
+                       help="grade only this student (repeatable); other rows of "
+                            "grades.csv keep their saved grades")
+    grade.add_argument("--config", type=Path, default=None, metavar="GRADING.toml",
+                       help="due dates and late policy (default: grading.toml at the course "
+                            "root, when it exists)")
     return parser
 
 
@@ -136,8 +152,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.command == "grade":
+        import unicodedata
+
         from . import course_dir
-        from .grade import run_grade
+        from .grade import Selection, run_grade
         from .sandbox import Limits
 
         if args.workers < 1 or args.timeout <= 0 or args.notebook_timeout <= 0 \
@@ -147,7 +165,15 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         limits = Limits(cell_seconds=args.timeout, notebook_seconds=args.notebook_timeout,
                         cpu_seconds=int(args.notebook_timeout) + 10, memory_mb=args.memory)
+        if args.config is not None and not args.config.is_file():
+            print(f"grade: --config {args.config}: no such file", file=sys.stderr)
+            return 2
+        selection = Selection(
+            sorted(set(args.assignment)) if args.assignment else None,
+            sorted({unicodedata.normalize("NFC", s) for s in args.student})
+            if args.student else None)
         return run_grade(args.submissions, args.out, args.workers, limits,
                          use_sandbox=not args.no_sandbox,
-                         gradebook=args.gradebook or course_dir.GRADEBOOK)
+                         gradebook=args.gradebook or course_dir.GRADEBOOK, force=args.force,
+                         roster_file=args.students, selection=selection, config=args.config)
     return 2

@@ -59,6 +59,10 @@ CHECK_FILES = WORKER_FILES + (
 #: Course files that must never reach a student: reference solutions and build-time code
 #: that computes exercise answers.
 INSTRUCTOR_ONLY = ("course/reference.py", "course/explorers.py")
+#: Due dates and the late policy (see autograder/late.py for the format).
+GRADING_CONFIG = ROOT / "grading.toml"
+#: MathJax, installed from the npm registry by `make setup` (the site serves the same copy).
+MATHJAX = ROOT / ".cache" / "mathjax" / "mathjax"
 
 
 def nbgrader_config(db_path: Path = GRADEBOOK):

@@ -13,6 +13,7 @@ dtype's smallest normal number may differ).
 
 from __future__ import annotations
 
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -28,7 +29,7 @@ def result_dtype(*inputs) -> np.dtype:
     return np.dtype(np.float64)
 
 
-def agrees_with(actual, expected, *, name: str, dtype=None, hint: str = "") -> None:
+def agrees_with(actual, expected, *, name: str, dtype=None, hint: str = "", atol=None) -> None:
     """Assert that ``actual`` agrees with the float64 reference ``expected``.
 
     Args:
@@ -37,6 +38,10 @@ def agrees_with(actual, expected, *, name: str, dtype=None, hint: str = "") -> N
         name: how to call the result in messages, e.g. ``"softmax([2, 1, 0.1])"``.
         dtype: the dtype the result must have (default: float64).
         hint: the likely mistake, added to a message about wrong values.
+        atol: an absolute tolerance (a number, or an array shaped like ``expected``) for
+            results whose rounding error scales with their terms rather than with the
+            result itself, such as sums of products; by default only values below the
+            dtype's smallest normal number may differ.
     """
     expected = np.asarray(expected, dtype=np.float64)
     dtype = np.dtype(dtype or np.float64)
@@ -64,7 +69,10 @@ def agrees_with(actual, expected, *, name: str, dtype=None, hint: str = "") -> N
                              "other way round)" + (f" - {hint}" if hint else ""))
     finite = np.isfinite(expected)
     tiny = np.finfo(dtype).tiny
-    ok = np.isclose(got[finite], expected[finite], rtol=RTOL[dtype], atol=tiny)
+    if atol is not None:
+        tiny = np.maximum(np.broadcast_to(np.asarray(atol, dtype=np.float64), expected.shape)[finite],
+                          tiny)
+    ok = np.abs(got[finite] - expected[finite]) <= RTOL[dtype] * np.abs(expected[finite]) + tiny
     if not ok.all():
         bad = int(np.argmin(ok))
         raise AssertionError(
@@ -116,6 +124,43 @@ def leaves_input_alone(func, z, *args, **kwargs):
         raise AssertionError(f"{getattr(func, '__name__', 'the function')} modified its input "
                              "in place (e.g. `z -= z.max()`): work on a copy instead")
     return result
+
+
+def peak_memory(func, *args, **kwargs):
+    """Call ``func(*args, **kwargs)`` and measure the memory the call allocated.
+
+    Returns ``(result, peak)``: what the call returned and the peak, in bytes, of the
+    memory it allocated while it ran (Python objects and NumPy arrays, which NumPy reports
+    to :mod:`tracemalloc`), not counting what existed before. Arguments that are
+    generators are consumed during the call, so the blocks they yield count too, for as
+    long as the function keeps them. In Jupyter the call is traced here; under the grader
+    (``grade`` and ``check``) ``func`` stands for the student's function and is traced in
+    the student's own process, with the same meaning.
+    """
+    measure = getattr(func, "measure_peak", None)
+    if callable(measure) and not isinstance(func, type(peak_memory)):
+        result, peak = measure(*args, **kwargs)
+        if peak is None:
+            raise AssertionError(f"the peak memory of {_describe_call(func, args, kwargs)} "
+                                 "could not be measured")
+        return result, int(peak)
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    try:
+        result = func(*args, **kwargs)
+    finally:
+        peak = max(tracemalloc.get_traced_memory()[1] - base, 0)
+        if started:
+            tracemalloc.stop()
+    return result, int(peak)
+
+
+def megabytes(n_bytes: float) -> str:
+    """A byte count for a message, e.g. ``'12.3 MB'``."""
+    return f"{n_bytes / 1e6:.1f} MB"
 
 
 def _describe_call(func, args, kwargs) -> str:

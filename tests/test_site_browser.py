@@ -514,3 +514,49 @@ def test_explorers_side_by_side_offline(browser, tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+ONLINE_PAGE = "book/07-softmax-at-scale"
+
+ONLINE_STATE_JS = """root => ({
+  step: Number(root.dataset.step),
+  size: root.dataset.blockSize,
+  states: Array.from(root.querySelectorAll("li.sx-z")).map(c => c.dataset.state),
+  rows: root.querySelectorAll("tbody tr").length,
+  readout: root.querySelector("output").textContent,
+  live: root.querySelector("output").getAttribute("aria-live"),
+  next: root.querySelector("button[id$=-next]").disabled,
+  prev: root.querySelector("button[id$=-prev]").disabled,
+  data: JSON.parse(root.querySelector("script[type='application/json']").textContent),
+})"""
+
+
+def test_online_explorer_steps_to_the_three_pass_answer(browser, origin, site):  # noqa: F811
+    """Chapter 07's explorer: tap through the blocks; the last step shows the three-pass answer."""
+    from course.explorer_online import online_steps, step_text
+
+    if ONLINE_PAGE not in PAGES:
+        pytest.skip(f"{ONLINE_PAGE} is not in _toc.yml")
+    assert ONLINE_PAGE in pages_with(site, "online")
+    watched = Watched(browser, origin)
+    page = watched.goto(f"{ONLINE_PAGE}.html")
+    root = page.locator("[data-explorer=online]").first
+    first = root.evaluate(ONLINE_STATE_JS)
+    assert first["live"] == "polite" and first["step"] == 0 and first["prev"] and not first["next"]
+    for size in first["data"]["runs"]:
+        root.locator(f"input[type=radio][value='{size}']").check()
+        run = online_steps(first["data"]["scores"], int(size))
+        for k in range(len(run["steps"])):
+            state = root.evaluate(ONLINE_STATE_JS)
+            assert state["size"] == size and state["step"] == k and state["rows"] == k + 1
+            assert state["readout"] == step_text(run, k)
+            step = run["steps"][k]
+            assert state["states"].count("current") == step["stop"] - step["start"]
+            assert state["states"].count("done") == step["start"]
+            if k < len(run["steps"]) - 1:
+                root.locator("button[id$=-next]").click()
+        assert state["next"] and f"{run['three_pass']:.3f}" in state["readout"]
+    root.locator("button[id$=-prev]").click()
+    assert root.evaluate(ONLINE_STATE_JS)["step"] == len(run["steps"]) - 2
+    page.close()
+    assert not watched.errors, watched.errors
