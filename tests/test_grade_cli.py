@@ -44,7 +44,7 @@ def graded(tmp_path_factory):
     (subs / "fay" / CHAPTERS[0]).mkdir(parents=True)  # an empty hand-in
     write_notebook(make_submission(CHAPTERS[0]), subs / "gus" / CHAPTERS[0] / "renamed (1).ipynb")
     out = root / "graded"
-    done = run_cli("grade", subs, "--out", out, "--workers", "2", "--timeout", "5",
+    done = run_cli("grade", subs, "--out", out, "--workers", "2", "--timeout", "10",
                    "--gradebook", root / "gradebook.db")
     return subs, out, done, root
 
@@ -126,7 +126,7 @@ def test_feedback_pages_exist_and_hide_hidden_tests(graded):
 def test_grading_again_gives_the_same_csv(graded):
     subs, out, _, root = graded
     before = (out / "grades.csv").read_text()
-    done = run_cli("grade", subs, "--out", out, "--workers", "2", "--timeout", "5",
+    done = run_cli("grade", subs, "--out", out, "--workers", "2", "--timeout", "10",
                    "--gradebook", root / "gradebook.db")
     assert done.returncode == 0, done.stderr
     assert (out / "grades.csv").read_text() == before
