@@ -10,10 +10,11 @@ BOOK_FLAGS := -W -n --keep-going
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup system-deps book book-cold test release bench clean
+.PHONY: help setup system-deps book book-cold student-kit test release bench clean
 
 help:
-	@echo "make book     set up and build the site into _build/html"
+	@echo "make book     set up and build the site into _build/html (with the student kit)"
+	@echo "make student-kit  build what students download into _build/kit (wheel and zip)"
 	@echo "make test     set up and run every test"
 	@echo "make release  regenerate notebooks/ from solutions/"
 	@echo "make bench    run the benchmarks and write benchmarks/REPORT.md"
@@ -49,7 +50,11 @@ system-deps:
 
 setup: system-deps $(STAMP) $(MATHJAX)
 
-book: setup
+# The student kit (a wheel and a zip); the site links both, so the book needs it first.
+student-kit: setup
+	$(BIN)/python -m autograder kit --out _build/kit
+
+book: setup student-kit
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
 	@echo "The site is built: open $(CURDIR)/_build/html/index.html"
 

@@ -7,7 +7,9 @@ the same tests pass at grading.
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
 from . import course_dir
@@ -38,11 +40,73 @@ def find_assignment(path: Path):
     return best
 
 
+#: Folders never searched for a student's notebook: environments, caches, the kit's copies.
+_SKIP = {"site-packages", "node_modules", "__pycache__", "_build", "released"}
+#: Seconds spent looking for a missing notebook, at most.
+_SEARCH_SECONDS = 1.5
+
+
+def _candidates(name: str, start: Path, depth: int, seen: set, deadline: float) -> list[Path]:
+    """Files called ``name`` in ``start`` and its subfolders, down to ``depth`` levels."""
+    found, level = [], [start]
+    for _ in range(depth + 1):
+        below = []
+        for folder in level:
+            if folder in seen or time.monotonic() > deadline:
+                continue
+            seen.add(folder)
+            try:
+                entries = list(folder.iterdir())
+            except OSError:
+                continue
+            for entry in entries:
+                if time.monotonic() > deadline:
+                    break
+                try:
+                    if entry.name == name and entry.is_file():
+                        found.append(entry)
+                    elif entry.is_dir() and not entry.is_symlink() and \
+                            not entry.name.startswith(".") and entry.name not in _SKIP \
+                            and str(entry) not in ("/proc", "/sys", "/dev"):
+                        below.append(entry)
+                except OSError:
+                    continue
+        level = below
+    return found
+
+
+def where_is(path: Path) -> str:
+    """A hint for a notebook that is not where the student said: where it probably is."""
+    names = [n for n in (course_dir.notebook_path(a, course_dir.RELEASED).name
+                         for a in course_dir.assignment_ids(course_dir.RELEASED))]
+    name = path.name if path.suffix == ".ipynb" else path.name + ".ipynb"
+    seen: set = set()
+    found = []
+    deadline = time.monotonic() + _SEARCH_SECONDS
+    for start, depth in ((course_dir.ROOT / "work", 1), (Path.cwd(), 3), (Path.home(), 3)):
+        if start.is_dir():
+            found += [p for p in _candidates(name, start, depth, seen, deadline)
+                      if p not in found]
+    if course_dir.RELEASED.is_dir():  # the originals are not the student's work
+        found = [p for p in found if course_dir.RELEASED.resolve() not in p.resolve().parents]
+    if found:
+        found.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        shown = [os.path.relpath(p) if Path.cwd() in p.resolve().parents else str(p)
+                 for p in found[:3]]
+        return "; did you mean " + " or ".join(shown) + "?"
+    if name in names:
+        return (f"; {name} comes in softmax-exercises.zip (the course site's page 'Get the "
+                "exercises'): unzip it and run the check in that folder")
+    return "; the course's notebooks are " + ", ".join(names)
+
+
 def run_check(path: Path, timeout: float, out=sys.stdout) -> int:
     # A student's own copy may be a link: the self-check follows it (grading does not).
     path = Path(path).resolve() if Path(path).is_symlink() else Path(path)
     if not path.is_file():
-        print(f"check: {path}: no such file", file=sys.stderr)
+        problem = "is a folder, not a notebook" if path.is_dir() else "no such file"
+        print(f"check: {path}: {problem}{where_is(path) if not path.is_dir() else ''}",
+              file=sys.stderr)
         return 2
     try:
         source = find_assignment(path)

@@ -1,4 +1,9 @@
-"""Command line: ``python -m autograder release | check NOTEBOOK | grade SUBMISSIONS --out OUT``."""
+"""Command line: ``python -m autograder release | check NOTEBOOK | grade SUBMISSIONS --out OUT
+| kit``, and the student kit's ``softmax-check NOTEBOOK`` (the same ``check``).
+
+Kept importable by old Pythons (no newer syntax here), so that an unsupported Python
+gets one sentence instead of a traceback.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,55 @@ import argparse
 import os
 import sys
 from pathlib import Path
+
+
+PYTHON_NEEDED = (3, 11)
+
+
+def _add_check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("notebook", type=Path)
+    parser.add_argument("--timeout", type=float, default=60.0,
+                        help="seconds a cell may run (default: 60)")
+
+
+def _check(args) -> int:
+    from .check import run_check
+
+    if args.timeout <= 0:
+        print("check: --timeout must be positive", file=sys.stderr)
+        return 2
+    return run_check(args.notebook, args.timeout)
+
+
+def _python_too_old(prog: str) -> bool:
+    if sys.version_info[:2] >= PYTHON_NEEDED:
+        return False
+    print(f"{prog}: the course needs Python {PYTHON_NEEDED[0]}.{PYTHON_NEEDED[1]} or newer, "
+          f"and this is Python {sys.version_info[0]}.{sys.version_info[1]}: install a newer "
+          "Python and the kit into a new virtual environment.", file=sys.stderr)
+    return True
+
+
+def _instructor_only(command: str) -> bool:
+    """True (and says so) when this is the student kit, which has no such command."""
+    if (Path(__file__).parent / f"{command}.py").is_file():
+        return False
+    print(f"python -m autograder {command}: this is an instructor's command and not part of "
+          "the student kit, which has the self-check only (softmax-check NOTEBOOK).",
+          file=sys.stderr)
+    return True
+
+
+def check_main(argv: list[str] | None = None) -> int:
+    """``softmax-check NOTEBOOK``: the student kit's name for ``python -m autograder check``."""
+    if _python_too_old("softmax-check"):
+        return 2
+    parser = argparse.ArgumentParser(
+        prog="softmax-check",
+        description="Self-check one exercise notebook of the softmax course with its visible "
+                    "tests (the same as `python -m autograder check`).")
+    _add_check_arguments(parser)
+    return _check(parser.parse_args(argv))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -17,9 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("release", help="regenerate notebooks/ from solutions/")
 
     check = sub.add_parser("check", help="self-check one exercise notebook (visible tests)")
-    check.add_argument("notebook", type=Path)
-    check.add_argument("--timeout", type=float, default=60.0,
-                       help="seconds a cell may run (default: 60)")
+    _add_check_arguments(check)
+
+    kit = sub.add_parser("kit", help="build the student kit (a wheel and a zip) into OUT")
+    kit.add_argument("--out", type=Path, default=Path("_build") / "kit",
+                     help="where the kit is written (default: _build/kit)")
 
     grade = sub.add_parser("grade", help="grade a class's submissions")
     grade.add_argument("submissions", type=Path,
@@ -38,16 +94,37 @@ def _parser() -> argparse.ArgumentParser:
                        help="run student code without bubblewrap isolation (not recommended)")
     grade.add_argument("--gradebook", type=Path, default=None,
                        help="nbgrader gradebook to record grades in "
-                            "(default: autograder/gradebook.db)")
+                            "(default: .grading/gradebook.db in the course folder)")
+    grade.add_argument("--force", action="store_true",
+                       help="regrade every selected submission, even when a saved result "
+                            "is still valid")
+    grade.add_argument("--students", type=Path, default=None, metavar="ROSTER.csv",
+                       help="the class list, in nbgrader's `db student import` CSV format "
+                            "(id,first_name,last_name,email); students not on it are dropped. "
+                            "Default: the gradebook's students and everyone who handed in")
+    grade.add_argument("--assignment", action="append", default=None, metavar="ID",
+                       help="grade only this assignment (repeatable); other rows of "
+                            "grades.csv keep their saved grades")
+    grade.add_argument("--student", action="append", default=None, metavar="ID",
+                       help="grade only this student (repeatable); other rows of "
+                            "grades.csv keep their saved grades")
+    grade.add_argument("--config", type=Path, default=None, metavar="GRADING.toml",
+                       help="due dates and late policy (default: grading.toml at the course "
+                            "root, when it exists)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    if _python_too_old("python -m autograder"):
+        return 2
     # nbgrader runs `alembic` as a command: make the environment's tools findable.
     bindir = os.path.dirname(sys.executable)
     if bindir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
     args = _parser().parse_args(argv)
+
+    if args.command in ("release", "grade", "kit") and _instructor_only(args.command):
+        return 2
 
     if args.command == "release":
         from .release import ReleaseError, release_all
@@ -61,16 +138,24 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.command == "check":
-        from .check import run_check
+        return _check(args)
 
-        if args.timeout <= 0:
-            print("check: --timeout must be positive", file=sys.stderr)
-            return 2
-        return run_check(args.notebook, args.timeout)
+    if args.command == "kit":
+        from .kit import KitError, build
+
+        try:
+            for path in build(args.out):
+                print(f"built {path}")
+        except KitError as exc:
+            print(f"kit: {exc}", file=sys.stderr)
+            return 1
+        return 0
 
     if args.command == "grade":
+        import unicodedata
+
         from . import course_dir
-        from .grade import run_grade
+        from .grade import Selection, run_grade
         from .sandbox import Limits
 
         if args.workers < 1 or args.timeout <= 0 or args.notebook_timeout <= 0 \
@@ -80,7 +165,15 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         limits = Limits(cell_seconds=args.timeout, notebook_seconds=args.notebook_timeout,
                         cpu_seconds=int(args.notebook_timeout) + 10, memory_mb=args.memory)
+        if args.config is not None and not args.config.is_file():
+            print(f"grade: --config {args.config}: no such file", file=sys.stderr)
+            return 2
+        selection = Selection(
+            sorted(set(args.assignment)) if args.assignment else None,
+            sorted({unicodedata.normalize("NFC", s) for s in args.student})
+            if args.student else None)
         return run_grade(args.submissions, args.out, args.workers, limits,
                          use_sandbox=not args.no_sandbox,
-                         gradebook=args.gradebook or course_dir.GRADEBOOK)
+                         gradebook=args.gradebook or course_dir.GRADEBOOK, force=args.force,
+                         roster_file=args.students, selection=selection, config=args.config)
     return 2

@@ -1,31 +1,68 @@
-"""Where things are: the course root and nbgrader's course directory.
+"""Where things are: the course root, nbgrader's course directory, and what the
+sandbox and the student kit may contain.
 
 nbgrader's folders map onto the repository:
 
-=================  =========================================
+=================  ==================================================
 nbgrader           this course
-=================  =========================================
+=================  ==================================================
 source             ``solutions/``
 release            ``notebooks/``
-submitted          ``autograder/submitted/`` (git-ignored)
-autograded         ``autograder/autograded/`` (git-ignored)
-feedback           ``autograder/feedback/`` (git-ignored)
-gradebook          ``autograder/gradebook.db`` (git-ignored)
-=================  =========================================
+submitted          ``.grading/submitted/`` (git-ignored)
+autograded         ``.grading/autograded/`` (git-ignored)
+feedback           ``.grading/feedback/`` (git-ignored)
+gradebook          ``.grading/gradebook.db`` (git-ignored)
+=================  ==================================================
+
+All runtime data (the gradebook, nbgrader's working folders, grading output and
+saved results) lives outside every folder the sandbox mounts: the sandbox shows
+student code only the files listed in :data:`SANDBOX_FILES`, one by one.
 
 The root is found from this package's own location, never from the current
 folder, so every command works from anywhere in (or outside) the repository.
+In the student kit (an installed wheel) there is no repository: the released
+notebooks ship inside the package (:data:`KIT_NOTEBOOKS`) and ``check`` uses them.
+
+These constants are the single source of truth for paths: everything else
+(the CLI, nbgrader's configuration, the kit builder, the tests) derives from them.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
 SOLUTIONS = ROOT / "solutions"
-RELEASED = ROOT / "notebooks"
-WORK = ROOT / "autograder"
-GRADEBOOK = WORK / "gradebook.db"
+#: Where the student kit's wheel keeps the released notebooks (absent in the repository).
+KIT_NOTEBOOKS = PACKAGE / "released"
+RELEASED = KIT_NOTEBOOKS if KIT_NOTEBOOKS.is_dir() else ROOT / "notebooks"
+
+#: Runtime data of grading, git-ignored and never mounted into the sandbox.
+RUNTIME = ROOT / ".grading"
+GRADEBOOK = RUNTIME / "gradebook.db"
+SUBMITTED = RUNTIME / "submitted"
+AUTOGRADED = RUNTIME / "autograded"
+FEEDBACK = RUNTIME / "feedback"
+
+#: What the sandboxed worker runs: its own modules (paths relative to ROOT).
+WORKER_FILES = ("autograder/__init__.py", "autograder/protocol.py", "autograder/worker.py")
+#: The helpers the notebooks' given cells import; students get them in the kit.
+STUDENT_HELPERS = ("course/__init__.py", "course/checks.py", "course/gradcheck.py")
+#: Every file the sandbox shows student code (read-only), and nothing else of the course.
+SANDBOX_FILES = WORKER_FILES + STUDENT_HELPERS
+#: The self-check, which the kit ships besides the helpers (``softmax-check``).
+CHECK_FILES = WORKER_FILES + (
+    "autograder/__main__.py", "autograder/cli.py", "autograder/check.py",
+    "autograder/course_dir.py", "autograder/grading.py", "autograder/notebooks.py",
+    "autograder/safety.py", "autograder/sandbox.py", "autograder/student.py")
+#: Course files that must never reach a student: reference solutions and build-time code
+#: that computes exercise answers.
+INSTRUCTOR_ONLY = ("course/reference.py", "course/explorers.py")
+#: Due dates and the late policy (see autograder/late.py for the format).
+GRADING_CONFIG = ROOT / "grading.toml"
+#: MathJax, installed from the npm registry by `make setup` (the site serves the same copy).
+MATHJAX = ROOT / ".cache" / "mathjax" / "mathjax"
 
 
 def nbgrader_config(db_path: Path = GRADEBOOK):
@@ -36,9 +73,9 @@ def nbgrader_config(db_path: Path = GRADEBOOK):
     config.CourseDirectory.root = str(ROOT)
     config.CourseDirectory.source_directory = "solutions"
     config.CourseDirectory.release_directory = "notebooks"
-    config.CourseDirectory.submitted_directory = "autograder/submitted"
-    config.CourseDirectory.autograded_directory = "autograder/autograded"
-    config.CourseDirectory.feedback_directory = "autograder/feedback"
+    config.CourseDirectory.submitted_directory = str(SUBMITTED.relative_to(ROOT))
+    config.CourseDirectory.autograded_directory = str(AUTOGRADED.relative_to(ROOT))
+    config.CourseDirectory.feedback_directory = str(FEEDBACK.relative_to(ROOT))
     config.CourseDirectory.db_url = f"sqlite:///{Path(db_path).resolve()}"
     config.CourseDirectory.course_id = "softmax-course"
     config.GenerateAssignment.no_database = True

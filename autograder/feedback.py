@@ -25,6 +25,7 @@ import nbgrader
 from .safety import clean_text, csp_meta, sanitize_html
 
 _TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
+_OURS = Path(__file__).parent / "templates"
 _BOOTSTRAP = (Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "static"
               / "node_modules" / "bootstrap" / "dist" / "css")
 
@@ -48,10 +49,21 @@ def _exporter():
     from traitlets.config import Config
 
     config = Config()
-    config.HTMLExporter.template_name = "feedback"
-    config.HTMLExporter.extra_template_basedirs = [str(_TEMPLATES)]
-    config.HTMLExporter.extra_template_paths = [str(_BOOTSTRAP)]
+    # Our template extends nbgrader's "feedback" one; its mathjax.html.j2, found first,
+    # replaces nbconvert's CDN MathJax by the copy in the output folder.
+    config.HTMLExporter.template_name = "feedback_local"
+    config.HTMLExporter.extra_template_basedirs = [str(_OURS), str(_TEMPLATES)]
+    config.HTMLExporter.extra_template_paths = [str(_BOOTSTRAP), str(_TEMPLATES)]
     return HTMLExporter(config=config)
+
+
+def _late_note(late) -> str:
+    sentence = late.sentence() if late is not None else ""
+    if not sentence:
+        return ""
+    kind = "alert-danger" if late.penalty else "alert-info"
+    return (f'<div class="alert {kind} late-submission" style="margin:1em"><b>Submission time'
+            f'</b>: {html.escape(clean_text(sentence))}</div>')
 
 
 def _cell_chars(cell: dict) -> int:
@@ -128,8 +140,12 @@ def _banner(items: list[str]) -> str:
             f'grader</b><ul>{notes}</ul></div>')
 
 
-def render_feedback(notebook: dict, result, student_id: str) -> str:
-    """HTML feedback for one graded notebook (hidden tests already removed)."""
+def render_feedback(notebook: dict, result, student_id: str, late=None) -> str:
+    """HTML feedback for one graded notebook (hidden tests already removed).
+
+    ``late`` (a :class:`autograder.late.Lateness`) adds when it was submitted and any
+    late penalty, as nbgrader's own template shows it.
+    """
     cells, note = bound_cells(notebook["cells"])
     notebook = dict(notebook, cells=cells)
     if note:
@@ -140,7 +156,7 @@ def render_feedback(notebook: dict, result, student_id: str) -> str:
                               "assignment": html.escape(result.assignment),
                               "student": html.escape(clean_text(student_id)),
                               "score": result.score, "max_score": result.max_score,
-                              "late_penalty": 0}}
+                              "late_penalty": late.penalty if late is not None else 0}}
     try:
         with _time_bound(MAX_SECONDS):
             body, _ = _exporter().from_notebook_node(nb, resources=resources)
@@ -148,10 +164,13 @@ def render_feedback(notebook: dict, result, student_id: str) -> str:
     except RenderTooSlow:
         result.problems.append(f"the feedback page shows the scores only: the notebook took "
                                f"longer than {MAX_SECONDS:g} s to render")
-        return render_scores(result, student_id, result.problems)
+        return render_scores(result, student_id, result.problems, late)
     if problems:
         body = body.replace('<div class="container">', _banner(problems)
                             + '<div class="container">', 1)
+    note = _late_note(late)
+    if note:
+        body = body.replace('<div class="container">', note + '<div class="container">', 1)
     return body
 
 
@@ -174,17 +193,18 @@ def _tests_table(result, scored: bool) -> str:
             f"<th>Score</th></tr>\n{rows}</table>")
 
 
-def render_scores(result, student_id: str, problems: list[str]) -> str:
+def render_scores(result, student_id: str, problems: list[str], late=None) -> str:
     """A plain page with the scores only (when the notebook cannot be shown)."""
     items = "".join(f"<li>{html.escape(clean_text(p))}</li>" for p in problems)
     return _plain_page(result.notebook, f"""
 <h1>{html.escape(result.assignment)}: {html.escape(clean_text(student_id))}</h1>
 <p><b>Score: {result.score:g} / {result.max_score:g}.</b></p>
 <ul>{items}</ul>
+{_late_note(late)}
 {_tests_table(result, scored=True)}""")
 
 
-def render_failure(result, student_id: str) -> str:
+def render_failure(result, student_id: str, late=None) -> str:
     """A plain page for a submission that could not be graded at all."""
     items = "".join(f"<li>{html.escape(clean_text(p))}</li>" for p in result.problems) \
         or "<li>unknown</li>"
@@ -192,4 +212,5 @@ def render_failure(result, student_id: str) -> str:
 <h1>{html.escape(result.assignment)}: {html.escape(clean_text(student_id))}</h1>
 <p><b>Score: 0 / {result.max_score:g}.</b> This submission could not be graded:</p>
 <ul>{items}</ul>
+{_late_note(late)}
 {_tests_table(result, scored=False)}""")

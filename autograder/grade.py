@@ -1,15 +1,20 @@
-"""`grade`: grade a whole class, in parallel, resumably.
+"""`grade`: grade a whole class, in parallel, resumably, into one table.
 
 SUBMISSIONS is laid out as nbgrader's submitted folder::
 
-    SUBMISSIONS/<student_id>/<assignment_id>/<notebook>.ipynb
+    SUBMISSIONS/<student_id>/<assignment_id>/<notebook>.ipynb   (+ timestamp.txt)
 
 For every submission the result is saved as soon as it is known (under
-``OUT/.results/``, keyed by a hash of the submission and of the assignment's
-source), so a run that is interrupted and started again grades only what is
-left, and a changed submission or changed tests are graded afresh. At the end
-``OUT/grades.csv`` and ``OUT/summary.txt`` are written from this run's
-submissions only: nothing stale survives.
+``OUT/.results/<student folder>/``), keyed by everything that can change it
+(:func:`result_key`: the grading code, the limits, the source, the submission,
+its lateness), so a run that is interrupted and started again grades only what
+is left, and anything changed is graded afresh; ``force`` regrades all.
+
+``OUT/grades.csv`` has one row per student of the class and assignment: the
+class is the roster (``--students``) or else the gradebook's students plus
+everyone who handed something in; a student with no submission gets a
+"missing" row. With a selection (``--assignment`` / ``--student``) only the
+selected rows are graded; the others keep their last saved result.
 """
 
 from __future__ import annotations
@@ -17,28 +22,33 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import csv
+import dataclasses
 import hashlib
 import io
 import json
 import multiprocessing
 import os
-import re
+import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import course_dir
 from .feedback import render_failure, render_feedback
+from .fingerprint import grader_fingerprint
 from .grading import NotebookResult, autograded_notebook, grade_notebook, read_or_fail
+from .late import TIMESTAMP_FILE, ConfigError, Lateness, duration, load_policy, read_timestamp
 from .notebooks import MAX_NOTEBOOK_BYTES, load_assignment
 from .outdir import CannotWrite, OutputBusy, OutputLock, remove_stray_temp_files, write_error
+from .roster import RosterError, folder_name, read_roster, student_id
 from .safety import NotARegularFile, clean_text, inside, read_regular_file, refusal, shown
 from .sandbox import Limits, Sandbox
 
-GRADER_VERSION = "1"
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
+#: Columns of grades.csv: nbgrader export's names where they exist.
+COLUMNS = ["student_id", "assignment", "notebook", "score", "max_score", "status", "reason",
+           "raw_score", "late_penalty", "timestamp", "duedate", "days_late", "feedback"]
 
 
 @dataclass
@@ -46,18 +56,27 @@ class Job:
     student_id: str
     assignment_id: str
     path: Path | None  # None: no notebook in the folder
-    key: str
+    key: str = ""
     note: str = ""
+    late: Lateness = field(default_factory=Lateness)
+    #: The submission folder (where timestamp.txt is)
+    folder_path: Path | None = None
+
+    @property
+    def folder(self) -> str:
+        return folder_name(self.student_id)
 
 
 def _write_atomic(path: Path, data: str | bytes) -> None:
-    """Write a file whole or not at all; text is made UTF-8-safe first."""
+    """Write a file whole or not at all, with the permissions the umask allows; text is
+    made UTF-8-safe first."""
     if isinstance(data, str):
         data = clean_text(data).encode("utf-8")
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600 whatever the umask
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -72,9 +91,19 @@ def _write_atomic(path: Path, data: str | bytes) -> None:
         raise
 
 
-def discover(submissions: Path, sources: dict, source_hashes: dict) -> tuple[list[Job], list[str]]:
-    """Every (student, assignment) folder, with what is wrong about the layout."""
-    jobs, notes = [], []
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def discover(submissions: Path, sources: dict) -> tuple[dict, list[str]]:
+    """Every (student, assignment) submission folder, and what is wrong about the layout.
+
+    Returns ({(student_id, assignment_id): Job}, notes); student ids are canonical
+    (see :mod:`autograder.roster`); the jobs' keys are filled in later.
+    """
+    found, notes, owners = {}, [], {}
     for student_dir in sorted(submissions.iterdir()):
         refused = _refused_folder(student_dir, submissions)
         if refused:
@@ -83,16 +112,24 @@ def discover(submissions: Path, sources: dict, source_hashes: dict) -> tuple[lis
         if not student_dir.is_dir():
             notes.append(f"{student_dir}: not a student folder (ignored)")
             continue
-        if not _SAFE_ID.match(student_dir.name):
-            notes.append(f"{student_dir}: not a usable student id (ignored)")
+        sid, why = student_id(student_dir.name)
+        if sid is None:
+            notes.append(f"{submissions}/{shown(student_dir.name)}: not a usable "
+                         f"student id: {why} (ignored)")
             continue
+        if sid in owners:
+            notes.append(f"{student_dir}: the same student id as {owners[sid]} "
+                         "(ignored)")
+            continue
+        owners[sid] = student_dir
         for assignment_dir in sorted(student_dir.iterdir()):
             refused = _refused_folder(assignment_dir, submissions)
             if refused:
                 notes.append(f"{shown(assignment_dir)}: {refused}")
                 continue
             if not assignment_dir.is_dir():
-                notes.append(f"{assignment_dir}: not an assignment folder (ignored)")
+                if assignment_dir.name != TIMESTAMP_FILE:
+                    notes.append(f"{assignment_dir}: not an assignment folder (ignored)")
                 continue
             aid = assignment_dir.name
             if aid not in sources:
@@ -109,11 +146,21 @@ def discover(submissions: Path, sources: dict, source_hashes: dict) -> tuple[lis
                 if path is not None:
                     note = (f"graded {path.name}: the notebook should be named "
                             f"{sources[aid].notebook_name}")
-            digest = hashlib.sha256(GRADER_VERSION.encode() + source_hashes[aid].encode())
-            if path is not None:
-                digest.update(_content_digest(path))
-            jobs.append(Job(student_dir.name, aid, path, digest.hexdigest(), note))
-    return jobs, notes
+            found[(sid, aid)] = Job(sid, aid, path, note=note, folder_path=assignment_dir)
+    return found, notes
+
+
+def result_key(job: Job, fingerprint: str, limits: Limits, sandboxed: bool,
+               source_hash: str) -> str:
+    """Everything that can change this submission's grade or feedback page, hashed."""
+    digest = hashlib.sha256()
+    parts = {"grader": fingerprint, "limits": dataclasses.asdict(limits), "sandbox": sandboxed,
+             "source": source_hash, "name": job.path.name if job.path else None,
+             "note": job.note, "late": job.late.to_dict(), "student": job.student_id}
+    digest.update(json.dumps(parts, sort_keys=True).encode())
+    if job.path is not None:
+        digest.update(_content_digest(job.path))
+    return digest.hexdigest()
 
 
 def _refused_folder(path: Path, submissions: Path) -> str:
@@ -157,19 +204,21 @@ def _grade_job(job: Job) -> tuple[dict, str]:
         result = NotebookResult.failed(
             source, f"no notebook named {source.notebook_name} in the submission folder",
             "not run: nothing submitted")
-        return result.to_dict(), render_failure(result, job.student_id)
+        return result.to_dict(), render_failure(result, job.student_id, job.late)
     try:
         nb, result = read_or_fail(source, job.path)
         if result is None:
             result = grade_notebook(source, job.path, _STATE["limits"], _STATE["sandbox"], nb=nb)
         if job.note:
             result.problems.insert(0, job.note)
+        if job.late.problem:
+            result.problems.append(job.late.problem)
         mark = time.monotonic()
         if result.status == "failed":
-            page = render_failure(result, job.student_id)
+            page = render_failure(result, job.student_id, job.late)
         else:
             page = render_feedback(autograded_notebook(source, nb, result), result,
-                                   job.student_id)
+                                   job.student_id, job.late)
         result.timings["feedback"] = time.monotonic() - mark
     except Exception as exc:  # a bug of ours must not stop the class
         # The student sees no detail of ours (paths, command lines); the instructor's
@@ -179,21 +228,52 @@ def _grade_job(job: Job) -> tuple[dict, str]:
         result = NotebookResult.failed(
             source, f"internal grader error ({type(exc).__name__}); the instructor has the "
                     "details", "not run")
-        page = render_failure(result, job.student_id)
+        page = render_failure(result, job.student_id, job.late)
     return result.to_dict(), page
 
 
 # -- the command ------------------------------------------------------------------
 
+@dataclass
+class Selection:
+    """What one run grades: ``None`` means every assignment / every student."""
+    assignments: list[str] | None = None
+    students: list[str] | None = None
+
+    def covers(self, student: str, assignment: str) -> bool:
+        return ((self.assignments is None or assignment in self.assignments)
+                and (self.students is None or student in self.students))
+
+    def describe(self) -> str:
+        parts = []
+        if self.assignments is not None:
+            parts.append("assignment " + ", ".join(self.assignments))
+        if self.students is not None:
+            parts.append("student " + ", ".join(self.students))
+        return "; ".join(parts)
+
+
+def _fail(message: str) -> int:
+    print(f"grade: {message}", file=sys.stderr)
+    return 2
+
+
 def run_grade(submissions: Path, out: Path, *args, **kwargs) -> int:
     """Grade into ``out``, one run at a time (see :mod:`autograder.outdir`)."""
     submissions, out = Path(submissions), Path(out)
     if not submissions.is_dir():
-        print(f"grade: {submissions}: no such folder", file=sys.stderr)
-        return 2
+        return _fail(f"{submissions}: no such folder")
     if out.resolve() == submissions.resolve() or submissions.resolve() in out.resolve().parents:
-        print(f"grade: --out {out} must not be inside the submissions folder", file=sys.stderr)
-        return 2
+        return _fail(f"--out {out} must not be inside the submissions folder")
+    if kwargs.get("use_sandbox", True):  # before anything is written into --out
+        gradebook = Path(kwargs.get("gradebook") or course_dir.GRADEBOOK)
+        for what, path in (("the submissions folder", submissions), ("--out", out),
+                           ("the gradebook", gradebook)):
+            mounted = Sandbox.exposes(path)
+            if mounted:
+                return _fail(f"{what} {path} is inside {mounted}, which the sandbox shows to "
+                             "student code: keep submissions, output and the gradebook "
+                             "elsewhere.")
     lock = OutputLock(out)
     try:
         lock.__enter__()
@@ -214,12 +294,36 @@ def run_grade(submissions: Path, out: Path, *args, **kwargs) -> int:
 
 
 def _run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_sandbox: bool,
-               gradebook: Path, stream=sys.stdout) -> int:
+               gradebook: Path, stream=sys.stdout, force: bool = False,
+               roster_file: Path | None = None, selection: Selection | None = None,
+               config: Path | None = None) -> int:
     from tqdm import tqdm
 
     from .gradebook import GradebookError, GradebookWriter
 
-    submissions, out = Path(submissions), Path(out)
+    selection = selection or Selection()
+    sources, hashes = {}, {}
+    for aid in course_dir.assignment_ids(course_dir.SOLUTIONS):
+        path = course_dir.notebook_path(aid, course_dir.SOLUTIONS)
+        sources[aid] = load_assignment(path, aid)
+        hashes[aid] = hashlib.sha256(path.read_bytes()).hexdigest()
+    if selection.assignments is not None:
+        unknown = [a for a in selection.assignments if a not in sources]
+        if unknown:
+            return _fail(f"--assignment {', '.join(unknown)}: no such assignment "
+                         f"(the assignments are {', '.join(sources)})")
+    try:
+        policy, notes = load_policy(config or course_dir.GRADING_CONFIG, sources)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    roster = None
+    if roster_file is not None:
+        try:
+            roster = read_roster(roster_file)
+        except RosterError as exc:
+            return _fail(str(exc))
+        notes += roster.refused
+
     sandbox_note, sandbox = "", None
     if use_sandbox:
         try:
@@ -232,48 +336,93 @@ def _run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_s
     else:
         sandbox_note = "WARNING: graded with --no-sandbox: student code ran without isolation."
 
-    sources, hashes = {}, {}
-    for aid in course_dir.assignment_ids(course_dir.SOLUTIONS):
-        path = course_dir.notebook_path(aid, course_dir.SOLUTIONS)
-        sources[aid] = load_assignment(path, aid)
-        hashes[aid] = hashlib.sha256(path.read_bytes()).hexdigest()
+    try:
+        writer = GradebookWriter(gradebook, sources).__enter__()
+    except GradebookError as exc:
+        return _fail(str(exc))
+    try:
+        return _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, stream,
+                    force, roster, selection, policy, notes, sources, hashes, tqdm)
+    finally:
+        writer.__exit__(None, None, None)
 
-    jobs, notes = discover(submissions, sources, hashes)
+
+def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, stream, force,
+         roster, selection, policy, notes, sources, hashes, tqdm) -> int:
+    found, layout_notes = discover(submissions, sources)
+    notes += layout_notes
+
+    # The class: the roster when there is one, else the gradebook's students and every
+    # student who handed something in.
+    known = writer.student_ids()
+    if roster is not None:
+        class_ids = set(roster.students)
+        for sid in sorted({s for s, _ in found} - class_ids):
+            notes.append(f"{submissions}/{sid}: '{sid}' is not on the roster (ignored)")
+        found = {k: j for k, j in found.items() if k[0] in class_ids}
+        dropped = sorted((known | _saved_students(out / ".results")) - class_ids)
+    else:
+        class_ids = known | {s for s, _ in found}
+        dropped = []
+    if selection.students is not None:
+        unknown = [s for s in selection.students if s not in class_ids]
+        if unknown:
+            return _fail(f"--student {', '.join(unknown)}: not in the class (not on the roster, "
+                         "in the gradebook or in the submissions)")
+
+    fingerprint = grader_fingerprint(sources)
+    jobs = []
+    for (sid, aid), job in sorted(found.items()):
+        if not selection.covers(sid, aid):
+            continue
+        timestamp, problem = read_timestamp(job.folder_path)
+        job.late = policy.penalty(aid, timestamp, sources[aid].max_score)
+        job.late.problem = problem
+        job.key = result_key(job, fingerprint, limits, sandbox is not None, hashes[aid])
+        jobs.append(job)
+
+    out.mkdir(parents=True, exist_ok=True)
     try:
         for stale in (out / "grades.csv", out / "summary.txt"):
             stale.unlink(missing_ok=True)
     except OSError as exc:
         raise CannotWrite(write_error(exc, out)) from None
     results_dir = out / ".results"
-    started = time.monotonic()
+    try:
+        mathjax_note = _install_mathjax(out)
+    except OSError as exc:
+        mathjax_note = (f"Note: MathJax could not be copied into {out / 'mathjax'} ({exc}): "
+                        "formulas in feedback pages show as TeX source.")
+
+    # Students who left the class: no row, no gradebook entry, no feedback, no saved result.
+    if roster is not None:
+        keep = {folder_name(s) for s in class_ids}
+        for folder in (out / "feedback", results_dir):
+            if folder.is_dir():
+                for child in folder.iterdir():
+                    if child.name not in keep and child.is_dir() and not child.is_symlink():
+                        shutil.rmtree(child)
+        writer.remove_students(dropped)
 
     done: dict[tuple[str, str], NotebookResult] = {}
     todo = []
     for job in jobs:
-        cached = results_dir / job.student_id / f"{job.assignment_id}.json"
-        feedback = out / "feedback" / job.student_id / job.assignment_id / \
-            (Path(sources[job.assignment_id].notebook_name).stem + ".html")
-        try:
-            saved = json.loads(cached.read_text(encoding="utf-8"))
-            if saved.get("key") == job.key and feedback.is_file():
-                done[(job.student_id, job.assignment_id)] = NotebookResult.from_dict(
-                    saved["result"])
-                continue
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
-        todo.append(job)
+        saved = None if force else _load_saved(results_dir, job.folder, job.assignment_id)
+        page = out / _feedback_path(job.folder, job.assignment_id, sources)
+        if saved is not None and saved.get("key") == job.key and page.is_file():
+            done[(job.student_id, job.assignment_id)] = NotebookResult.from_dict(saved["result"])
+        else:
+            todo.append(job)
     resumed = len(done)
 
-    try:
-        writer = GradebookWriter(gradebook, sources).__enter__()
-    except GradebookError as exc:
-        print(f"grade: {exc}", file=sys.stderr)
-        return 2
+    grading_seconds = 0.0
     try:
         for job in jobs:
             if (job.student_id, job.assignment_id) in done:  # saved by an earlier run
-                writer.record(job.student_id, done[(job.student_id, job.assignment_id)])
+                writer.record(job.student_id, done[(job.student_id, job.assignment_id)],
+                              job.late)
         if todo:
+            started = time.monotonic()
             context = multiprocessing.get_context("fork")
             with cf.ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context,
                                         initializer=_init_worker,
@@ -290,10 +439,11 @@ def _run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_s
                             result = NotebookResult.failed(sources[job.assignment_id],
                                                            f"grader process failed: {exc}",
                                                            "not run")
-                            data, page = result.to_dict(), render_failure(result, job.student_id)
+                            data, page = result.to_dict(), render_failure(
+                                result, job.student_id, job.late)
                         result = NotebookResult.from_dict(data)
                         _save(out, results_dir, job, result, page, sources)
-                        writer.record(job.student_id, result)
+                        writer.record(job.student_id, result, job.late)
                         done[(job.student_id, job.assignment_id)] = result
                         bar.update(1)
                 except (KeyboardInterrupt, CannotWrite):
@@ -302,58 +452,164 @@ def _run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_s
                     raise
                 finally:
                     bar.close()
+            grading_seconds = time.monotonic() - started
     except KeyboardInterrupt:
         print(f"\ngrade: interrupted; {len(done)} of {len(jobs)} submissions are saved. "
               "Run the same command again to grade the rest.", file=sys.stderr)
         return 130
-    finally:
-        writer.__exit__(None, None, None)
 
+    # nbgrader's view of the class (for `nbgrader export`): every student, every assignment.
+    if roster is not None:
+        writer.add_students(roster.students.values())
+    writer.set_due_dates(policy.due)
     rows = []
-    for job in jobs:
-        result = done[(job.student_id, job.assignment_id)]
-        rows.append({"student_id": shown(job.student_id), "assignment": job.assignment_id,
-                     "notebook": result.notebook, "score": f"{result.score:g}",
-                     "max_score": f"{result.max_score:g}", "status": result.status,
-                     "reason": shown(result.reason, 2000)})
+    for sid in sorted(class_ids):
+        for aid in sources:
+            job = found.get((sid, aid))
+            if selection.covers(sid, aid):
+                if job is None:
+                    writer.remove_submission(sid, aid)
+                    rows.append(_missing_row(sid, aid, sources, policy))
+                else:
+                    rows.append(_row(job, done[(sid, aid)], sources))
+                continue
+            saved = _load_saved(results_dir, folder_name(sid), aid)
+            if saved is not None:  # outside this run's selection: the last saved grade
+                try:
+                    old = Job(sid, aid, None, late=Lateness.from_dict(saved.get("late")))
+                    rows.append(_row(old, NotebookResult.from_dict(saved["result"]), sources))
+                    continue
+                except (KeyError, TypeError, ValueError):
+                    pass
+            if job is not None:
+                rows.append(_missing_row(sid, aid, sources, policy, status="pending",
+                                         reason="submitted; not graded yet (outside this "
+                                                "run's --assignment/--student)"))
+            else:
+                rows.append(_missing_row(sid, aid, sources, policy))
     buffer = io.StringIO()
-    writer_csv = csv.DictWriter(buffer, fieldnames=["student_id", "assignment", "notebook", "score",
-                                                    "max_score", "status", "reason"],
-                                lineterminator="\n")
+    writer_csv = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer_csv.writeheader()
-    writer_csv.writerows(rows)
+    # ids and reasons as one visible line each (control characters, look-alikes escaped)
+    writer_csv.writerows({**r, "student_id": shown(r["student_id"]),
+                          "reason": shown(r["reason"], 2000)} for r in rows)
     _write_atomic(out / "grades.csv", buffer.getvalue())
 
-    summary = _summary(jobs, done, notes, resumed, time.monotonic() - started, workers,
-                       sandbox_note)
+    summary = _summary(jobs, done, rows, notes, resumed, len(todo), grading_seconds, workers,
+                       sandbox_note, selection, dropped, mathjax_note)
     _write_atomic(out / "summary.txt", summary)
     print(summary, file=stream, end="")
     return 0
 
 
+def _saved_students(results_dir: Path) -> set[str]:
+    """The ids whose results an earlier run saved (each result names its student)."""
+    ids = set()
+    if results_dir.is_dir():
+        for folder in results_dir.iterdir():
+            for path in sorted(folder.glob("*.json"))[:1] if folder.is_dir() else []:
+                try:
+                    sid = json.loads(path.read_text(encoding="utf-8")).get("student_id")
+                except (OSError, ValueError, AttributeError):
+                    continue
+                if isinstance(sid, str):
+                    ids.add(sid)
+    return ids
+
+
+def _feedback_path(folder: str, assignment_id: str, sources: dict) -> str:
+    stem = Path(sources[assignment_id].notebook_name).stem
+    return f"feedback/{folder}/{assignment_id}/{stem}.html"
+
+
+def _load_saved(results_dir: Path, folder: str, assignment_id: str) -> dict | None:
+    try:
+        saved = json.loads((results_dir / folder / f"{assignment_id}.json")
+                           .read_text(encoding="utf-8"))
+        return saved if isinstance(saved, dict) and "result" in saved else None
+    except (OSError, ValueError):
+        return None
+
+
+def _row(job: Job, result: NotebookResult, sources: dict) -> dict:
+    late = job.late
+    score = max(0.0, result.score - late.penalty)
+    return {"student_id": job.student_id, "assignment": job.assignment_id,
+            "notebook": result.notebook, "score": f"{score:g}",
+            "max_score": f"{result.max_score:g}", "status": result.status,
+            "reason": result.reason, "raw_score": f"{result.score:g}",
+            "late_penalty": f"{late.penalty:g}", "timestamp": late.to_dict()["timestamp"],
+            "duedate": late.to_dict()["due"],
+            "days_late": f"{late.days:.2f}" if late.seconds else "0",
+            "feedback": _feedback_path(job.folder, job.assignment_id, sources)}
+
+
+def _missing_row(sid, aid, sources, policy, status="missing", reason="nothing submitted") -> dict:
+    due = policy.due.get(aid)
+    return {"student_id": sid, "assignment": aid, "notebook": sources[aid].notebook_name,
+            "score": "0", "max_score": f"{sources[aid].max_score:g}", "status": status,
+            "reason": reason, "raw_score": "0", "late_penalty": "0", "timestamp": "",
+            "duedate": Lateness(due=due).to_dict()["due"], "days_late": "0", "feedback": ""}
+
+
+def _install_mathjax(out: Path) -> str:
+    """Copy the course's MathJax into OUT/mathjax once (feedback pages load it from there)."""
+    source = course_dir.MATHJAX
+    if not (source / "tex-chtml.js").is_file():
+        return (f"Note: MathJax was not found in {source} (run `make setup`): formulas in "
+                "feedback pages show as TeX source.")
+    target = out / "mathjax"
+    config = ("window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], "
+              "processEscapes: true}, options: {enableMenu: false}};\n")
+    current = target / "tex-chtml.js"
+    if not (current.is_file()
+            and current.read_bytes() == (source / "tex-chtml.js").read_bytes()):
+        staging = out / ".mathjax-copy"  # a run killed midway leaves this; the next reuses it
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            shutil.copytree(source, staging)
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(staging, target)
+        finally:  # a full disk: nothing half-copied stays to take the pages' room
+            shutil.rmtree(staging, ignore_errors=True)
+    if not (target / "config.js").is_file() or \
+            (target / "config.js").read_text(encoding="utf-8") != config:
+        _write_atomic(target / "config.js", config)
+    return ""
+
+
 def _save(out: Path, results_dir: Path, job: Job, result: NotebookResult, page: str,
           sources: dict) -> None:
-    stem = Path(sources[job.assignment_id].notebook_name).stem
-    _write_atomic(out / "feedback" / job.student_id / job.assignment_id / f"{stem}.html", page)
-    _write_atomic(results_dir / job.student_id / f"{job.assignment_id}.json",
-                  json.dumps({"key": job.key, "result": result.to_dict()}))
+    _write_atomic(out / _feedback_path(job.folder, job.assignment_id, sources), page)
+    _write_atomic(results_dir / job.folder / f"{job.assignment_id}.json",
+                  json.dumps({"key": job.key, "student_id": job.student_id,
+                              "late": job.late.to_dict(), "result": result.to_dict()}))
 
 
-def _summary(jobs, done, notes, resumed, seconds, workers, sandbox_note) -> str:
+def _summary(jobs, done, rows, notes, resumed, graded_now, seconds, workers, sandbox_note,
+             selection, dropped, mathjax_note) -> str:
     lines = []
     if sandbox_note:
         lines.append(sandbox_note)
+    if mathjax_note:
+        lines.append(mathjax_note)
+    rate = (f": {graded_now / seconds * 60:.0f} notebooks per minute"
+            if graded_now and seconds else "")
+    lines.append(f"Graded {graded_now} notebook(s) in this run ({resumed} from an earlier run) "
+                 f"in {seconds:.1f} s with {workers} worker(s){rate}.")
+    if selection.describe():
+        lines.append(f"  only {selection.describe()}: the other rows of grades.csv keep their "
+                     "last saved grades")
     graded = [done[(j.student_id, j.assignment_id)] for j in jobs]
     failed = [(j, r) for j, r in zip(jobs, graded) if r.status == "failed"]
     noted = [(j, r) for j, r in zip(jobs, graded) if r.status != "failed" and r.problems]
+    late = [j for j in jobs if j.late.seconds]
     full = sum(1 for r in graded if r.score == r.max_score)
-    rate = len(jobs) - resumed
-    lines.append(f"Graded {len(jobs)} submissions ({resumed} from an earlier run) in "
-                 f"{seconds:.1f} s with {workers} worker(s)"
-                 + (f": {rate / seconds * 60:.0f} notebooks per minute." if rate and seconds
-                    else "."))
+    in_scope = [r for r in rows if selection.covers(r["student_id"], r["assignment"])]
+    missing = [r for r in in_scope if r["status"] == "missing"]
     lines.append(f"  full marks: {full}   partial or zero: {len(jobs) - full - len(failed)}   "
-                 f"could not be graded: {len(failed)}")
+                 f"could not be graded: {len(failed)}   late: {len(late)}   "
+                 f"missing: {len(missing)}")
     if failed:
         lines.append("\nCould not be graded (scored 0):")
         for job, result in failed:
@@ -362,15 +618,37 @@ def _summary(jobs, done, notes, resumed, seconds, workers, sandbox_note) -> str:
         lines.append("\nGraded, with problems:")
         for job, result in noted:
             lines.append(f"  {shown(job.student_id)}/{job.assignment_id}: {shown(result.reason)}")
+    if late:
+        lines.append("\nLate (penalty applied):")
+        for job in late:
+            lines.append(f"  {shown(job.student_id)}/{job.assignment_id}: "
+                         f"{duration(job.late.seconds)} "
+                         f"late, -{job.late.penalty:g} points")
+    if missing:
+        lines.append("\nMissing (nothing submitted, scored 0):")
+        by_student: dict[str, list[str]] = {}
+        for row in missing:
+            by_student.setdefault(row["student_id"], []).append(row["assignment"])
+        for sid, aids in by_student.items():
+            lines.append(f"  {shown(sid)}: {', '.join(aids)}")
+    if dropped:
+        lines.append("\nDropped (not on the roster; removed from grades.csv, the gradebook "
+                     "and feedback/):")
+        lines += [f"  {shown(sid)}" for sid in dropped]
     if notes:
         lines.append("\nSkipped:")
         lines += [f"  {shown(n)}" for n in notes]
     by_assignment: dict[str, list[float]] = {}
-    for job, result in zip(jobs, graded):
-        by_assignment.setdefault(job.assignment_id, []).append(result.score / result.max_score
-                                                               if result.max_score else 0)
+    counts: dict[str, int] = {}
+    for row in rows:
+        aid = row["assignment"]
+        max_score = float(row["max_score"])
+        by_assignment.setdefault(aid, []).append(float(row["score"]) / max_score
+                                                 if max_score else 0)
+        counts[aid] = counts.get(aid, 0) + (row["status"] not in ("missing", "pending"))
     if by_assignment:
-        lines.append("\nassignment            submissions   mean score")
+        lines.append("\nassignment            submissions   missing   mean score (missing = 0)")
         for aid, fractions in sorted(by_assignment.items()):
-            lines.append(f"  {aid:<20} {len(fractions):>11}   {100 * sum(fractions) / len(fractions):9.1f}%")
+            lines.append(f"  {aid:<20} {counts[aid]:>11}   {len(fractions) - counts[aid]:>7}   "
+                         f"{100 * sum(fractions) / len(fractions):9.1f}%")
     return "\n".join(lines) + "\n"

@@ -60,7 +60,51 @@ class GradebookWriter:
             shutil.rmtree(produced.parent, ignore_errors=True)
         self._synced.add(assignment_id)
 
-    def record(self, student_id: str, result) -> None:
+    def student_ids(self) -> set[str]:
+        return {s.id for s in self._gb.students}
+
+    def add_students(self, students) -> None:
+        """Make sure every roster student exists, with the names the roster gives."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for student in students:
+                fields = {k: getattr(student, k) for k in ("first_name", "last_name", "email",
+                                                             "lms_user_id")
+                          if getattr(student, k)}
+                self._gb.update_or_create_student(student.id, **fields)
+            self._gb.db.commit()
+
+    def remove_students(self, student_ids) -> None:
+        """Drop students and all their submissions."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for student_id in student_ids:
+                self._gb.remove_student(student_id)
+
+    def set_due_dates(self, due: dict) -> None:
+        """Every assignment known to nbgrader, with its due date (None when it has none)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for assignment_id in self.assignments:
+                self._sync(assignment_id)
+                when = due.get(assignment_id)
+                self._gb.update_or_create_assignment(
+                    assignment_id, duedate=when.replace(tzinfo=None) if when else None)
+            self._gb.db.commit()
+
+    def remove_submission(self, student_id: str, assignment_id: str) -> None:
+        """A submission that no longer exists (its row is now "missing")."""
+        from nbgrader.api import MissingEntry
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                self._gb.remove_submission(assignment_id, student_id)
+            except MissingEntry:
+                pass
+
+    def record(self, student_id: str, result, late=None) -> None:
+        """Store a graded result; ``late`` (a late.Lateness) sets the time and the penalty."""
         from nbgrader.api import MissingEntry
 
         with warnings.catch_warnings():
@@ -69,12 +113,16 @@ class GradebookWriter:
             gb = self._gb
             gb.update_or_create_student(student_id)
             try:
-                gb.find_submission(result.assignment, student_id)
+                submission = gb.find_submission(result.assignment, student_id)
             except MissingEntry:
-                gb.add_submission(result.assignment, student_id)
+                submission = gb.add_submission(result.assignment, student_id)
+            timestamp = late.timestamp if late is not None else None
+            submission.timestamp = timestamp.replace(tzinfo=None) if timestamp else None
             notebook_id = Path(result.notebook).stem
             for test in result.tests:
                 grade = gb.find_grade(test.grade_id, notebook_id, result.assignment, student_id)
                 grade.auto_score = test.score
                 grade.needs_manual_grade = False
+            notebook = gb.find_submission_notebook(notebook_id, result.assignment, student_id)
+            notebook.late_submission_penalty = late.penalty if late is not None else 0.0
             gb.db.commit()

@@ -166,3 +166,62 @@ def loads(line: bytes) -> dict:
     if not isinstance(message, dict):
         raise ProtocolError("message is not an object")
     return message
+
+
+# -- lazy streams and measured calls ------------------------------------------------------
+#
+# A test may pass an *iterator* (a generator of blocks, say) to a student's function. It
+# cannot be sent as data, so it stays in the checker and the argument travels as a
+# placeholder ``{"__stream__": n}``. While the call runs, the worker asks for one item at a
+# time (``{"stream_next": n}`` on the reply pipe) and the checker answers on the request
+# pipe with ``{"op": "stream_item", "stream": n, "item": ...}`` or ``{..., "stop": true}``.
+# Items are plain data like everything else. A call may also ask for its peak memory
+# (``"measure": true``): the worker traces the call with tracemalloc and adds
+# ``"peak_bytes"`` to its reply.
+
+STREAM_TAG = "__stream__"
+
+
+def is_stream(value) -> bool:
+    """True for an iterator that should cross lazily (a generator, ``iter(...)``, ``map``)."""
+    from collections.abc import Iterator
+
+    return isinstance(value, Iterator) and not isinstance(value, np.random.Generator)
+
+
+def encode_arguments(args: list, kwargs: dict) -> tuple[list, dict, dict]:
+    """Encode a call's arguments, top-level iterators as stream placeholders.
+
+    Returns (encoded args, encoded kwargs, {stream number: iterator}).
+    """
+    streams: dict[int, object] = {}
+
+    def one(value):
+        if is_stream(value):
+            streams[len(streams)] = value
+            return {STREAM_TAG: len(streams) - 1}
+        return encode(value)
+
+    return ([one(v) for v in args], {"__dict__": {str(k): one(v) for k, v in kwargs.items()}},
+            streams)
+
+
+def decode_arguments(data, open_stream):
+    """Inverse of :func:`encode_arguments` on the worker's side: placeholders become
+    ``open_stream(number)``; everything else is plain data."""
+    def one(value):
+        if type(value) is dict and set(value) == {STREAM_TAG} and type(value[STREAM_TAG]) is int:
+            return open_stream(value[STREAM_TAG])
+        return decode(value)
+
+    if type(data) is list:
+        return [one(v) for v in data]
+    if type(data) is dict and set(data) == {"__dict__"} and type(data["__dict__"]) is dict:
+        return {str(k): one(v) for k, v in data["__dict__"].items()}
+    return decode(data)
+
+
+def peak_bytes(reply: dict) -> int | None:
+    """The peak memory a measured call reported, if it is a sane number."""
+    value = reply.get("peak_bytes")
+    return value if type(value) is int and value >= 0 else None

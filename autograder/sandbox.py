@@ -3,9 +3,12 @@
 Every student process gets hard resource limits (address space, CPU time, file
 size, no core dumps). With bubblewrap (Debian package ``bubblewrap``) it also
 runs in fresh namespaces: no network, its own PID namespace (so nothing it
-starts outlives it), a read-only view of the Python installation and of the
-grader's own package, and one writable scratch folder. The course's
-``solutions/``, the gradebook and other submissions are simply not there.
+starts outlives it), a read-only view of the system and the Python installation,
+the worker's own modules and the course helpers the notebooks import (single
+files, :data:`autograder.course_dir.SANDBOX_FILES`), and one writable scratch
+folder. No folder of the course is mounted, so the course's ``solutions/``, the
+gradebook, nbgrader's working folders, the grading output and other submissions
+are simply not there, wherever they are kept (see :meth:`Sandbox.exposes`).
 
 Reference: bubblewrap's manual, https://github.com/containers/bubblewrap
 """
@@ -21,9 +24,16 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import course_dir
 from .worker import PROCESSES_VARIABLE, UID_VARIABLE
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+#: System folders and files shown read-only, as they are on the host.
+SYSTEM_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin",
+                "/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf",
+                "/etc/ld.so.conf.d", "/etc/localtime", "/etc/ssl", "/etc/fonts")
+#: Where the worker's modules and the course helpers appear inside the sandbox.
+INSIDE = "/grader"
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,15 @@ def _python_roots() -> list[str]:
     return kept
 
 
+def read_only_mounts() -> list[tuple[str, str]]:
+    """(host path, path inside) of everything the sandbox shows, read-only."""
+    mounts = [(p, p) for p in SYSTEM_PATHS if os.path.lexists(p)]
+    mounts += [(root, root) for root in _python_roots() if not root.startswith("/usr/")]
+    # Single files, never a folder: the package folders may hold anything else.
+    mounts += [(str(course_dir.ROOT / rel), f"{INSIDE}/{rel}") for rel in course_dir.SANDBOX_FILES]
+    return mounts
+
+
 def _with_open_parents(argv: list[str]) -> list[str]:
     """bubblewrap makes the folders leading to a mount point with mode 0700, which an
     unprivileged uid cannot enter: create them first, with mode 0755."""
@@ -103,6 +122,17 @@ def _with_open_parents(argv: list[str]) -> list[str]:
 
 class Sandbox:
     """Builds the bubblewrap command line that wraps the student's interpreter."""
+
+    @staticmethod
+    def exposes(path: Path) -> str | None:
+        """The mounted folder that would show ``path`` (or something in it) to student
+        code, or None when it stays out of sight."""
+        path = Path(path).resolve()
+        for host, _ in read_only_mounts():
+            real = Path(host).resolve()
+            if path == real or real in path.parents:
+                return host
+        return None
 
     def __init__(self, bwrap: str):
         self.bwrap = bwrap
@@ -148,18 +178,8 @@ class Sandbox:
             caps = ["--unshare-all", "--cap-drop", "ALL"]
         argv = [self.bwrap, *caps, "--die-with-parent", "--new-session",
                 "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev"]
-        for path in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin",
-                     "/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf",
-                     "/etc/ld.so.conf.d", "/etc/localtime", "/etc/ssl", "/etc/fonts"):
-            if os.path.lexists(path):
-                argv += ["--ro-bind", path, path]
-        for root in _python_roots():
-            if not root.startswith("/usr/"):
-                argv += ["--ro-bind", root, root]
-        # The grader's package (for the worker) and the course's helper package (the
-        # notebooks' given cells import it); neither holds solutions or tests.
-        argv += ["--ro-bind", str(PACKAGE_DIR), "/grader/autograder",
-                 "--ro-bind", str(PACKAGE_DIR.parent / "course"), "/grader/course"]
+        for host, inside in read_only_mounts():
+            argv += ["--ro-bind", host, inside]
         # The scratch is a tmpfs of its own, of bounded size, never the host's disk.
         argv += ["--size", str(limits.scratch_mb * 1024 * 1024), "--perms", "1777",
                  "--tmpfs", scratch_inside, "--remount-ro", "/",
@@ -172,7 +192,7 @@ class Sandbox:
                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                PROCESSES_VARIABLE: str(limits.processes), **env_caps}
-        return argv, env, "/", "/grader"
+        return argv, env, "/", INSIDE
 
     @staticmethod
     def scratch_full(bwrap_pid: int, limits: Limits, scratch_inside: str = "/scratch") -> bool:

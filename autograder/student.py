@@ -123,6 +123,8 @@ class StudentProcess:
         self._buffer = bytearray()
         #: The scratch tmpfs was full after a cell or at the end (seen from outside).
         self.scratch_filled = False
+        #: What the last measured call reported (see :meth:`StudentFunction.measure_peak`).
+        self.last_peak_bytes: int | None = None
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
@@ -284,17 +286,44 @@ class StudentProcess:
                           error.get("line") if type(error.get("line")) is int else None,
                           str(error.get("message") or "")[:2000])
 
-    def call(self, name: str, args: tuple, kwargs: dict, timeout: float):
+    def call(self, name: str, args: tuple, kwargs: dict, timeout: float,
+             measure: bool = False):
         try:
-            message = {"op": "call", "name": name, "args": protocol.encode(list(args)),
-                       "kwargs": protocol.encode(dict(kwargs)),
-                       # a test's np.errstate(...) holds around the call, as in Jupyter
-                       # (NumPy's defaults are not sent: the student's own np.seterr stays)
-                       "errstate": {k: v for k, v in np.geterr().items()
-                                    if v in _ERRSTATES and _NUMPY_DEFAULT_ERR.get(k) != v}}
+            sent_args, sent_kwargs, streams = protocol.encode_arguments(list(args), dict(kwargs))
         except protocol.ProtocolError as exc:  # a test passed something unsendable: our bug
             raise TypeError(f"cannot send arguments to {name}: {exc}") from None
-        return self.request(message, timeout)
+        message = {"op": "call", "name": name, "args": sent_args, "kwargs": sent_kwargs,
+                   # a test's np.errstate(...) holds around the call, as in Jupyter
+                   # (NumPy's defaults are not sent: the student's own np.seterr stays)
+                   "errstate": {k: v for k, v in np.geterr().items()
+                                if v in _ERRSTATES and _NUMPY_DEFAULT_ERR.get(k) != v}}
+        if measure:
+            message["measure"] = True
+        deadline = time.monotonic() + timeout
+        reply = self.request(message, timeout)
+        while streams and isinstance(reply, dict) and "stream_next" in reply:
+            reply = self.request(_stream_item(streams, reply["stream_next"]),
+                                 max(deadline - time.monotonic(), 0.01))
+        self.last_peak_bytes = protocol.peak_bytes(reply) if measure else None
+        return reply
+
+
+def _stream_item(streams: dict, number) -> dict:
+    """The answer to the worker's request for the next item of a lazy argument."""
+    message = {"op": "stream_item", "stream": number}
+    source = streams.get(number) if type(number) is int else None
+    if source is None:
+        return {**message, "stop": True}
+    try:
+        message["item"] = protocol.encode(next(source))
+    except StopIteration:
+        streams.pop(number)
+        message["stop"] = True
+    except protocol.ProtocolError as exc:  # the test's own generator: our bug, say so
+        message["error"] = f"a block cannot be sent ({exc})"
+    except Exception as exc:  # noqa: BLE001 - the test's generator failed
+        message["error"] = f"{type(exc).__name__}: {exc}"
+    return message
 
 
 def _plain_env(scratch: Path) -> dict:
@@ -337,9 +366,20 @@ class StudentFunction:
     def __repr__(self):
         return f"<student function {self.__name__}>"
 
+    def measure_peak(self, *args, **kwargs):
+        """Call the student's function and return ``(result, peak bytes)``: the peak memory
+        the call allocated in the student's process (tracemalloc around the call there)."""
+        self._measure = True
+        try:
+            result = self(*args, **kwargs)
+        finally:
+            self._measure = False
+        return result, self._process.last_peak_bytes
+
     def __call__(self, *args, **kwargs):
         self.last_call = CallRecord()
-        reply = self._process.call(self.__name__, args, kwargs, self._clock.left())
+        reply = self._process.call(self.__name__, args, kwargs, self._clock.left(),
+                                   measure=getattr(self, "_measure", False))
         printed = str(reply.get("stdout", ""))
         if printed:
             print(printed, end="" if printed.endswith("\n") else "\n")

@@ -9,6 +9,9 @@ Requests:
   {"op": "exec", "code": ...}                 run a notebook cell
   {"op": "call", "name": ..., "args": [...], "kwargs": {...}}
                                               call a function the cells defined
+                                              (optionally "measure": true for its
+                                              peak memory; iterator arguments are
+                                              pulled lazily, see protocol.is_stream)
 """
 
 from __future__ import annotations
@@ -171,7 +174,7 @@ def serve(request_fd: int, reply_fd: int) -> None:
                     send({"ok": True, "stdout": out.text()})
             elif request["op"] == "call":
                 sys.stdout, sys.stderr = old_out, old_err
-                send(_call(namespace, request, out, protocol))
+                send(_call(namespace, request, out, protocol, _Channel(send, requests)))
             else:
                 sys.stdout, sys.stderr = old_out, old_err
                 send({"ok": False, "error": {"type": "ProtocolError",
@@ -180,7 +183,7 @@ def serve(request_fd: int, reply_fd: int) -> None:
             sys.stdout, sys.stderr = old_out, old_err
 
 
-def _call(namespace, request, out, protocol) -> dict:
+def _call(namespace, request, out, protocol, channel=None) -> dict:
     name = request["name"]
     func = namespace.get(name)
     if func is None:
@@ -191,8 +194,10 @@ def _call(namespace, request, out, protocol) -> dict:
     if not callable(func):
         return {"ok": False, "error": {"type": "TypeError", "traceback": "",
                                        "message": f"'{name}' is not a function"}}
-    args = protocol.decode(request["args"])
-    kwargs = protocol.decode(request["kwargs"])
+    open_stream = channel.open if channel is not None else None
+    args = protocol.decode_arguments(request["args"], open_stream)
+    kwargs = protocol.decode_arguments(request["kwargs"], open_stream)
+    stats: dict = {}
     old_out, old_err = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = out
     try:
@@ -201,12 +206,15 @@ def _call(namespace, request, out, protocol) -> dict:
                     if k in ("divide", "over", "under", "invalid") and v in ("ignore", "warn", "raise")}
         with warnings.catch_warnings(record=True) as caught, _numpy_errstate(errstate):
             warnings.simplefilter("always")
-            result = func(*args, **kwargs)
+            result = _invoke(func, args, kwargs, bool(request.get("measure")), stats)
     except BaseException as exc:  # noqa: BLE001
         sys.stdout, sys.stderr = old_out, old_err
-        return {"ok": False, "stdout": out.text(), "error": _describe(exc)}
+        return {"ok": False, "stdout": out.text(), "error": _describe(exc), **stats}
     finally:
         sys.stdout, sys.stderr = old_out, old_err
+        if channel is not None:
+            channel.close()
+    args, kwargs = _without_streams(args), _without_streams(kwargs)
     seen = []
     for w in caught[:20]:
         category = w.category if isinstance(w.category, type) else Warning
@@ -223,7 +231,90 @@ def _call(namespace, request, out, protocol) -> dict:
     aliased += [k for k, a in kwargs.items() if _shares_memory(result, a)]
     return {"ok": True, "result": encoded, "args_after": args_after,
             "kwargs_after": kwargs_after, "warnings": seen, "stdout": out.text(),
-            "aliased": aliased}
+            "aliased": aliased, **stats}
+
+
+def _invoke(func, args, kwargs, measure: bool, stats: dict):
+    """Call ``func``; with ``measure``, record the peak memory the call allocated.
+
+    tracemalloc sees Python's allocations and NumPy's array buffers (NumPy reports them
+    to it), so the peak counts the arrays the call creates, not the arguments it got.
+    """
+    if not measure:
+        return func(*args, **kwargs)
+    import tracemalloc
+
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    try:
+        return func(*args, **kwargs)
+    finally:
+        stats["peak_bytes"] = max(int(tracemalloc.get_traced_memory()[1] - base), 0)
+        if started:
+            tracemalloc.stop()
+
+
+class _Channel:
+    """The lazy streams of one call: each item is asked of the checker when it is needed."""
+
+    def __init__(self, send, requests):
+        self.send, self.requests, self.active = send, requests, True
+
+    def open(self, number: int) -> "_RemoteStream":
+        return _RemoteStream(self, number)
+
+    def close(self) -> None:
+        self.active = False
+
+    def next_item(self, number: int):
+        from autograder import protocol
+
+        if not self.active:
+            raise RuntimeError("these blocks can only be read during the call they were "
+                               "passed to")
+        self.send({"stream_next": number})
+        message = protocol.loads(self.requests.readline(protocol.MAX_MESSAGE_BYTES + 1))
+        if message.get("op") != "stream_item" or message.get("stream") != number:
+            raise RuntimeError("the grader sent something other than the next block")
+        if message.get("stop"):
+            raise StopIteration
+        if message.get("error"):
+            raise RuntimeError(f"the test's blocks could not be produced: {message['error']}")
+        return protocol.decode(message.get("item"))
+
+
+class _RemoteStream:
+    """An iterator whose items come, one at a time, from the checker's iterator."""
+
+    def __init__(self, channel: _Channel, number: int):
+        self._channel, self._number, self._done = channel, number, False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._done:
+            raise StopIteration
+        try:
+            return self._channel.next_item(self._number)
+        except StopIteration:
+            self._done = True
+            raise
+
+    def __repr__(self):
+        return "<generator of blocks>"
+
+
+def _without_streams(value):
+    """Arguments as they can be sent back: a stream is reported as None."""
+    if isinstance(value, list):
+        return [None if isinstance(v, _RemoteStream) else v for v in value]
+    if isinstance(value, dict):
+        return {k: None if isinstance(v, _RemoteStream) else v for k, v in value.items()}
+    return value
 
 
 #: Set by the sandbox (autograder.sandbox.Sandbox.command): the process cap, and

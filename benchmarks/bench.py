@@ -4,8 +4,8 @@ Prints tables and writes a markdown report (default: benchmarks/REPORT.md).
 Numbers are medians of repeated runs with the min-max range; nothing here
 fails because a machine is slow.
 
-    python benchmarks/bench.py                 # everything (about 15-20 minutes)
-    python benchmarks/bench.py --only numerics # one part: numerics, grading, build, tests
+    python benchmarks/bench.py                 # everything (about 25-30 minutes)
+    python benchmarks/bench.py --only numerics # one part: numerics, scale, grading, build, tests
 """
 
 from __future__ import annotations
@@ -197,6 +197,200 @@ def numerics(bw: float) -> str:
     return "\n".join(out)
 
 
+# -- softmax at scale (chapter 07) --------------------------------------------------------
+
+#: (N, d, V) of the chunked cross-entropy benchmark and L of the attention benchmark.
+SCALE_CE = [(4096, 256, 32_000), (4096, 256, 128_000)]
+SCALE_ATTENTION = [1024, 4096, 16_384]
+SCALE_HEAD_DIM = 64
+
+
+def mem_available() -> float:
+    """Bytes of memory the system says it can still give (MemAvailable), or +inf."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return float("inf")
+
+
+def traced_peak(fn) -> int:
+    """Peak bytes that one call of fn() allocates, as tracemalloc sees them (NumPy reports
+    its arrays to it): the measure the exercise tests use."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+_TORCH_PEAK = r"""
+import sys, numpy as np, torch
+torch.set_num_threads(int(sys.argv[1]))
+kind, a, b, c = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+rng = np.random.default_rng(0)
+if kind == "ce":
+    h = torch.from_numpy(rng.standard_normal((a, b), dtype=np.float32)).requires_grad_(True)
+    w = torch.from_numpy(rng.standard_normal((c, b), dtype=np.float32) * np.float32(0.05)).requires_grad_(True)
+    t = torch.from_numpy(rng.integers(0, c, size=a))
+    run = lambda: torch.nn.functional.cross_entropy(h @ w.T, t).backward()
+else:
+    q = torch.from_numpy(rng.standard_normal((1, 1, a, b), dtype=np.float32))
+    run = lambda: torch.nn.functional.scaled_dot_product_attention(q, q, q)
+def hwm():  # this process's own peak resident memory (ru_maxrss would keep the parent's)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+before = hwm()
+run()
+print(hwm() - before)
+"""
+
+
+def torch_peak(kind: str, *sizes: int) -> int | None:
+    """Growth of a fresh process's peak resident memory (VmHWM) over one torch call (torch's
+    CPU allocator does not report to tracemalloc), in bytes; None if it cannot be measured."""
+    done = subprocess.run([PY, "-c", _TORCH_PEAK, str(os.cpu_count() or 1), kind,
+                           *map(str, sizes)], capture_output=True, text=True, timeout=1800)
+    try:
+        return int(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None
+
+
+def _mb(n_bytes) -> str:
+    if n_bytes is None:
+        return "-"
+    return f"{n_bytes / 1e6:,.0f} MB" if n_bytes >= 1e7 else f"{n_bytes / 1e6:.2f} MB"
+
+
+def _scale_row(label, full_bytes, need, ours, full, torch_run) -> list[str]:
+    """One row of the at-scale tables: (time, peak) of ours, the full version and torch."""
+    (t_ours, peak_ours), (t_full, peak_full), (t_torch, peak_torch) = ours, full, torch_run
+
+    def ratio(peak):
+        return "-" if peak is None or not peak_full else f"{peak / peak_full:.3f}"
+
+    return [label, f"{full_bytes / 1e6:,.0f} MB", fmt_t(t_ours),
+            f"{_mb(peak_ours)} ({ratio(peak_ours)})",
+            fmt_t(t_full) if t_full else f"skipped (needs ~{need / 1e9:.0f} GB)", _mb(peak_full),
+            fmt_t(t_torch) if t_torch else "-", f"{_mb(peak_torch)} ({ratio(peak_torch)})",
+            f"{t_ours[0] / t_torch[0]:.2f}x" if t_torch else "-",
+            f"{t_full[0] / t_torch[0]:.2f}x" if t_torch and t_full else "-"]
+
+
+def at_scale() -> str:
+    """Chapter 07's references: time and peak memory against the full versions and torch."""
+    import course.reference as ref
+
+    try:
+        import torch
+
+        torch.set_num_threads(os.cpu_count() or 1)
+    except ImportError:
+        torch = None
+    rng = np.random.default_rng(0)
+    out = ["Chapter 07's references against the computation on the full matrix (the course's own "
+           "chapter 05 and 06 functions) and against torch CPU, all in `float32`, in one run. Time: "
+           "median (min-max) of the runs; ratio: our time / torch's (below 1: ours is faster). "
+           "Peak: the memory one call allocates (tracemalloc for NumPy, which reports its arrays "
+           "to it; for torch, the growth of a fresh process's peak resident memory); ratio: "
+           "peak / the full NumPy version's peak.", ""]
+
+    # ---- cross-entropy over a large vocabulary
+    rows = []
+    for n, d, v in SCALE_CE:
+        h = rng.standard_normal((n, d), dtype=np.float32)
+        w = rng.standard_normal((v, d), dtype=np.float32)
+        w *= np.float32(0.05)
+        y = rng.integers(0, v, size=n)
+        repeat = 3 if v <= 32_000 else 1
+
+        def ours():
+            return ref.chunked_cross_entropy(h, w, y), ref.chunked_cross_entropy_grad(h, w, y)
+
+        def full():
+            z = h @ w.T
+            loss = ref.cross_entropy(z, y)
+            g = ref.cross_entropy_grad(z, y)
+            return loss, (g @ w, g.T @ h)
+
+        logits = n * v * 4
+        need_full = 8 * logits  # cross_entropy works on a float64 copy: ~4 float64 logits at once
+        t_ours, peak_ours = timed(ours, repeat=repeat, warmup=int(repeat > 1)), traced_peak(ours)
+        if mem_available() > 1.5 * need_full:
+            t_full, peak_full = timed(full, repeat=repeat, warmup=int(repeat > 1)), traced_peak(full)
+        else:
+            t_full, peak_full = None, None
+        t_torch = peak_torch = None
+        if torch is not None:
+            ht = torch.from_numpy(h).requires_grad_(True)
+            wt = torch.from_numpy(w).requires_grad_(True)
+            yt = torch.from_numpy(y)
+
+            def torch_run():
+                ht.grad = wt.grad = None
+                torch.nn.functional.cross_entropy(ht @ wt.T, yt).backward()
+
+            if mem_available() > 6 * logits:
+                t_torch = timed(torch_run, repeat=repeat, warmup=1)
+                peak_torch = torch_peak("ce", n, d, v)
+            del ht, wt, yt
+        rows.append(_scale_row(f"N={n}, d={d}, V={v:,}", logits, need_full, (t_ours, peak_ours),
+                               (t_full, peak_full), (t_torch, peak_torch)))
+        print(rows[-1], file=sys.stderr)
+    out += ["Cross-entropy and its gradients (loss, dL/dhidden, dL/dweight) of `hidden @ weight.T`: "
+            "ours = `chunked_cross_entropy` + `chunked_cross_entropy_grad` (chunk_size 1024); "
+            "full = `cross_entropy` + `cross_entropy_grad` on the full logits and two matrix "
+            "products; torch = `F.cross_entropy(h @ w.T, t).backward()`.", "",
+            table(["shape", "full logits", "ours: time", "ours: peak (ratio)", "full: time",
+                   "full: peak", "torch: time", "torch: peak (ratio)", "ours / torch time",
+                   "full / torch time"], rows), ""]
+
+    # ---- attention
+    rows = []
+    for L in SCALE_ATTENTION:
+        q = rng.standard_normal((1, 1, L, SCALE_HEAD_DIM), dtype=np.float32)
+        repeat = 3 if L <= 4096 else 1
+        scores = L * L * 4
+
+        def ours():
+            return ref.flash_attention(q, q, q, block_size=256)
+
+        def full():
+            return ref.scaled_dot_product_attention(q, q, q)
+
+        t_ours, peak_ours = timed(ours, repeat=repeat, warmup=int(repeat > 1)), traced_peak(ours)
+        if mem_available() > 6 * scores:
+            t_full, peak_full = timed(full, repeat=repeat, warmup=int(repeat > 1)), traced_peak(full)
+        else:
+            t_full = peak_full = None
+        t_torch = peak_torch = None
+        if torch is not None:
+            qt = torch.from_numpy(q)
+            t_torch = timed(lambda: torch.nn.functional.scaled_dot_product_attention(qt, qt, qt),
+                            repeat=repeat, warmup=1)
+            peak_torch = torch_peak("attention", L, SCALE_HEAD_DIM, 0)
+        rows.append(_scale_row(f"L={L:,}, d={SCALE_HEAD_DIM}, 1 head", scores, 6 * scores,
+                               (t_ours, peak_ours), (t_full, peak_full), (t_torch, peak_torch)))
+        print(rows[-1], file=sys.stderr)
+    out += ["Attention, q = k = v of shape (1, 1, L, 64), no mask: ours = `flash_attention` "
+            "(block_size 256); full = chapter 06's `scaled_dot_product_attention`; torch = "
+            "`F.scaled_dot_product_attention`.", "",
+            table(["shape", "full scores", "ours: time", "ours: peak (ratio)", "full: time",
+                   "full: peak", "torch: time", "torch: peak (ratio)", "ours / torch time",
+                   "full / torch time"], rows)]
+    if torch is None:
+        out.append("\ntorch is not installed: `pip install torch==2.13.0` (CPU build) adds its "
+                   "columns; it is a benchmark-only extra, never a course requirement.")
+    return "\n".join(out)
+
+
 # -- grading ----------------------------------------------------------------------------
 
 def make_class(folder: Path, students: int) -> int:
@@ -345,7 +539,7 @@ def merge(old: str, new: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["numerics", "grading", "build", "tests"])
+    parser.add_argument("--only", choices=["numerics", "scale", "grading", "build", "tests"])
     parser.add_argument("--students", type=int, default=40)
     parser.add_argument("--skip-stock", action="store_true", help="skip stock nbgrader")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "REPORT.md")
@@ -354,11 +548,15 @@ def main() -> int:
 
     sections = ["# Benchmark report", "", "Made by `make bench` (`python benchmarks/bench.py`).",
                 "", "## Machine", "", machine()]
-    parts = [args.only] if args.only else ["numerics", "grading", "build", "tests"]
+    parts = [args.only] if args.only else ["numerics", "scale", "grading", "build", "tests"]
     if "numerics" in parts:
         print("numerics ...", file=sys.stderr)
         sections += ["", "## Reference numerics against scipy and torch", "",
                      numerics(bandwidth())]
+    if "scale" in parts:
+        print("softmax at scale ...", file=sys.stderr)
+        sections += ["", "## Softmax at scale: chunked cross-entropy and flash attention", "",
+                     at_scale()]
     if "grading" in parts:
         print("grading ...", file=sys.stderr)
         sections += ["", "## Grading throughput", "", grading(args.students, args.skip_stock)]

@@ -1,2 +1,5 @@
 """Shared code of the softmax course: checks for the exercises, the reference
-functions (read from the solution notebooks), and plotting helpers for the book."""
+functions (read from the solution notebooks), and plotting helpers for the book.
+
+Students get only the helpers the exercise notebooks import (``course.checks`` and
+``course.gradcheck``), in the student kit; the rest stays with the instructor."""

@@ -17,6 +17,7 @@ normal number may differ.
 
 from __future__ import annotations
 
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -86,7 +87,7 @@ def _num(x) -> str:
 
 
 def agrees_with(actual, expected, *, name: str, dtype=None, hint: str = "", scores=None,
-                axis=-1, check_dtype: bool = True) -> None:
+                axis=-1, check_dtype: bool = True, atol=None) -> None:
     """Assert that ``actual`` agrees with the accurate value ``expected``.
 
     Args:
@@ -100,6 +101,10 @@ def agrees_with(actual, expected, *, name: str, dtype=None, hint: str = "", scor
         axis: the axis those slices run along (None: all of ``scores``).
         check_dtype: False in a test of values only: a result of another float dtype
             is then compared at the tolerance of ``dtype`` (the dtype test checks it).
+        atol: an absolute tolerance (a number, or an array shaped like ``expected``) for
+            results whose rounding error scales with their terms rather than with the
+            result itself, such as sums of products; by default only values below the
+            dtype's smallest normal number may differ.
     """
     carried = getattr(expected, "scale", None) if scores is None else None
     expected = np.asarray(expected, dtype=np.float64)
@@ -139,6 +144,7 @@ def agrees_with(actual, expected, *, name: str, dtype=None, hint: str = "", scor
         raise AssertionError(f"{name} has {_num(got[bad_inf][0])}{_where(bad_inf)} where the "
                              f"accurate value is {_num(expected[bad_inf][0])} "
                              f"({int(bad_inf.sum())} of {bad_inf.size} such entries){more}")
+    explicit_atol = atol
     rtol, atol = tolerance(expected, dtype, scores, axis)
     if carried is not None:  # a reference_* value that was indexed keeps its largest scale
         carried = np.asarray(carried, dtype=np.float64)
@@ -147,6 +153,9 @@ def agrees_with(actual, expected, *, name: str, dtype=None, hint: str = "", scor
         except ValueError:
             carried = np.full(expected.shape, carried.max() if carried.size else 0.0)
         atol = np.finfo(dtype).eps * carried
+    if explicit_atol is not None:  # a sum of products: its error scales with its terms
+        atol = np.maximum(atol, np.broadcast_to(np.asarray(explicit_atol, dtype=np.float64),
+                                                expected.shape))
     tiny = np.finfo(dtype).tiny
     finite = np.isfinite(expected)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -350,6 +359,43 @@ def output_and_weights(result):
             raise AssertionError(f"the attention {what} should be a NumPy array, got "
                                  f"{type(part).__name__}")
     return result
+
+
+def peak_memory(func, *args, **kwargs):
+    """Call ``func(*args, **kwargs)`` and measure the memory the call allocated.
+
+    Returns ``(result, peak)``: what the call returned and the peak, in bytes, of the
+    memory it allocated while it ran (Python objects and NumPy arrays, which NumPy reports
+    to :mod:`tracemalloc`), not counting what existed before. Arguments that are
+    generators are consumed during the call, so the blocks they yield count too, for as
+    long as the function keeps them. In Jupyter the call is traced here; under the grader
+    (``grade`` and ``check``) ``func`` stands for the student's function and is traced in
+    the student's own process, with the same meaning.
+    """
+    measure = getattr(func, "measure_peak", None)
+    if callable(measure) and not isinstance(func, type(peak_memory)):
+        result, peak = measure(*args, **kwargs)
+        if peak is None:
+            raise AssertionError(f"the peak memory of {_describe_call(func, args, kwargs)} "
+                                 "could not be measured")
+        return result, int(peak)
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    try:
+        result = func(*args, **kwargs)
+    finally:
+        peak = max(tracemalloc.get_traced_memory()[1] - base, 0)
+        if started:
+            tracemalloc.stop()
+    return result, int(peak)
+
+
+def megabytes(n_bytes: float) -> str:
+    """A byte count for a message, e.g. ``'12.3 MB'``."""
+    return f"{n_bytes / 1e6:.1f} MB"
 
 
 def _describe_call(func, args, kwargs) -> str:

@@ -25,6 +25,11 @@ CONTRACT = {
     "06-attention-masking": {"causal_mask": "(n)", "padding_mask": "(lengths, n)",
                              "masked_softmax": "(scores, mask, axis=-1)",
                              "scaled_dot_product_attention": "(q, k, v, mask=None)"},
+    "07-softmax-at-scale": {
+        "merge_partials": "(m_a, s_a, m_b, s_b)", "online_logsumexp": "(blocks)",
+        "chunked_cross_entropy": "(hidden, weight, targets, chunk_size=1024)",
+        "chunked_cross_entropy_grad": "(hidden, weight, targets, chunk_size=1024)",
+        "flash_attention": "(q, k, v, mask=None, block_size=64)"},
 }
 
 
