@@ -111,7 +111,77 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--config", type=Path, default=None, metavar="GRADING.toml",
                        help="due dates and late policy (default: grading.toml at the course "
                             "root, when it exists)")
+    _add_lms_commands(sub)
     return parser
+
+
+def _add_lms_commands(sub) -> None:
+    collect = sub.add_parser("collect", help="unpack an LMS's all-submissions zip into "
+                                             "SUBMISSIONS/<student>/<assignment>/")
+    collect.add_argument("zip", type=Path, help="the zip downloaded from Canvas, Moodle, ...")
+    collect.add_argument("--out", type=Path, required=True, metavar="SUBMISSIONS")
+    collect.add_argument("--format", choices=["auto", "canvas", "moodle", "blackboard"],
+                         default="auto", help="the LMS's file naming (default: try each)")
+    collect.add_argument("--pattern", action="append", default=None, metavar="REGEX",
+                         help="a regular expression with named groups file and student "
+                              "(or name), optionally late, attempt, timestamp (repeatable)")
+    collect.add_argument("--students", type=Path, default=None, metavar="ROSTER.csv",
+                         help="class list with an lms_user_id column (or names) mapping the "
+                              "LMS's ids to student ids")
+    collect.add_argument("--assignment", default=None, metavar="ID",
+                         help="every notebook in the zip belongs to this assignment")
+
+    export = sub.add_parser("export", help="Canvas gradebook CSV and per-student feedback "
+                                           "zips from a graded OUT")
+    export.add_argument("out", type=Path, metavar="OUT")
+    export.add_argument("--students", type=Path, default=None, metavar="ROSTER.csv")
+    export.add_argument("--canvas-id", action="append", default=None,
+                        metavar="ASSIGNMENT=CANVAS_ID",
+                        help="Canvas's id of an assignment, for the CSV's column header")
+
+    report = sub.add_parser("report", help="rewrite OUT/report.html and report.csv")
+    report.add_argument("out", type=Path, metavar="OUT")
+    report.add_argument("--names", action="store_true",
+                        help="list the students under each test and hint")
+
+
+def _lms(args) -> int:
+    from .lms import FORMATS, CollectError, collect, export
+
+    try:
+        if args.command == "collect":
+            patterns = args.pattern or ([FORMATS[args.format]] if args.format != "auto"
+                                        else None)
+            result = collect(args.zip, args.out, patterns, args.students, args.assignment)
+            print(result.summary(), end="")
+            return 0 if result.complete else 1
+        if args.command == "export":
+            ids = {}
+            for item in args.canvas_id or []:
+                name, sep, value = item.partition("=")
+                if not sep or not name or not value:
+                    print(f"export: --canvas-id {item!r}: write ASSIGNMENT=CANVAS_ID",
+                          file=sys.stderr)
+                    return 2
+                ids[name] = value
+            for path in export(args.out, args.students, ids):
+                print(f"wrote {path}")
+            return 0
+        from .report import write_report
+
+        if not (args.out / "grades.csv").is_file():
+            print(f"report: {args.out / 'grades.csv'}: no such file (run grade first)",
+                  file=sys.stderr)
+            return 2
+        for path in write_report(args.out, names=args.names):
+            print(f"wrote {path}")
+        return 0
+    except CollectError as exc:
+        print(f"{args.command}: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"{args.command}: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,7 +193,9 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
     args = _parser().parse_args(argv)
 
-    if args.command in ("release", "grade", "kit") and _instructor_only(args.command):
+    module = {"collect": "lms", "export": "lms"}.get(args.command, args.command)
+    if args.command in ("release", "grade", "kit", "collect", "export", "report") \
+            and _instructor_only(module):
         return 2
 
     if args.command == "release":
@@ -139,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "check":
         return _check(args)
+
+    if args.command in ("collect", "export", "report"):
+        return _lms(args)
 
     if args.command == "kit":
         from .kit import KitError, build
