@@ -494,6 +494,12 @@ def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, strea
     writer_csv.writerows({**r, "student_id": shown(r["student_id"]),
                           "reason": shown(r["reason"], 2000)} for r in rows)
     _write_atomic(out / "grades.csv", buffer.getvalue())
+    try:  # what the class got wrong (report.html, report.csv), from what is saved
+        from .report import write_report
+
+        write_report(out)
+    except Exception as exc:  # the report never costs a grade
+        notes.append(f"{out / 'report.html'}: not written ({type(exc).__name__}: {exc})")
 
     summary = _summary(jobs, done, rows, notes, resumed, len(todo), grading_seconds, workers,
                        sandbox_note, selection, dropped, mathjax_note)
