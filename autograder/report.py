@@ -210,7 +210,8 @@ def render(assignments: dict, names: bool = False) -> tuple[str, str]:
     ranked = []
     for aid, a in sorted(assignments.items()):
         for (grade_id, hint), ids in a["hints"].items():
-            ranked.append((len(ids), aid, grade_id, hint, ids))
+            if hint != STUB_HINT:  # an answer not written yet is no misconception
+                ranked.append((len(ids), aid, grade_id, hint, ids))
     ranked.sort(key=lambda x: (-x[0], x[1], x[2], x[3]))
     body.append("<h2>Misconceptions of this class, ranked</h2>")
     if ranked:
@@ -222,7 +223,7 @@ def render(assignments: dict, names: bool = False) -> tuple[str, str]:
                         + (f"<td>{esc(_ids(ids, True))}</td>" if names else "") + "</tr>")
         body.append("</table>")
         top = ranked[:12]
-        body.append(_bars([f"{h} ({a})" for _, a, _, h, _ in top], [c for c, *_ in top],
+        body.append(_bars([f"{h[:40]} ({g})" for _, _, g, h, _ in top], [c for c, *_ in top],
                           "most triggered hints"))
     else:
         body.append("<p>No failed test named a likely mistake.</p>")
@@ -230,8 +231,10 @@ def render(assignments: dict, names: bool = False) -> tuple[str, str]:
         max_score = float(a["max_score"] or 0)
         writer.writerow(["assignment", aid, "", "", "", a["handed_in"], a["students"],
                          a["max_score"]] + ([""] if names else []))
+        unwritten = set().union(*[ids for (_, h), ids in a["hints"].items() if h == STUB_HINT])
         body.append(f"<h2>{esc(aid)}</h2><p>{a['handed_in']} of {a['students']} students "
-                    f"handed in; maximum {esc(a['max_score'])} points.</p>")
+                    f"handed in; maximum {esc(a['max_score'])} points; {len(unwritten)} left "
+                    "at least one answer not written (the stub).</p>")
         if a["scores"]:
             scores = sorted(a["scores"])
             mean = sum(scores) / len(scores)
@@ -275,7 +278,8 @@ def render(assignments: dict, names: bool = False) -> tuple[str, str]:
 <title>What the class got wrong</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: auto; padding: 1rem; }}
-table {{ border-collapse: collapse; margin: 1rem 0; }}
+table {{ border-collapse: collapse; margin: 1rem 0; display: block; overflow-x: auto; }}
+td, th {{ overflow-wrap: anywhere; min-width: 3rem; }}
 td, th {{ border: 1px solid #8884; padding: .3rem .5rem; text-align: left; vertical-align: top; }}
 svg {{ max-width: 100%; height: auto; background: white; }}
 @media (prefers-color-scheme: dark) {{ body {{ background: #111; color: #ddd; }} }}
