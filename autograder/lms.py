@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import course_dir
-from .late import TIMESTAMP_FILE
+from .late import TIMESTAMP_FILE, read_timestamp
 from .roster import Roster, RosterError, folder_name, read_roster, student_id
 from .safety import shown
 
@@ -349,6 +349,12 @@ def collect(zip_path: Path, out: Path, patterns: list[str] | None = None,
                 report.miss(latest[2].member, str(exc))
                 continue
             target = out / sid / aid
+            existing, _ = read_timestamp(target)
+            if existing is not None and latest[2].timestamp is not None \
+                    and latest[2].timestamp < existing:
+                report.superseded.append(f"{latest[2].member} (older than the submission "
+                                         f"already in {target})")
+                continue
             try:
                 _write_atomic(target / notebooks[aid], data)
                 stamp = latest[2].timestamp

@@ -101,6 +101,12 @@ def test_timestamps_are_written_for_the_late_policy(tmp_path):
     assert tag_of(subs / "ada" / A1 / NB1) == "new"
     stamp, why = read_timestamp(subs / "ada" / A1)
     assert why == "" and stamp.isoformat() == "2026-09-15T08:30:00+00:00"
+    # collecting an older download again never replaces the newer submission
+    older = make_zip(tmp_path / "older.zip", {
+        f"Softmax_ada_attempt_2026-09-14-21-00-00_{NB1}": nb_bytes(A1, "old")})
+    done = collect(older, "--out", subs)
+    assert done.returncode == 0 and "older than the submission already" in done.stdout
+    assert tag_of(subs / "ada" / A1 / NB1) == "new"
 
 
 def test_custom_pattern(tmp_path):
