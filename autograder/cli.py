@@ -40,9 +40,9 @@ def _python_too_old(prog: str) -> bool:
     return True
 
 
-def _instructor_only(command: str) -> bool:
+def _instructor_only(command: str, module: str | None = None) -> bool:
     """True (and says so) when this is the student kit, which has no such command."""
-    if (Path(__file__).parent / f"{command}.py").is_file():
+    if (Path(__file__).parent / f"{module or command}.py").is_file():
         return False
     print(f"python -m autograder {command}: this is an instructor's command and not part of "
           "the student kit, which has the self-check only (softmax-check NOTEBOOK).",
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
 
     module = {"collect": "lms", "export": "lms"}.get(args.command, args.command)
     if args.command in ("release", "grade", "kit", "collect", "export", "report") \
-            and _instructor_only(module):
+            and _instructor_only(args.command, module):
         return 2
 
     if args.command == "release":
