@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
 from test_book import site  # noqa: F401  (the fixture that builds the book strictly)
 
@@ -28,9 +27,9 @@ MIN_TEXT_PX = 9.0       # the smallest on-screen text size we accept, at every w
 MIN_CONTRAST = 4.5      # WCAG AA for text
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
-SHOTS = Path("/work/notes/screenshots")
+SHOTS = ROOT / "artifacts" / "screenshots"   # as test_site_browser.py saves them
 
-_TEXT_GROUP = re.compile(r'<g id="text_\d+">(.*?)(?=<g id="text_\d+">|\Z)', re.S)
+_TEXT_GROUP = re.compile(r'<g id="text_\d+">(.*?)(?=<g id="text_\d+">|\Z)', re.DOTALL)
 _GLYPH_SCALE = re.compile(r"scale\(([0-9.]+) -\1\)")
 _VIEWBOX = re.compile(r'viewBox="([-0-9.]+) ([-0-9.]+) ([0-9.]+) ([0-9.]+)"')
 

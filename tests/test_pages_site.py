@@ -12,9 +12,8 @@ from collections import defaultdict
 from html import unescape
 
 import pytest
-from pybtex.database import parse_string
-
 from conftest import ROOT
+from pybtex.database import parse_string
 from test_book import site  # noqa: F401  (the fixture that builds the book strictly)
 
 from course.sphinx_ext import base_label, book_labels
@@ -78,7 +77,7 @@ def _bibliography(html: str) -> list[tuple[str, str]]:
     return [(_text(label), re.sub(r"^\(\d+(,\d+)*\)\s*", "", _text(body)))  # no backlinks
             for label, body in re.findall(
         r'role="doc-biblioentry">\s*<span class="label">(.*?)</span></span>\s*(.*?)</div>',
-        html, re.S)]
+        html, re.DOTALL)]
 
 
 @pytest.mark.slow
@@ -98,7 +97,7 @@ def test_one_label_and_one_year_per_work_on_every_page(site):  # noqa: F811
         # inline citations name the year their entry's label does
         labels = {cid: _text(lab).strip("[]") for cid, lab in re.findall(
             r'<div class="citation" id="([^"]+)" role="doc-biblioentry">\s*'
-            r'<span class="label">(.*?)</span></span>', html, re.S)}
+            r'<span class="label">(.*?)</span></span>', html, re.DOTALL)}
         for cid, shown in re.findall(r'class="reference internal" href="#([^"]+)"[^>]*>'
                                      r'([^<]*\d{4}[a-z]?)</a>', html):
             if cid in labels:
@@ -114,18 +113,18 @@ def test_tables_are_captioned_as_tables_not_figures(site):  # noqa: F811
     tables = 0
     for page in _pages():
         html = (site / f"{page}.html").read_text(encoding="utf-8")
-        for figure in re.findall(r"<figure.*?</figure>", html, re.S):
+        for figure in re.findall(r"<figure.*?</figure>", html, re.DOTALL):
             assert "<table" not in figure, f"{page}: a table inside a figure ({_text(figure)[:80]})"
-        for caption in re.findall(r"<caption>(.*?)</caption>", html, re.S):
+        for caption in re.findall(r"<caption>(.*?)</caption>", html, re.DOTALL):
             tables += 1
             assert re.match(r"Table \d+ ", _text(caption)), f"{page}: {_text(caption)[:80]}"
     assert tables >= 2, "the chapter 02 tables have no captions"
 
 
 def _prose_outside_links(html: str) -> str:
-    body = re.search(r'<article class="bd-article".*?</article>', html, re.S).group(0)
-    body = re.sub(r"<(script|style|pre|code|a)\b.*?</\1>", " ", body, flags=re.S)
-    body = re.sub(r'<div class="cell_input.*?</div>\s*</div>', " ", body, flags=re.S)
+    body = re.search(r'<article class="bd-article".*?</article>', html, re.DOTALL).group(0)
+    body = re.sub(r"<(script|style|pre|code|a)\b.*?</\1>", " ", body, flags=re.DOTALL)
+    body = re.sub(r'<div class="cell_input.*?</div>\s*</div>', " ", body, flags=re.DOTALL)
     return _text(body)
 
 
