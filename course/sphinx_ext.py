@@ -1,0 +1,119 @@
+"""The book's own Sphinx additions: author-year bibliography labels and dark-mode figures.
+
+Loaded as a Sphinx extension (``sphinx.config.extensions`` in ``_config.yml``).
+
+Bibliography labels
+    sphinxcontrib-bibtex labels each entry with its pybtex formatting style's label style
+    (``alpha`` by default: "Gol91", "Thegauthors26a"). :class:`AuthorYearLabelStyle`
+    gives "Goldberg 1991", "Blanchard et al. 2021", "SciPy developers 2026a" instead,
+    registered as the pybtex style ``courseauthoryear`` (``bibtex_default_style``).
+    Each chapter keeps its own bibliography (``:keyprefix:``); a work cited in several
+    chapters has a copy in each chapter's .bib file, so the a/b suffixes that tell apart
+    two works of one author and year are assigned once for the whole book, over every
+    configured .bib file, by work (title): the same work gets the same label on every
+    page and two works never share one. (sphinxcontrib-bibtex's ``duplicate_label``
+    check compares keys, not works, so it is silenced for these copies.)
+
+Figures in dark mode
+    The figures are SVGs with transparent backgrounds and dark ink (course/plotting.py).
+    ``book/_static/figures.css`` inverts their lightness in dark mode (``invert`` then a half turn of
+    hue, which keeps each colour's hue) instead of the theme's default white box.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from pybtex.database import Entry, parse_file
+from pybtex.plugin import register_plugin
+from pybtex.richtext import Text
+from pybtex.style.formatting.unsrt import Style as UnsrtStyle
+from pybtex.style.labels import BaseLabelStyle
+
+#: key -> label for every entry of the configured .bib files (filled at config time).
+LABELS: dict[str, str] = {}
+
+
+def _plain(latex: str) -> str:
+    """BibTeX text as readers see it: 'M\\"uller' -> 'Müller', '{SciPy}' -> 'SciPy'."""
+    return Text.from_latex(latex).render_as("text")
+
+
+def _surname(person: Any) -> str:
+    """A person's last name as printed: '{SciPy developers}' -> 'SciPy developers'."""
+    return _plain(" ".join(person.prelast_names + person.last_names))
+
+
+def base_label(entry: Entry) -> str:
+    """'Goldberg 1991', 'Dao & Ermon 2022', 'Blanchard et al. 2021' (no a/b suffix)."""
+    people = entry.persons.get("author") or entry.persons.get("editor") or []
+    names = [_surname(p) for p in people]
+    if not names:
+        who = _plain(entry.fields.get("organization", entry.fields.get("title", "Anon")))
+    elif len(names) == 1:
+        who = names[0]
+    elif len(names) == 2:
+        who = f"{names[0]} & {names[1]}"
+    else:
+        who = f"{names[0]} et al."
+    return f"{who} {entry.fields.get('year', 'n.d.')}"
+
+
+def work(entry: Entry) -> str:
+    """What makes two entries the same work: their title, letters and digits only."""
+    return re.sub(r"[^a-z0-9]", "", entry.fields.get("title", "").lower())
+
+
+def book_labels(entries: list[Entry]) -> dict[str, str]:
+    """Labels for every entry, unique per work across the whole list.
+
+    Works sharing a base label get suffixes a, b, ... in order of title, so the suffix
+    of a work does not depend on which chapter cites it.
+    """
+    by_base: dict[str, set[str]] = defaultdict(set)
+    for entry in entries:
+        by_base[base_label(entry)].add(work(entry))
+    labels = {}
+    for entry in entries:
+        base, works = base_label(entry), sorted(by_base[base_label(entry)])
+        suffix = string.ascii_lowercase[works.index(work(entry))] if len(works) > 1 else ""
+        labels[entry.key] = base + suffix
+    return labels
+
+
+class AuthorYearLabelStyle(BaseLabelStyle):
+    """pybtex label style: the book-wide author-year label of each entry."""
+
+    def format_labels(self, sorted_entries):
+        for entry in sorted_entries:
+            yield LABELS.get(entry.key) or base_label(entry)
+
+
+class AuthorYearStyle(UnsrtStyle):
+    """The unsrt formatting style with author-year labels."""
+
+    default_label_style = "courseauthoryear"
+
+
+register_plugin("pybtex.style.labels", "courseauthoryear", AuthorYearLabelStyle)
+register_plugin("pybtex.style.formatting", "courseauthoryear", AuthorYearStyle)
+
+
+def _read_labels(app, config) -> None:
+    entries = []
+    for name in config.bibtex_bibfiles:
+        path = Path(app.srcdir) / name
+        entries.extend(parse_file(str(path)).entries.values())
+    LABELS.clear()
+    LABELS.update(book_labels(entries))
+
+
+def setup(app) -> dict[str, Any]:
+    """Register the label style's data and the figure stylesheet."""
+    app.connect("config-inited", _read_labels, priority=900)
+    app.add_css_file("figures.css")  # book/_static/figures.css
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
