@@ -122,7 +122,8 @@ _DEF_LINE = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_]\w*)", re
 def bound_names(code: str) -> list[str]:
     """Names a cell binds at its top level: functions, classes, assignments, imports
     (also inside top-level if/try/with blocks). For a cell that does not parse, the
-    names of the ``def`` and ``class`` lines that start a line."""
+    names of the ``def`` and ``class`` lines that start a line.
+    """
     try:
         tree = ast.parse(code)
     except SyntaxError:
@@ -158,7 +159,7 @@ def load_assignment(path: Path, assignment_id: str | None = None) -> Assignment:
         if cell.cell_type != "code":
             continue
         meta = nbgrader_meta(cell)
-        grade_id = meta.get("grade_id")
+        grade_id = str(meta.get("grade_id") or "")
         if meta.get("grade") and not meta.get("solution"):
             kind = "test"
             assignment.tests[grade_id] = TestCell(
@@ -217,7 +218,9 @@ def read_submission(path: Path) -> dict:
             source = "".join(source)
         if not isinstance(source, str):
             raise BadNotebook(f"cell {index + 1} has no readable source")
-        metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        metadata = cell.get("metadata")
+        if not isinstance(metadata, dict):
+            metadata = {}
         cells.append({"cell_type": cell["cell_type"], "source": clean_text(source),
                       "metadata": _plain_metadata(metadata)})
     # Only the cells are used: the rest of the notebook's metadata is never trusted.
@@ -228,7 +231,8 @@ def read_submission(path: Path) -> dict:
 
 def _plain_metadata(metadata: dict) -> dict:
     """A cell's metadata as the grader reads it: nbgrader's flat entries only (strings
-    made UTF-8-safe); anything nested (perhaps very deeply) is dropped."""
+    made UTF-8-safe); anything nested (perhaps very deeply) is dropped.
+    """
     meta = metadata.get("nbgrader")
     if not isinstance(meta, dict):
         return {}

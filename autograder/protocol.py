@@ -208,7 +208,8 @@ def encode_arguments(args: list, kwargs: dict) -> tuple[list, dict, dict]:
 
 def decode_arguments(data, open_stream):
     """Inverse of :func:`encode_arguments` on the worker's side: placeholders become
-    ``open_stream(number)``; everything else is plain data."""
+    ``open_stream(number)``; everything else is plain data.
+    """
     def one(value):
         if type(value) is dict and set(value) == {STREAM_TAG} and type(value[STREAM_TAG]) is int:
             return open_stream(value[STREAM_TAG])

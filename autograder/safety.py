@@ -51,7 +51,8 @@ _LOOKALIKES = {"\uff5c": "|", "\u2223": "|", "\u01c0": "|", "\uff0f": "/", "\u22
 def shown(text, limit: int = 500) -> str:
     """One line of plain text for summary.txt and CSV cells: every control or
     format character, line/paragraph separator and separator look-alike is
-    written as a visible ``\\u....`` escape, and the text is cut at ``limit``."""
+    written as a visible ``\\u....`` escape, and the text is cut at ``limit``.
+    """
     text = clean_text(text)
     parts = []
     for char in text:
@@ -158,7 +159,8 @@ _ATTRIBUTES = {"*": {"class", "id", "title", "lang", "dir"},
 
 def _relative_or_data_only(element, attribute, value):
     """Links may go anywhere the reader chooses to click (https, anchors); images only
-    come from the page itself (data: URLs or a relative path), never from the network."""
+    come from the page itself (data: URLs or a relative path), never from the network.
+    """
     if element == "img" and attribute == "src":
         lower = value.strip().lower()
         if lower.startswith("data:image/") or not re.match(r"^[a-z][a-z0-9+.-]*:|^//", lower):
@@ -183,7 +185,8 @@ _SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.D
 def csp_meta(head: str) -> str:
     """The Content-Security-Policy ``<meta>`` for a page whose trusted ``<head>`` is
     ``head``: its inline scripts are allowed by hash, scripts with a ``src`` only from
-    the page's own location (``'self'``)."""
+    the page's own location (``'self'``).
+    """
     hashes = []
     for attributes, body in _SCRIPT.findall(head):
         if "src=" in attributes.lower():

@@ -76,7 +76,7 @@ def machine() -> str:
         except Exception:
             versions.append(f"{name} not installed")
     return "\n".join([
-        f"- date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M UTC}",
+        f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}",
         f"- machine: {platform.machine()}, {cpu}, {os.cpu_count()} cores, {mem:.0f} GiB memory",
         f"- system: {platform.platform()}",
         f"- Python {platform.python_version()}; " + ", ".join(versions),
@@ -123,7 +123,7 @@ def numerics(bw: float) -> str:
         shares.setdefault(label, []).append(gbs / bw)
         cells = [label, f"{shape} {np.dtype(dtype).name}", fmt_t(t_ours),
                  f"{gbs:.1f}", f"{100 * gbs / bw:.0f}%"]
-        for who, other in zip(("scipy", "torch"), others):
+        for who, other in zip(("scipy", "torch"), others, strict=True):
             if other is None:
                 cells.append("-")
             else:
@@ -218,7 +218,8 @@ def mem_available() -> float:
 
 def traced_peak(fn) -> int:
     """Peak bytes that one call of fn() allocates, as tracemalloc sees them (NumPy reports
-    its arrays to it): the measure the exercise tests use."""
+    its arrays to it): the measure the exercise tests use.
+    """
     import tracemalloc
 
     tracemalloc.start()
@@ -254,7 +255,8 @@ print(hwm() - before)
 
 def torch_peak(kind: str, *sizes: int) -> int | None:
     """Growth of a fresh process's peak resident memory (VmHWM) over one torch call (torch's
-    CPU allocator does not report to tracemalloc), in bytes; None if it cannot be measured."""
+    CPU allocator does not report to tracemalloc), in bytes; None if it cannot be measured.
+    """
     done = subprocess.run([PY, "-c", _TORCH_PEAK, str(os.cpu_count() or 1), kind,
                            *map(str, sizes)], capture_output=True, text=True, timeout=1800)
     try:
@@ -394,8 +396,9 @@ def at_scale() -> str:
 # -- grading ----------------------------------------------------------------------------
 
 def make_class(folder: Path, students: int) -> int:
-    """students x chapters submissions: 1/2 correct, 1/4 a plausible mistake, 1/4 stub."""
+    """Students x chapters submissions: 1/2 correct, 1/4 a plausible mistake, 1/4 stub."""
     from autograder import course_dir
+
     from conftest import make_submission, write_notebook
 
     count = 0
@@ -439,8 +442,8 @@ def stock_nbgrader(tmp: Path, subs: Path) -> float:
     shutil.copytree(course_dir.SOLUTIONS, course / "source")
     shutil.copytree(subs, course / "submitted")
     (course / "nbgrader_config.py").write_text(
-        "c = get_config()\nc.CourseDirectory.root = %r\n"
-        "c.CourseDirectory.db_url = 'sqlite:///%s/gradebook.db'\n" % (str(course), course))
+        f"c = get_config()\nc.CourseDirectory.root = {str(course)!r}\n"
+        f"c.CourseDirectory.db_url = 'sqlite:///{course}/gradebook.db'\n")
     env = dict(os.environ, PATH=f"{Path(PY).parent}:{os.environ['PATH']}")
     nbgrader = str(Path(PY).parent / "nbgrader")
     for aid in course_dir.assignment_ids():

@@ -2,4 +2,5 @@
 functions (read from the solution notebooks), and plotting helpers for the book.
 
 Students get only the helpers the exercise notebooks import (``course.checks`` and
-``course.gradcheck``), in the student kit; the rest stays with the instructor."""
+``course.gradcheck``), in the student kit; the rest stays with the instructor.
+"""

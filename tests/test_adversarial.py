@@ -12,7 +12,6 @@ import signal
 import socket
 import stat
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from autograder import course_dir
+
 from conftest import PYTHON, ROOT, make_submission, run_cli, write_notebook
 
 AID = "01-definition"
@@ -173,7 +173,7 @@ ACTIVE_MARKUP = [
     f"<img src=x onerror=\"{PWNED}(['img onerror'])\">",
     f"<svg onload=\"{PWNED}(['svg onload'])\"><circle r=5 /></svg>",
     f"<a id=jslink href=\"javascript:{PWNED}(['javascript link'])\">click</a>",
-    f"<iframe srcdoc=\"<script>parent.__pwned = ['iframe']</script>\"></iframe>",
+    "<iframe srcdoc=\"<script>parent.__pwned = ['iframe']</script>\"></iframe>",
     f"<details open ontoggle=\"{PWNED}(['ontoggle'])\"><summary>x</summary></details>",
     "<meta http-equiv=refresh content=\"0; url=https://example.invalid/\">",
     "<img src=\"https://example.invalid/track.png\">",

@@ -5,7 +5,6 @@ uses scipy per block, looks the target logits up directly, or normalises FlashAt
 output at every block as the first paper does."""
 
 import pytest
-
 from test_exercises import _grade
 
 ASSIGNMENT = "07-softmax-at-scale"

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_release import FORBIDDEN, normalised, solution_lines
 
 from autograder import course_dir
+
 from conftest import CHAPTERS, ROOT
-from test_release import FORBIDDEN, normalised, solution_lines
 
 HTML = ROOT / "_build" / "html"
 
@@ -48,7 +49,7 @@ def test_site_holds_no_solution_code_or_hidden_tests(site):
         for marker in FORBIDDEN:
             assert marker not in text, (path, marker)
         text = normalised(text)
-        for aid, lines in secrets.items():
+        for lines in secrets.values():
             leaked = [line for line in lines if line in text]
             assert not leaked, (path, leaked[:3])
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 from pybtex.database import parse_file
@@ -135,7 +134,7 @@ def bib_entries() -> list[tuple[str, str, dict, tuple]]:
 
 def test_bib_entries_for_one_work_agree():
     by_title = defaultdict(list)
-    for name, key, fields, persons in bib_entries():
+    for _name, _key, fields, persons in bib_entries():
         by_title[normalised_title(fields["title"])].append((name, key, fields, persons))
     disagree = []
     for versions in by_title.values():

@@ -15,11 +15,12 @@ import re
 import numpy as np
 import pytest
 from scipy.special import softmax as scipy_softmax
+from test_book import site  # noqa: F401  (the fixture that builds the book strictly)
 
-from conftest import ROOT
 from course import charlm, wordlm
 from course.reference import cross_entropy, cross_entropy_grad, entropy, sigmoid, top_p_filter
-from test_book import site  # noqa: F401  (the fixture that builds the book strictly)
+
+from conftest import ROOT
 
 BOOK = ROOT / "book"
 PAGES = {"02": BOOK / "02-temperature.md", "05": BOOK / "05-cross-entropy.md"}

@@ -14,6 +14,7 @@ import pytest
 
 from autograder.grading import grade_notebook
 from autograder.sandbox import Limits
+
 from conftest import CHAPTERS, make_submission, write_notebook
 
 LIMITS = Limits(cell_seconds=60, notebook_seconds=300)

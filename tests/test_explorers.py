@@ -11,9 +11,17 @@ import pytest
 from scipy.special import softmax as scipy_softmax
 
 from course import charlm
-from course.explorers import (DEFAULT_TEMPERATURES, MASK_MODES, mask_explorer, mask_weights,
-                              softmax_t, stable_masked_softmax, temperature_bars,
-                              temperature_explorer, top_indices)
+from course.explorers import (
+    DEFAULT_TEMPERATURES,
+    MASK_MODES,
+    mask_explorer,
+    mask_weights,
+    softmax_t,
+    stable_masked_softmax,
+    temperature_bars,
+    temperature_explorer,
+    top_indices,
+)
 
 
 class Elements(HTMLParser):

@@ -9,10 +9,11 @@ import json
 import re
 
 import pytest
+from test_release import normalised, solution_lines
 
 from autograder import course_dir
+
 from conftest import CHAPTERS, make_submission, run_cli, write_notebook
-from test_release import normalised, solution_lines
 
 
 def first_mistake(assignment_id):

@@ -13,10 +13,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from test_release import FORBIDDEN, _snippets, normalised, solution_lines
 
 from autograder import course_dir, kit
+
 from conftest import CHAPTERS, ROOT, make_submission, run_cli, write_notebook
-from test_release import FORBIDDEN, _snippets, normalised, solution_lines
 
 AID = "01-definition"
 NAME = "01-definition.ipynb"

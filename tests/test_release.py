@@ -9,6 +9,7 @@ import pytest
 
 from autograder import course_dir
 from autograder.notebooks import load_assignment, strip_hidden_tests
+
 from conftest import CHAPTERS, ROOT, run_cli, solution_body
 
 FORBIDDEN = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")

@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-
-from conftest import ROOT
 from test_book import site  # noqa: F401  (the fixture that builds the book strictly)
 
 from course.explorers import mask_explorer, temperature_bars, temperature_explorer
+
+from conftest import ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -7,12 +7,18 @@ import re
 import numpy as np
 import pytest
 from scipy.special import softmax as scipy_softmax
+from test_explorers import Elements, embedded
 
 from course import wordlm
 from course.explorers import DEFAULT_TEMPERATURES, mask_explorer, temperature_explorer
-from course.temperature_explorers import (_odds_text, context_explorer, context_views,
-                                          inspect_logits, logits_inspector, nucleus_size)
-from test_explorers import Elements, embedded
+from course.temperature_explorers import (
+    _odds_text,
+    context_explorer,
+    context_views,
+    inspect_logits,
+    logits_inspector,
+    nucleus_size,
+)
 
 CONTEXTS = ("once upon a", "the united")
 

@@ -10,10 +10,10 @@ import math
 
 import numpy as np
 import pytest
+from test_site_browser import PHONE, SHOTS, Watched, _serve, browser, explorer_overflow  # noqa: F401
 
 from course import wordlm
 from course.temperature_explorers import context_explorer, inspect_logits, logits_inspector
-from test_site_browser import PHONE, SHOTS, Watched, _serve, browser, explorer_overflow  # noqa: F401
 
 pytestmark = pytest.mark.slow
 

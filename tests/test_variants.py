@@ -16,11 +16,12 @@ import importlib
 from pathlib import Path
 
 import pytest
+from test_exercises import _grade
 
 from autograder import course_dir
 from autograder.notebooks import load_assignment
+
 from conftest import CHAPTERS
-from test_exercises import _grade
 
 
 def rounds(variants: list[dict]) -> list[dict[str, dict]]:
