@@ -6,31 +6,12 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
-import pytest
-from test_release import FORBIDDEN, normalised, solution_lines
 
 from autograder import course_dir
 
-from conftest import CHAPTERS, ROOT
-
-HTML = ROOT / "_build" / "html"
-
-
-@pytest.fixture(scope="module")
-def site():
-    """Build the book exactly as `make book` does: the student kit, then the site, with
-    warnings as errors."""
-    kit = subprocess.run([sys.executable, "-m", "autograder", "kit", "--out", "_build/kit"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert kit.returncode == 0, kit.stderr
-    jb = Path(sys.executable).with_name("jupyter-book")
-    done = subprocess.run([str(jb), "build", ".", "-W", "-n", "--keep-going"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=1800)
-    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
-    return HTML
+from conftest import CHAPTERS, FORBIDDEN, ROOT, normalised, solution_lines
 
 
 def test_every_chapter_page_is_built(site):
@@ -54,7 +35,7 @@ def test_site_holds_no_solution_code_or_hidden_tests(site):
             assert not leaked, (path, leaked[:3])
 
 
-def test_site_publishes_the_kit_and_links_it(site):
+def test_site_publishes_the_kit_and_links_it(site, built_book):
     """The "Get the exercises" page links the kit's zip and wheel, byte for byte the kit
     that `make student-kit` built; the kit's own leak test is in test_kit.py."""
     from autograder import kit
@@ -63,7 +44,7 @@ def test_site_publishes_the_kit_and_links_it(site):
     for name in (kit.ZIP_NAME, kit.wheel_name()):
         published = list((site / "_downloads").rglob(name))
         assert len(published) == 1, name
-        assert published[0].read_bytes() == (ROOT / "_build" / "kit" / name).read_bytes()
+        assert published[0].read_bytes() == (built_book.kit / name).read_bytes()
         assert f'{published[0].relative_to(site).as_posix()}"' in page.replace("../", "")
     intro = (site / "book" / "intro.html").read_text(encoding="utf-8")
     assert "get-the-exercises.html" in intro

@@ -134,7 +134,7 @@ def bib_entries() -> list[tuple[str, str, dict, tuple]]:
 
 def test_bib_entries_for_one_work_agree():
     by_title = defaultdict(list)
-    for _name, _key, fields, persons in bib_entries():
+    for name, key, fields, persons in bib_entries():
         by_title[normalised_title(fields["title"])].append((name, key, fields, persons))
     disagree = []
     for versions in by_title.values():
@@ -151,7 +151,7 @@ def test_documentation_of_one_project_is_cited_alike():
     (Its issues and pull requests are dated works of their own and keep their years.)
     """
     by_project = defaultdict(set)
-    for name, key, fields, persons in bib_entries():
+    for _name, _key, fields, persons in bib_entries():
         authors = dict(persons).get("author", ())
         dated = re.search(r"issue|pull request", fields.get("howpublished", ""), re.I)
         if len(authors) == 1 and authors[0].startswith("{") and not dated:

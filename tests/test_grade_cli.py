@@ -9,11 +9,10 @@ import json
 import re
 
 import pytest
-from test_release import normalised, solution_lines
 
 from autograder import course_dir
 
-from conftest import CHAPTERS, make_submission, run_cli, write_notebook
+from conftest import CHAPTERS, make_submission, normalised, run_cli, solution_lines, write_notebook
 
 
 def first_mistake(assignment_id):

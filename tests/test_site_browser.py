@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from test_book import site  # noqa: F401  (the fixture that builds the book strictly)
 
 from course.explorers import mask_explorer, temperature_bars, temperature_explorer
 
@@ -84,7 +83,7 @@ def _serve(directory: Path):
 
 
 @pytest.fixture(scope="module")
-def origin(site):  # noqa: F811
+def origin(site):
     """The built site, served over HTTP on a random local port."""
     server, url = _serve(site)
     yield url
@@ -444,7 +443,7 @@ def pages_with(site_dir: Path, kind: str) -> list[str]:
             and marker in (site_dir / f"{p}.html").read_text(encoding="utf-8")]
 
 
-def test_temperature_explorer_responds(browser, origin, site):  # noqa: F811
+def test_temperature_explorer_responds(browser, origin, site):
     found = pages_with(site, "temperature")
     assert TEMPERATURE_PAGE in found, "chapter 02 shows the temperature explorer"
     for page_name in found:
@@ -457,7 +456,7 @@ def test_temperature_explorer_responds(browser, origin, site):  # noqa: F811
         assert not watched.errors, watched.errors
 
 
-def test_mask_explorer_responds(browser, origin, site):  # noqa: F811
+def test_mask_explorer_responds(browser, origin, site):
     found = pages_with(site, "mask")
     if MASK_PAGE in PAGES:
         assert MASK_PAGE in found, f"{MASK_PAGE} shows the mask explorer"
@@ -531,7 +530,7 @@ ONLINE_STATE_JS = """root => ({
 })"""
 
 
-def test_online_explorer_steps_to_the_three_pass_answer(browser, origin, site):  # noqa: F811
+def test_online_explorer_steps_to_the_three_pass_answer(browser, origin, site):
     """Chapter 07's explorer: tap through the blocks; the last step shows the three-pass answer."""
     from course.explorer_online import online_steps, step_text
 
