@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -198,6 +199,32 @@ def built_site(built_book) -> Path:
 def site(built_site) -> Path:
     """The built site's html folder (the name the site's tests use)."""
     return built_site
+
+
+# ----------------------------------------------------------------------------- the browser
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session, with a fresh profile."""
+    from browsing import CHROMIUM, CHROMIUM_ARGS, DESKTOP, TIMEOUT_MS
+
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium "
+                    "(`make system-deps` installs it)")
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="softmax-chromium-")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            viewport=DESKTOP, service_workers="block")
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            yield context
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------- the checkout

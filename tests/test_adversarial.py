@@ -543,7 +543,7 @@ def test_no_student_script_runs_in_a_browser(corpus):
     handler ran (each would record itself in window.__pwned), the DOM holds no event
     handler, no javascript: link and no script but the template's, and nothing was
     fetched from anywhere but the disk."""
-    from test_site_browser import CHROMIUM, CHROMIUM_ARGS
+    from browsing import CHROMIUM, CHROMIUM_ARGS
 
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")

@@ -7,7 +7,6 @@ import re
 import numpy as np
 import pytest
 from scipy.special import softmax as scipy_softmax
-from test_explorers import Elements, embedded
 
 from course import wordlm
 from course.explorers import DEFAULT_TEMPERATURES, mask_explorer, temperature_explorer
@@ -19,6 +18,8 @@ from course.temperature_explorers import (
     logits_inspector,
     nucleus_size,
 )
+
+from html_elements import Elements, embedded
 
 CONTEXTS = ("once upon a", "the united")
 
