@@ -1,5 +1,6 @@
-"""Recording grades in nbgrader's gradebook (SQLite), so nbgrader's own tools
-(formgrader, ``nbgrader export``) see what ``grade`` decided.
+"""Recording grades in nbgrader's gradebook (SQLite).
+
+So nbgrader's own tools (formgrader, ``nbgrader export``) see what ``grade`` decided.
 """
 
 from __future__ import annotations

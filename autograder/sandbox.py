@@ -96,8 +96,9 @@ def read_only_mounts() -> list[tuple[str, str]]:
 
 
 def _with_open_parents(argv: list[str]) -> list[str]:
-    """Bubblewrap makes the folders leading to a mount point with mode 0700, which an
-    unprivileged uid cannot enter: create them first, with mode 0755.
+    """The bwrap arguments with the folders leading to each mount point made first (0755).
+
+    Bubblewrap makes them with mode 0700, which an unprivileged uid cannot enter.
     """
     targets, i = [], 0
     while i < len(argv):
@@ -126,8 +127,9 @@ class Sandbox:
 
     @staticmethod
     def exposes(path: Path) -> str | None:
-        """The mounted folder that would show ``path`` (or something in it) to student
-        code, or None when it stays out of sight.
+        """The mounted folder that would show ``path`` (or something in it) to student code.
+
+        None when it stays out of sight.
         """
         path = Path(path).resolve()
         for host, _ in read_only_mounts():
@@ -198,8 +200,9 @@ class Sandbox:
 
     @staticmethod
     def scratch_full(bwrap_pid: int, limits: Limits, scratch_inside: str = "/scratch") -> bool:
-        """Whether the sandbox's scratch tmpfs is (nearly) full, seen from outside
-        through the sandbox's first process (``/proc/PID/root``).
+        """Whether the sandbox's scratch tmpfs is (nearly) full.
+
+        Seen from outside, through the sandbox's first process (``/proc/PID/root``).
         """
         try:
             children = Path(f"/proc/{bwrap_pid}/task/{bwrap_pid}/children").read_text().split()

@@ -173,8 +173,9 @@ def agrees_with(actual, expected, *, name: str, dtype=None, hint: str = "", scor
 # -- accurate references of the log-scale results -------------------------------------
 
 class LogScale(np.ndarray):
-    """Accurate log-scale values that know the largest |z| of the slice each came from
-    (``scale``), so that :func:`agrees_with` applies the contract's atol by itself.
+    """Accurate log-scale values that know the largest |z| of the slice each came from.
+
+    That ``scale`` lets :func:`agrees_with` apply the contract's atol by itself.
     """
 
     def __array_finalize__(self, obj):
@@ -206,8 +207,10 @@ def _extended_log_softmax(z, axis):
 
 
 def reference_log_softmax(z, axis=None) -> np.ndarray:
-    """Accurate log_softmax (float64): extended precision where the slice max is finite,
-    scipy.special.log_softmax's infinities and NaN elsewhere (and its default axis=None).
+    """Accurate log_softmax (float64), as a :class:`LogScale`.
+
+    Extended precision where the slice max is finite, scipy.special.log_softmax's
+    infinities and NaN elsewhere (and its default axis=None).
     """
     z64 = np.asarray(z, dtype=np.float64)
     with np.errstate(all="ignore"):
@@ -222,8 +225,9 @@ def reference_log_softmax(z, axis=None) -> np.ndarray:
 
 
 def reference_logsumexp(z, axis=None, keepdims=False):
-    """Accurate logsumexp (float64) with scipy.special.logsumexp's infinities, NaN and
-    default axis=None.
+    """Accurate logsumexp (float64), as a :class:`LogScale`.
+
+    With scipy.special.logsumexp's infinities, NaN and default axis=None.
     """
     z64 = np.asarray(z, dtype=np.float64)
     with np.errstate(all="ignore"):
