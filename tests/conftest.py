@@ -227,6 +227,20 @@ def browser():
             shutil.rmtree(profile, ignore_errors=True)
 
 
+# ----------------------------------------------------------------------------- slow tests
+
+#: Fixtures that make every test using them slow (minutes: a book build, a browser, the
+#: real `grade` command over a whole class: test_adversarial.py's ``corpus``).
+SLOW_FIXTURES = {"built_book", "built_site", "site", "browser", "corpus"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``slow`` every test that uses the book or the browser (``make test-fast``)."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 # ----------------------------------------------------------------------------- the checkout
 
 #: What may appear in the checkout during a run: made by `make setup`, Python or pytest.

@@ -463,6 +463,7 @@ def test_refuses_to_grade_without_sandbox_unless_told(tmp_path):
     assert "without isolation" in (tmp_path / "out" / "summary.txt").read_text()
 
 
+@pytest.mark.slow  # grades a class twice with the real command
 def test_kill_and_resume(tmp_path):
     """kill -9 midway, run again: every submission graded exactly once, same grades."""
     subs = tmp_path / "subs"

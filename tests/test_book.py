@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from autograder import course_dir
 
@@ -80,6 +81,7 @@ def test_maths_is_served_locally(site):
     assert (site / "_static" / "mathjax" / "tex-chtml.js").is_file()
 
 
+@pytest.mark.slow  # runs every notebook under nbval in a fresh process
 def test_solution_notebooks_run_clean_under_nbval(tmp_path):
     """The instructor notebooks run top to bottom in a real kernel (nbval)."""
     notebooks = [str(course_dir.notebook_path(a)) for a in CHAPTERS]
@@ -91,6 +93,7 @@ def test_solution_notebooks_run_clean_under_nbval(tmp_path):
     assert re.search(r"\d+ passed", done.stdout)
 
 
+@pytest.mark.slow  # runs every notebook under nbval in a fresh process
 def test_released_notebooks_fail_under_nbval(tmp_path):
     """A stub notebook cannot pass: its solution cells raise NotImplementedError."""
     notebook = course_dir.notebook_path(CHAPTERS[0], course_dir.RELEASED)
