@@ -234,10 +234,22 @@ def browser():
 SLOW_FIXTURES = {"built_book", "built_site", "site", "browser", "corpus"}
 
 
+#: Modules whose every test grades a notebook (the real command or the grading engine
+#: in-process, 2-80 s a test on a loaded machine: `pytest --durations` of 2 Dec 2026).
+SLOW_MODULES = {"test_exercises", "test_variants", "test_alternatives_07", "test_fairness",
+                "test_grade_cli", "test_grade_output", "test_stock_nbgrader", "test_privacy",
+                "test_term", "test_kit"}
+
+
 def pytest_collection_modifyitems(config, items):
-    """Mark ``slow`` every test that uses the book or the browser (``make test-fast``)."""
+    """Mark ``slow`` every test that grades, builds the book or drives a browser.
+
+    ``make test-fast`` (``pytest -m "not slow"``) then runs the unit tests only.
+    """
     for item in items:
-        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        module = getattr(item, "module", None)
+        if (SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or (module is not None and module.__name__ in SLOW_MODULES)):
             item.add_marker(pytest.mark.slow)
 
 

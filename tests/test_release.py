@@ -13,6 +13,7 @@ from autograder.notebooks import load_assignment, strip_hidden_tests
 from conftest import CHAPTERS, FORBIDDEN, PYTHON, ROOT, normalised, solution_body, solution_lines
 
 
+@pytest.mark.slow  # nbgrader generates every chapter (about 40 s)
 def test_release_is_reproducible(tmp_path):
     """Regenerating notebooks/ from solutions/ (into a temporary folder) changes nothing."""
     # In a fresh process, as `python -m autograder release` runs it (nbgrader's converters
