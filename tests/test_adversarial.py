@@ -448,6 +448,7 @@ def test_submissions_are_never_modified(corpus):
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, path
 
 
+@pytest.mark.slow  # two real `grade` runs (48 s measured on a loaded machine)
 def test_refuses_to_grade_without_sandbox_unless_told(tmp_path):
     (tmp_path / "subs").mkdir()
     env = dict(os.environ, PATH="/nonexistent")  # no bwrap to be found
