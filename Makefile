@@ -10,12 +10,14 @@ BOOK_FLAGS := -W -n --keep-going
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup system-deps book book-cold student-kit test release bench clean
+.PHONY: help setup system-deps book book-cold student-kit lint test test-fast release bench clean
 
 help:
 	@echo "make book     set up and build the site into _build/html (with the student kit)"
 	@echo "make student-kit  build what students download into _build/kit (wheel and zip)"
-	@echo "make test     set up and run every test"
+	@echo "make lint     ruff (lint and format check), codespell and mypy"
+	@echo "make test     set up, lint and run every test"
+	@echo "make test-fast  the unit tests only (no grader runs, book builds or browsers)"
 	@echo "make release  regenerate notebooks/ from solutions/"
 	@echo "make bench    run the benchmarks and write benchmarks/REPORT.md"
 	@echo "make clean    remove the build, caches and the virtual environment"
@@ -62,8 +64,23 @@ book-cold: setup
 	rm -rf _build
 	$(MAKE) book
 
-test: setup
+# The quality gate; every tool is configured in pyproject.toml (and run the same way by
+# .pre-commit-config.yaml).
+# Every tool runs, so one `make lint` reports all findings; it fails if any tool did.
+lint: setup
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/ruff format --check . || status=1; \
+	$(BIN)/codespell || status=1; \
+	$(BIN)/mypy || status=1; \
+	exit $$status
+
+test: setup lint
 	$(BIN)/python -m pytest
+
+# Seconds, not minutes: everything not marked `slow` (see pyproject.toml's markers).
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
 
 release: setup
 	$(BIN)/python -m autograder release

@@ -1,6 +1,8 @@
-"""nbgrader's configuration for this course, so stock nbgrader commands run from the
-course root (``nbgrader export``, ``nbgrader autograde``, formgrader) use the same
-folders and the same gradebook as ``python -m autograder``.
+"""nbgrader's configuration for this course.
+
+So that stock nbgrader commands run from the course root (``nbgrader export``,
+``nbgrader autograde``, formgrader) use the same folders and the same gradebook as
+``python -m autograder``.
 
 Every path comes from ``autograder/course_dir.py``: nothing is repeated here.
 """

@@ -1,3 +1,5 @@
+"""``python -m autograder``: the command line (see :mod:`autograder.cli`)."""
+
 import sys
 
 from .cli import main

@@ -101,6 +101,16 @@ def where_is(path: Path) -> str:
 
 
 def run_check(path: Path, timeout: float, out=sys.stdout) -> int:
+    """A student's self-check of one exercise notebook, with the visible tests.
+
+    Args:
+        path: the student's notebook (a link is followed).
+        timeout: seconds each cell may run.
+        out: where each test's pass/fail line and points are printed.
+
+    Returns:
+        The exit status: 0 only when every visible test passes.
+    """
     # A student's own copy may be a link: the self-check follows it (grading does not).
     path = Path(path).resolve() if Path(path).is_symlink() else Path(path)
     if not path.is_file():

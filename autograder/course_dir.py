@@ -1,5 +1,7 @@
-"""Where things are: the course root, nbgrader's course directory, and what the
-sandbox and the student kit may contain.
+"""Where things are: the course root, nbgrader's folders, the sandbox's and kit's files.
+
+The course root, nbgrader's course directory, and what the sandbox and the student kit
+may contain.
 
 nbgrader's folders map onto the repository:
 

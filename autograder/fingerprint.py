@@ -37,7 +37,7 @@ def _imported_modules(code: str, package: str, current: str | None = None,
         tree = ast.parse(code)
     except SyntaxError:
         return set()
-    found = set()
+    found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.split(".")[0] == package)

@@ -1,5 +1,7 @@
-"""Recording grades in nbgrader's gradebook (SQLite), so nbgrader's own tools
-(formgrader, ``nbgrader export``) see what ``grade`` decided."""
+"""Recording grades in nbgrader's gradebook (SQLite).
+
+So nbgrader's own tools (formgrader, ``nbgrader export``) see what ``grade`` decided.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +9,12 @@ import logging
 import shutil
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .notebooks import Assignment
+
+if TYPE_CHECKING:  # nbgrader is imported lazily: it is slow to import
+    from nbgrader.api import Gradebook
 
 
 class GradebookError(Exception):
@@ -20,7 +26,7 @@ class GradebookWriter:
         self.db_path = Path(db_path)
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self.assignments = assignments
-        self._gb = None
+        self._gb: Gradebook | None = None
         self._synced: set[str] = set()
 
     def __enter__(self):
@@ -40,6 +46,13 @@ class GradebookWriter:
         if self._gb is not None:
             self._gb.close()
 
+    @property
+    def _book(self) -> Gradebook:
+        """The open gradebook (only inside the ``with`` block)."""
+        if self._gb is None:
+            raise GradebookError(f"the gradebook {self.db_path} is not open")
+        return self._gb
+
     def _sync(self, assignment_id: str) -> None:
         """Make sure nbgrader knows the assignment's notebook and graded cells."""
         from nbgrader.api import MissingEntry
@@ -49,7 +62,7 @@ class GradebookWriter:
         source = self.assignments[assignment_id]
         notebook_id = Path(source.notebook_name).stem
         try:
-            notebook = self._gb.find_notebook(notebook_id, assignment_id)
+            notebook = self._book.find_notebook(notebook_id, assignment_id)
             known = {c.name for c in notebook.grade_cells}
         except MissingEntry:
             known = set()
@@ -61,7 +74,7 @@ class GradebookWriter:
         self._synced.add(assignment_id)
 
     def student_ids(self) -> set[str]:
-        return {s.id for s in self._gb.students}
+        return {s.id for s in self._book.students}
 
     def add_students(self, students) -> None:
         """Make sure every roster student exists, with the names the roster gives."""
@@ -71,15 +84,15 @@ class GradebookWriter:
                 fields = {k: getattr(student, k) for k in ("first_name", "last_name", "email",
                                                              "lms_user_id")
                           if getattr(student, k)}
-                self._gb.update_or_create_student(student.id, **fields)
-            self._gb.db.commit()
+                self._book.update_or_create_student(student.id, **fields)
+            self._book.db.commit()
 
     def remove_students(self, student_ids) -> None:
         """Drop students and all their submissions."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for student_id in student_ids:
-                self._gb.remove_student(student_id)
+                self._book.remove_student(student_id)
 
     def set_due_dates(self, due: dict) -> None:
         """Every assignment known to nbgrader, with its due date (None when it has none)."""
@@ -88,9 +101,9 @@ class GradebookWriter:
             for assignment_id in self.assignments:
                 self._sync(assignment_id)
                 when = due.get(assignment_id)
-                self._gb.update_or_create_assignment(
+                self._book.update_or_create_assignment(
                     assignment_id, duedate=when.replace(tzinfo=None) if when else None)
-            self._gb.db.commit()
+            self._book.db.commit()
 
     def remove_submission(self, student_id: str, assignment_id: str) -> None:
         """A submission that no longer exists (its row is now "missing")."""
@@ -99,7 +112,7 @@ class GradebookWriter:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                self._gb.remove_submission(assignment_id, student_id)
+                self._book.remove_submission(assignment_id, student_id)
             except MissingEntry:
                 pass
 
@@ -110,7 +123,7 @@ class GradebookWriter:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SQLAlchemy SAWarnings on new students
             self._sync(result.assignment)
-            gb = self._gb
+            gb = self._book
             gb.update_or_create_student(student_id)
             try:
                 submission = gb.find_submission(result.assignment, student_id)

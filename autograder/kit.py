@@ -45,11 +45,13 @@ class KitError(Exception):
 
 
 def version() -> str:
+    """The course's version, from pyproject.toml (the kit's wheel carries it)."""
     data = tomllib.loads((course_dir.ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     return data["project"]["version"]
 
 
 def wheel_name() -> str:
+    """The file name of the student kit's wheel, e.g. ``softmax_course_kit-0.1.0-py3-none-any.whl``."""
     return f"{DIST_NAME.replace('-', '_')}-{version()}-py3-none-any.whl"
 
 

@@ -34,7 +34,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 TIMESTAMP_FILE = "timestamp.txt"
 
 
@@ -57,7 +57,7 @@ class LatePolicy:
                 f"at most {self.max_percent:g}%")
 
     def penalty(self, assignment_id: str, timestamp: dt.datetime | None,
-                max_score: float) -> "Lateness":
+                max_score: float) -> Lateness:
         due = self.due.get(assignment_id)
         late = Lateness(timestamp=timestamp, due=due)
         if due is None or timestamp is None:
@@ -91,7 +91,7 @@ class Lateness:
                 "problem": self.problem}
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "Lateness":
+    def from_dict(cls, data: dict | None) -> Lateness:
         data = data or {}
         return cls(_parse_iso(data.get("timestamp")), _parse_iso(data.get("due")),
                    float(data.get("seconds", 0.0)), float(data.get("penalty", 0.0)),
@@ -105,7 +105,7 @@ class Lateness:
         """What the student reads on the feedback page (empty when there is nothing to say)."""
         if self.problem:
             return self.problem
-        if not self.seconds:
+        if not self.seconds or self.timestamp is None or self.due is None:
             if self.timestamp and self.due:
                 return f"Submitted {_shown(self.timestamp)}, on time (due {_shown(self.due)})."
             return ""

@@ -86,10 +86,12 @@ class Assignment:
 
 
 def strip_hidden_tests(code: str) -> str:
+    """A test cell's code without its ``### BEGIN/END HIDDEN TESTS`` blocks (what students see)."""
     return _HIDDEN_BLOCK.sub("", code).rstrip() + "\n"
 
 
 def nbgrader_meta(cell) -> dict:
+    """A cell's ``metadata.nbgrader`` entry, or ``{}`` when it has none (or not a dict)."""
     meta = cell.get("metadata", {})
     value = meta.get("nbgrader") if isinstance(meta, dict) else None
     return value if isinstance(value, dict) else {}
@@ -120,9 +122,12 @@ _DEF_LINE = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_]\w*)", re
 
 
 def bound_names(code: str) -> list[str]:
-    """Names a cell binds at its top level: functions, classes, assignments, imports
-    (also inside top-level if/try/with blocks). For a cell that does not parse, the
-    names of the ``def`` and ``class`` lines that start a line."""
+    """Names a cell binds at its top level.
+
+    Functions, classes, assignments, imports (also inside top-level if/try/with blocks).
+    For a cell that does not parse, the names of the ``def`` and ``class`` lines that start
+    a line.
+    """
     try:
         tree = ast.parse(code)
     except SyntaxError:
@@ -158,7 +163,7 @@ def load_assignment(path: Path, assignment_id: str | None = None) -> Assignment:
         if cell.cell_type != "code":
             continue
         meta = nbgrader_meta(cell)
-        grade_id = meta.get("grade_id")
+        grade_id = str(meta.get("grade_id") or "")
         if meta.get("grade") and not meta.get("solution"):
             kind = "test"
             assignment.tests[grade_id] = TestCell(
@@ -217,7 +222,9 @@ def read_submission(path: Path) -> dict:
             source = "".join(source)
         if not isinstance(source, str):
             raise BadNotebook(f"cell {index + 1} has no readable source")
-        metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        metadata = cell.get("metadata")
+        if not isinstance(metadata, dict):
+            metadata = {}
         cells.append({"cell_type": cell["cell_type"], "source": clean_text(source),
                       "metadata": _plain_metadata(metadata)})
     # Only the cells are used: the rest of the notebook's metadata is never trusted.
@@ -227,8 +234,11 @@ def read_submission(path: Path) -> dict:
 
 
 def _plain_metadata(metadata: dict) -> dict:
-    """A cell's metadata as the grader reads it: nbgrader's flat entries only (strings
-    made UTF-8-safe); anything nested (perhaps very deeply) is dropped."""
+    """A cell's metadata as the grader reads it.
+
+    nbgrader's flat entries only (strings made UTF-8-safe); anything nested (perhaps very
+    deeply) is dropped.
+    """
     meta = metadata.get("nbgrader")
     if not isinstance(meta, dict):
         return {}

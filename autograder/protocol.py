@@ -104,6 +104,11 @@ _BIT_GENERATORS = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM,
 
 
 def generator_from_plain(spec) -> np.random.Generator:
+    """Rebuild a NumPy ``Generator`` from its plain-data state.
+
+    Raises:
+        ProtocolError: the kind of bit generator or its state is not one we know.
+    """
     kind = spec.get("kind") if isinstance(spec, dict) else None
     if kind not in _BIT_GENERATORS:
         raise ProtocolError("unknown bit generator")
@@ -151,10 +156,16 @@ def decode(data, _depth: int = 0):
 
 
 def dumps(message: dict) -> bytes:
+    """One message as a line of JSON (NaN and infinities are refused: encode them first)."""
     return json.dumps(message, allow_nan=False).encode("utf-8") + b"\n"
 
 
 def loads(line: bytes) -> dict:
+    """One line of JSON as a message (a dict), within the size and depth caps.
+
+    Raises:
+        ProtocolError: too large, not JSON, or not a dict of plain data.
+    """
     if len(line) > MAX_MESSAGE_BYTES:
         raise ProtocolError("message too large")
     try:
@@ -207,8 +218,10 @@ def encode_arguments(args: list, kwargs: dict) -> tuple[list, dict, dict]:
 
 
 def decode_arguments(data, open_stream):
-    """Inverse of :func:`encode_arguments` on the worker's side: placeholders become
-    ``open_stream(number)``; everything else is plain data."""
+    """Inverse of :func:`encode_arguments`, on the worker's side.
+
+    Placeholders become ``open_stream(number)``; everything else is plain data.
+    """
     def one(value):
         if type(value) is dict and set(value) == {STREAM_TAG} and type(value[STREAM_TAG]) is int:
             return open_stream(value[STREAM_TAG])

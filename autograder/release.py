@@ -76,8 +76,19 @@ def generate(assignment_id: str, db_path: Path) -> Path:
     return out / assignment_id
 
 
-def release_assignment(assignment_id: str) -> Path:
-    """Generate notebooks/<assignment_id>/ from solutions/<assignment_id>/."""
+def release_assignment(assignment_id: str, out: Path | None = None) -> Path:
+    """Generate ``notebooks/<assignment_id>/`` from ``solutions/<assignment_id>/``.
+
+    Args:
+        assignment_id: the chapter folder's name, e.g. ``"01-definition"``.
+        out: the folder of released notebooks (``notebooks/`` when None).
+
+    Returns:
+        The released assignment's folder.
+
+    Raises:
+        ReleaseError: nbgrader failed, or a notebook would carry a solution marker.
+    """
     with tempfile.TemporaryDirectory() as scratch:
         produced = generate(assignment_id, Path(scratch) / "release.db")
         try:
@@ -88,7 +99,7 @@ def release_assignment(assignment_id: str) -> Path:
                     if marker in text:
                         raise ReleaseError(f"{notebook.name} would contain '{marker}': "
                                            "not released")
-            target = course_dir.RELEASED / assignment_id
+            target = (course_dir.RELEASED if out is None else Path(out)) / assignment_id
             if target.exists():
                 shutil.rmtree(target)
             shutil.copytree(produced, target)
@@ -97,10 +108,20 @@ def release_assignment(assignment_id: str) -> Path:
         return target
 
 
-def release_all() -> list[Path]:
+def release_all(out: Path | None = None) -> list[Path]:
+    """Release every chapter of ``solutions/``, and remove chapters no longer there.
+
+    Args:
+        out: the folder of released notebooks (``notebooks/`` when None; the tests release
+            into a temporary folder).
+
+    Returns:
+        The released assignments' folders, in course order.
+    """
+    target = course_dir.RELEASED if out is None else Path(out)
     ids = course_dir.assignment_ids(course_dir.SOLUTIONS)
-    released = [release_assignment(a) for a in ids]
+    released = [release_assignment(a, target) for a in ids]
     # Chapters removed from solutions/ disappear from notebooks/ too.
-    for stale in set(course_dir.assignment_ids(course_dir.RELEASED)) - set(ids):
-        shutil.rmtree(course_dir.RELEASED / stale)
+    for stale in set(course_dir.assignment_ids(target)) - set(ids):
+        shutil.rmtree(target / stale)
     return released

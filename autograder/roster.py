@@ -1,11 +1,11 @@
-"""Who is in the class: student ids, their safe folder names, and the roster file.
+r"""Who is in the class: student ids, their safe folder names, and the roster file.
 
 A student id is whatever name the submission folder (or the roster) carries,
 made canonical and checked:
 
 * it is normalised to Unicode NFC (``zoë`` typed on a Mac and on Linux is one id);
 * it is accepted when it is printable text (spaces and any script allowed), at
-  most :data:`MAX_ID_LENGTH` characters, and has no path separator (``/``, ``\\``),
+  most :data:`MAX_ID_LENGTH` characters, and has no path separator (``/``, ``\``),
   no control or format character, no leading dot and no white space at either end;
 * anything else cannot be made safe without guessing, and is refused with the reason.
 

@@ -1,11 +1,11 @@
-"""Hostile input made harmless: text, files and HTML that come from a student.
+r"""Hostile input made harmless: text, files and HTML that come from a student.
 
 Everything a submission holds reaches files we write (feedback pages, grades.csv,
 summary.txt, the saved results). Nothing in it may stop the batch or turn the page
 into a program:
 
 * :func:`clean_text` makes any string encodable as UTF-8 (a lone surrogate such as
-  ``"\\ud800"`` is valid JSON but not valid UTF-8) by replacing what cannot be
+  ``"\ud800"`` is valid JSON but not valid UTF-8) by replacing what cannot be
   encoded with U+FFFD.
 * :func:`shown` makes a name or reason safe for a one-line record (summary.txt,
   CSV): control characters, line and paragraph separators, and look-alikes of the
@@ -49,9 +49,11 @@ _LOOKALIKES = {"\uff5c": "|", "\u2223": "|", "\u01c0": "|", "\uff0f": "/", "\u22
 
 
 def shown(text, limit: int = 500) -> str:
-    """One line of plain text for summary.txt and CSV cells: every control or
-    format character, line/paragraph separator and separator look-alike is
-    written as a visible ``\\u....`` escape, and the text is cut at ``limit``."""
+    r"""One line of plain text for summary.txt and CSV cells.
+
+    Every control or format character, line/paragraph separator and separator look-alike
+    is written as a visible ``\u....`` escape, and the text is cut at ``limit``.
+    """
     text = clean_text(text)
     parts = []
     for char in text:
@@ -72,6 +74,7 @@ class NotARegularFile(Exception):
 
 
 def file_kind(mode: int) -> str:
+    """What a file of ``os.stat`` mode ``mode`` is, in words (``"a symbolic link"``, ...)."""
     if stat.S_ISLNK(mode):
         return "a symbolic link"
     if stat.S_ISFIFO(mode):
@@ -157,8 +160,10 @@ _ATTRIBUTES = {"*": {"class", "id", "title", "lang", "dir"},
 
 
 def _relative_or_data_only(element, attribute, value):
-    """Links may go anywhere the reader chooses to click (https, anchors); images only
-    come from the page itself (data: URLs or a relative path), never from the network."""
+    """Links may go anywhere the reader clicks; images only come from the page itself.
+
+    Links: https, anchors. Images: data: URLs or a relative path, never the network.
+    """
     if element == "img" and attribute == "src":
         lower = value.strip().lower()
         if lower.startswith("data:image/") or not re.match(r"^[a-z][a-z0-9+.-]*:|^//", lower):
@@ -181,9 +186,11 @@ _SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.D
 
 
 def csp_meta(head: str) -> str:
-    """The Content-Security-Policy ``<meta>`` for a page whose trusted ``<head>`` is
-    ``head``: its inline scripts are allowed by hash, scripts with a ``src`` only from
-    the page's own location (``'self'``)."""
+    """The Content-Security-Policy ``<meta>`` for a page whose trusted ``<head>`` is ``head``.
+
+    Its inline scripts are allowed by hash, scripts with a ``src`` only from the page's own
+    location (``'self'``).
+    """
     hashes = []
     for attributes, body in _SCRIPT.findall(head):
         if "src=" in attributes.lower():

@@ -79,7 +79,7 @@ def _python_roots() -> list[str]:
             roots.add(path)
     real = {str(Path(p).resolve()) for p in roots} | roots
     # Only keep outermost folders.
-    kept = []
+    kept: list[str] = []
     for path in sorted(real, key=len):
         if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
             kept.append(path)
@@ -96,8 +96,10 @@ def read_only_mounts() -> list[tuple[str, str]]:
 
 
 def _with_open_parents(argv: list[str]) -> list[str]:
-    """bubblewrap makes the folders leading to a mount point with mode 0700, which an
-    unprivileged uid cannot enter: create them first, with mode 0755."""
+    """The bwrap arguments with the folders leading to each mount point made first (0755).
+
+    Bubblewrap makes them with mode 0700, which an unprivileged uid cannot enter.
+    """
     targets, i = [], 0
     while i < len(argv):
         if argv[i] in ("--ro-bind", "--bind", "--dev-bind", "--ro-bind-try", "--bind-try"):
@@ -125,8 +127,10 @@ class Sandbox:
 
     @staticmethod
     def exposes(path: Path) -> str | None:
-        """The mounted folder that would show ``path`` (or something in it) to student
-        code, or None when it stays out of sight."""
+        """The mounted folder that would show ``path`` (or something in it) to student code.
+
+        None when it stays out of sight.
+        """
         path = Path(path).resolve()
         for host, _ in read_only_mounts():
             real = Path(host).resolve()
@@ -138,7 +142,7 @@ class Sandbox:
         self.bwrap = bwrap
 
     @classmethod
-    def find(cls) -> "Sandbox":
+    def find(cls) -> Sandbox:
         bwrap = shutil.which("bwrap")
         if bwrap is None:
             raise SandboxUnavailable(
@@ -196,8 +200,10 @@ class Sandbox:
 
     @staticmethod
     def scratch_full(bwrap_pid: int, limits: Limits, scratch_inside: str = "/scratch") -> bool:
-        """Whether the sandbox's scratch tmpfs is (nearly) full, seen from outside
-        through the sandbox's first process (``/proc/PID/root``)."""
+        """Whether the sandbox's scratch tmpfs is (nearly) full.
+
+        Seen from outside, through the sandbox's first process (``/proc/PID/root``).
+        """
         try:
             children = Path(f"/proc/{bwrap_pid}/task/{bwrap_pid}/children").read_text().split()
             if not children:

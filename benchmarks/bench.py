@@ -46,12 +46,14 @@ def timed(fn, repeat=5, warmup=1):
 
 
 def fmt_t(t):
+    """A (median, low, high) time in seconds as ``"1.2 ms (1.1-1.4)"``."""
     med, lo, hi = t
     unit, scale = ("ms", 1e3) if med < 1 else ("s", 1)
     return f"{med * scale:.3g} {unit} ({lo * scale:.3g}-{hi * scale:.3g})"
 
 
 def table(header, rows):
+    """A Markdown table."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
@@ -60,6 +62,7 @@ def table(header, rows):
 # -- machine --------------------------------------------------------------------------
 
 def machine() -> str:
+    """The machine the figures come from (date, CPU, cores, memory, versions), as Markdown."""
     cpu = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -76,7 +79,7 @@ def machine() -> str:
         except Exception:
             versions.append(f"{name} not installed")
     return "\n".join([
-        f"- date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M UTC}",
+        f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}",
         f"- machine: {platform.machine()}, {cpu}, {os.cpu_count()} cores, {mem:.0f} GiB memory",
         f"- system: {platform.platform()}",
         f"- Python {platform.python_version()}; " + ", ".join(versions),
@@ -97,6 +100,7 @@ SHAPES = [(1, 128000), (64, 32000), (4096, 1024), (512, 50257), (4096, 32000)]
 
 
 def numerics(bw: float) -> str:
+    """The reference functions' speed beside scipy's and torch's, as a share of bandwidth ``bw``."""
     import scipy.special
 
     import course.reference as ref
@@ -123,7 +127,7 @@ def numerics(bw: float) -> str:
         shares.setdefault(label, []).append(gbs / bw)
         cells = [label, f"{shape} {np.dtype(dtype).name}", fmt_t(t_ours),
                  f"{gbs:.1f}", f"{100 * gbs / bw:.0f}%"]
-        for who, other in zip(("scipy", "torch"), others):
+        for who, other in zip(("scipy", "torch"), others, strict=True):
             if other is None:
                 cells.append("-")
             else:
@@ -217,8 +221,10 @@ def mem_available() -> float:
 
 
 def traced_peak(fn) -> int:
-    """Peak bytes that one call of fn() allocates, as tracemalloc sees them (NumPy reports
-    its arrays to it): the measure the exercise tests use."""
+    """Peak bytes that one call of fn() allocates, as tracemalloc sees them.
+
+    NumPy reports its arrays to tracemalloc: the measure the exercise tests use.
+    """
     import tracemalloc
 
     tracemalloc.start()
@@ -253,8 +259,10 @@ print(hwm() - before)
 
 
 def torch_peak(kind: str, *sizes: int) -> int | None:
-    """Growth of a fresh process's peak resident memory (VmHWM) over one torch call (torch's
-    CPU allocator does not report to tracemalloc), in bytes; None if it cannot be measured."""
+    """Growth of a fresh process's peak resident memory (VmHWM) over one torch call, in bytes.
+
+    torch's CPU allocator does not report to tracemalloc. None if it cannot be measured.
+    """
     done = subprocess.run([PY, "-c", _TORCH_PEAK, str(os.cpu_count() or 1), kind,
                            *map(str, sizes)], capture_output=True, text=True, timeout=1800)
     try:
@@ -394,8 +402,9 @@ def at_scale() -> str:
 # -- grading ----------------------------------------------------------------------------
 
 def make_class(folder: Path, students: int) -> int:
-    """students x chapters submissions: 1/2 correct, 1/4 a plausible mistake, 1/4 stub."""
+    """Students x chapters submissions: 1/2 correct, 1/4 a plausible mistake, 1/4 stub."""
     from autograder import course_dir
+
     from conftest import make_submission, write_notebook
 
     count = 0
@@ -423,6 +432,7 @@ def make_class(folder: Path, students: int) -> int:
 
 
 def run(cmd, **kw):
+    """Run a command; its wall time in seconds (a failure raises, with its output)."""
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, **kw)
     if done.returncode != 0:
@@ -439,8 +449,8 @@ def stock_nbgrader(tmp: Path, subs: Path) -> float:
     shutil.copytree(course_dir.SOLUTIONS, course / "source")
     shutil.copytree(subs, course / "submitted")
     (course / "nbgrader_config.py").write_text(
-        "c = get_config()\nc.CourseDirectory.root = %r\n"
-        "c.CourseDirectory.db_url = 'sqlite:///%s/gradebook.db'\n" % (str(course), course))
+        f"c = get_config()\nc.CourseDirectory.root = {str(course)!r}\n"
+        f"c.CourseDirectory.db_url = 'sqlite:///{course}/gradebook.db'\n")
     env = dict(os.environ, PATH=f"{Path(PY).parent}:{os.environ['PATH']}")
     nbgrader = str(Path(PY).parent / "nbgrader")
     for aid in course_dir.assignment_ids():
@@ -452,6 +462,7 @@ def stock_nbgrader(tmp: Path, subs: Path) -> float:
 
 
 def grading(students: int, skip_stock: bool) -> str:
+    """Time `grade` on a class of ``students`` (and stock nbgrader, unless skipped)."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-grading-"))
     try:
         subs = tmp / "submitted"
@@ -503,6 +514,7 @@ def grading(students: int, skip_stock: bool) -> str:
 # -- build and tests ---------------------------------------------------------------------
 
 def build_and_tests(skip_tests: bool) -> str:
+    """Time a cold book build and the test suite (unless skipped)."""
     jb = str(Path(PY).parent / "jupyter-book")
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
         out = Path(tmp)
@@ -538,6 +550,7 @@ def merge(old: str, new: str) -> str:
 
 
 def main() -> int:
+    """Run the benchmarks the arguments name and merge their tables into REPORT.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["numerics", "scale", "grading", "build", "tests"])
     parser.add_argument("--students", type=int, default=40)

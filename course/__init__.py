@@ -1,5 +1,8 @@
-"""Shared code of the softmax course: checks for the exercises, the reference
-functions (read from the solution notebooks), and plotting helpers for the book.
+"""Shared code of the softmax course, imported by the chapters and the notebooks.
+
+Checks for the exercises, the reference functions (read from the solution notebooks),
+and plotting helpers for the book.
 
 Students get only the helpers the exercise notebooks import (``course.checks`` and
-``course.gradcheck``), in the student kit; the rest stays with the instructor."""
+``course.gradcheck``), in the student kit; the rest stays with the instructor.
+"""

@@ -173,8 +173,10 @@ def agrees_with(actual, expected, *, name: str, dtype=None, hint: str = "", scor
 # -- accurate references of the log-scale results -------------------------------------
 
 class LogScale(np.ndarray):
-    """Accurate log-scale values that know the largest |z| of the slice each came from
-    (``scale``), so that :func:`agrees_with` applies the contract's atol by itself."""
+    """Accurate log-scale values that know the largest |z| of the slice each came from.
+
+    That ``scale`` lets :func:`agrees_with` apply the contract's atol by itself.
+    """
 
     def __array_finalize__(self, obj):
         self.scale = getattr(obj, "scale", None)
@@ -205,8 +207,11 @@ def _extended_log_softmax(z, axis):
 
 
 def reference_log_softmax(z, axis=None) -> np.ndarray:
-    """Accurate log_softmax (float64): extended precision where the slice max is finite,
-    scipy.special.log_softmax's infinities and NaN elsewhere (and its default axis=None)."""
+    """Accurate log_softmax (float64), as a :class:`LogScale`.
+
+    Extended precision where the slice max is finite, scipy.special.log_softmax's
+    infinities and NaN elsewhere (and its default axis=None).
+    """
     z64 = np.asarray(z, dtype=np.float64)
     with np.errstate(all="ignore"):
         out = np.array(scipy.special.log_softmax(z64, axis=axis), dtype=np.float64)
@@ -220,8 +225,10 @@ def reference_log_softmax(z, axis=None) -> np.ndarray:
 
 
 def reference_logsumexp(z, axis=None, keepdims=False):
-    """Accurate logsumexp (float64) with scipy.special.logsumexp's infinities, NaN and
-    default axis=None."""
+    """Accurate logsumexp (float64), as a :class:`LogScale`.
+
+    With scipy.special.logsumexp's infinities, NaN and default axis=None.
+    """
     z64 = np.asarray(z, dtype=np.float64)
     with np.errstate(all="ignore"):
         out = np.asarray(scipy.special.logsumexp(z64, axis=axis, keepdims=True), dtype=np.float64)
@@ -354,7 +361,7 @@ def output_and_weights(result):
                if isinstance(result, np.ndarray) else f"a {type(result).__name__}")
         raise AssertionError("scaled_dot_product_attention should return the pair (output, weights), "
                              f"got {got}")
-    for part, what in zip(result, ("output", "weights")):
+    for part, what in zip(result, ("output", "weights"), strict=True):
         if not isinstance(part, np.ndarray):
             raise AssertionError(f"the attention {what} should be a NumPy array, got "
                                  f"{type(part).__name__}")

@@ -92,7 +92,8 @@ def relative_error(a, b, eps: float = 1e-8) -> float:
     that are both (nearly) zero from dividing by zero.
 
     Args:
-        a, b: arrays (or lists, or numbers) of the same shape.
+        a: an array (or list, or number).
+        b: another, of the same shape.
         eps: the smallest denominator.
 
     Returns:

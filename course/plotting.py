@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import os
 
-import matplotlib
 import matplotlib.pyplot as plt
+from cycler import cycler
 
 #: Colour-blind-safe palette (Okabe & Ito, 2008).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -50,7 +50,7 @@ def style() -> None:
         "axes.spines.right": False,
         "axes.grid": True,
         "grid.alpha": 0.3,
-        "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+        "axes.prop_cycle": cycler(color=PALETTE),
         "legend.frameon": False,
         "svg.hashsalt": "softmax-course",
         "svg.fonttype": "path",

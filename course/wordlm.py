@@ -34,8 +34,12 @@ import functools
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # imported lazily at run time (see load())
+    from pocketsphinx import LogMath, NGramModel
 
 #: The sentence marks of the model's vocabulary.
 SENTENCE_START = "<s>"
@@ -106,8 +110,8 @@ class WordLM:
     order: int
     counts: tuple[int, ...]
     words: tuple[str, ...]
-    _model: object = field(repr=False)
-    _logmath: object = field(repr=False)
+    _model: NGramModel = field(repr=False)
+    _logmath: LogMath = field(repr=False)
     _index: dict = field(repr=False)
     _cache: dict = field(default_factory=dict, repr=False)
 
@@ -128,7 +132,7 @@ class WordLM:
         return used
 
     def logits(self, context: str) -> np.ndarray:
-        """ln P(w | context) for every word ``w`` of :attr:`words`, in nats.
+        """Ln P(w | context) for every word ``w`` of :attr:`words`, in nats.
 
         These log-probabilities are good logits: ``softmax(logits)`` gives the model's
         probabilities back, renormalised (the file stores them rounded, so their own sum

@@ -1,12 +1,22 @@
-"""Shared fixtures: building submissions from the released notebooks."""
+"""Shared fixtures and helpers of the tests (no test module imports another).
+
+Building submissions from the released notebooks, grading one in-process, searching text
+for solution code, the book built once per session into a temporary folder, and a check
+that the whole run leaves the checkout as it found it.
+"""
 
 from __future__ import annotations
 
 import copy
+import html
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -61,3 +71,220 @@ def run_cli(*args, timeout=900, cwd=None, **kwargs) -> subprocess.CompletedProce
 @pytest.fixture(scope="session")
 def sources():
     return {a: load_assignment(course_dir.notebook_path(a), a) for a in CHAPTERS}
+
+
+def grade_in_process(sources, tmp_path: Path, assignment_id: str, **kwargs):
+    """Grade ``make_submission(assignment_id, **kwargs)`` directly (no sandbox, for speed)."""
+    from autograder.grading import grade_notebook
+    from autograder.sandbox import Limits
+
+    nb = make_submission(assignment_id, **kwargs)
+    path = write_notebook(nb, tmp_path / assignment_id / sources[assignment_id].notebook_name)
+    return grade_notebook(sources[assignment_id], path,
+                          Limits(cell_seconds=60, notebook_seconds=300), sandbox=None)
+
+
+# ----------------------------------------------------------------------------- leaks
+
+FORBIDDEN = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+
+def normalised(text: str) -> str:
+    """Text as its stripped, non-blank lines (HTML tags removed), to search for code."""
+    if "<html" in text[:1000].lower() or "</span>" in text:
+        text = html.unescape(re.sub(r"<[^>]+>", "", text))
+    return "\n".join(line.strip() for line in text.splitlines()
+                     if line.strip() and not line.strip().startswith("#"))
+
+
+def snippets(lines: list[str]) -> set[str]:
+    """Runs of three consecutive lines (a shorter region whole, if it is not trivial).
+
+    Enough to recognise copied code, while two generic lines that the chapters teach in
+    prose (``e = np.exp(z - z.max())`` ...) do not count as a leak.
+    """
+    lines = normalised("\n".join(lines)).splitlines()
+    if len(lines) < 3:
+        whole = "\n".join(lines)
+        return {whole} if len(whole) >= 30 else set()
+    return {"\n".join(lines[i:i + 3]) for i in range(len(lines) - 2)}
+
+
+def solution_lines(assignment_id):
+    """Snippets of reference code and hidden tests that students may not see.
+
+    Runs of consecutive lines that appear nowhere in what students may see (given cells,
+    visible tests, the stubs).
+    """
+    path = course_dir.notebook_path(assignment_id)
+    source = load_assignment(path, assignment_id)
+    public = []  # computed from the source, never from the released copy under test
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        code = "".join(cell["source"])
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in source.tests:
+            code = source.tests[grade_id].visible_code
+        elif grade_id in source.solutions:
+            code = re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", "", code, flags=re.DOTALL)
+        public.append(normalised(code))
+    public_text = "\n".join(public)
+    secrets: set[str] = set()
+    for code in source.solutions.values():
+        for region in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", code, re.DOTALL):
+            secrets |= snippets(region.splitlines())
+    for test in source.tests.values():
+        for region in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", test.code,
+                                 re.DOTALL):
+            secrets |= snippets(region.splitlines())
+    return {snippet for snippet in secrets if snippet not in public_text}
+
+
+# ----------------------------------------------------------------------------- the book
+
+#: What the book's build reads from the checkout. The chapters link the kit as
+#: ``../_build/kit/...``, so the kit is built inside the staged copy, never into ROOT.
+BOOK_SOURCES = ("_config.yml", "_toc.yml", "book", "notebooks")
+BOOK_FLAGS = ("-W", "-n", "--keep-going")  # as `make book`: a warning is an error
+
+
+@dataclass(frozen=True)
+class BuiltBook:
+    """The book built as `make book` builds it, in a session's temporary folder."""
+
+    source: Path  #: the staged copy of the book's sources
+    build: Path  #: jupyter-book's ``_build`` (html/, jupyter_execute/, .jupyter_cache)
+    kit: Path  #: the student kit the site publishes
+
+    @property
+    def html(self) -> Path:
+        return self.build / "html"
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory) -> BuiltBook:
+    """The student kit, then the site, strictly: once per session, nothing in the checkout.
+
+    The execution cache (``execute_notebooks: cache``) lives under the output path, so each
+    session executes the chapters afresh.
+    """
+    stage = tmp_path_factory.mktemp("book")
+    for name in BOOK_SOURCES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, stage / name)
+        else:
+            shutil.copy2(ROOT / name, stage / name)
+    (stage / ".cache").mkdir()
+    (stage / ".cache" / "mathjax").symlink_to(course_dir.MATHJAX.parent)
+    kit = stage / "_build" / "kit"
+    done = run_cli("kit", "--out", kit, timeout=600)
+    assert done.returncode == 0, done.stderr
+    out = tmp_path_factory.mktemp("site")
+    jb = Path(PYTHON).with_name("jupyter-book")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    done = subprocess.run([str(jb), "build", str(stage), "--path-output", str(out),
+                           *BOOK_FLAGS], cwd=stage, capture_output=True, text=True,
+                          timeout=1800, env=env)
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
+    return BuiltBook(source=stage, build=out / "_build", kit=kit)
+
+
+@pytest.fixture(scope="session")
+def built_site(built_book) -> Path:
+    """The built site's html folder."""
+    return built_book.html
+
+
+@pytest.fixture(scope="session")
+def site(built_site) -> Path:
+    """The built site's html folder (the name the site's tests use)."""
+    return built_site
+
+
+# ----------------------------------------------------------------------------- the browser
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session, with a fresh profile."""
+    from browsing import CHROMIUM, CHROMIUM_ARGS, DESKTOP, TIMEOUT_MS
+
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium "
+                    "(`make system-deps` installs it)")
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="softmax-chromium-")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            viewport=DESKTOP, service_workers="block")
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            yield context
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- slow tests
+
+#: Fixtures that make every test using them slow (minutes: a book build, a browser, the
+#: real `grade` command over a whole class: test_adversarial.py's ``corpus``).
+SLOW_FIXTURES = {"built_book", "built_site", "site", "browser", "corpus"}
+
+
+#: Modules whose every test grades a notebook (the real command or the grading engine
+#: in-process, 2-80 s a test on a loaded machine: `pytest --durations` of 2 Dec 2026).
+SLOW_MODULES = {"test_exercises", "test_variants", "test_alternatives_07", "test_fairness",
+                "test_grade_cli", "test_grade_output", "test_stock_nbgrader", "test_privacy",
+                "test_term", "test_kit"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``slow`` every test that grades, builds the book or drives a browser.
+
+    ``make test-fast`` (``pytest -m "not slow"``) then runs the unit tests only.
+    """
+    for item in items:
+        module = getattr(item, "module", None)
+        if (SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or (module is not None and module.__name__ in SLOW_MODULES)):
+            item.add_marker(pytest.mark.slow)
+
+
+# ----------------------------------------------------------------------------- the checkout
+
+#: What may appear in the checkout during a run: made by `make setup`, Python or pytest.
+RUN_MADE = re.compile(r"(^|/)(\.venv|\.cache|\.pytest_cache|__pycache__|[^/]*\.egg-info)(/|$)")
+
+
+_STATUS = pytest.StashKey[list[str]]()
+
+
+def checkout_status() -> list[str]:
+    """``git status --porcelain --ignored`` of the checkout, minus what setup and Python make."""
+    done = subprocess.run(["git", "status", "--porcelain", "--ignored"],
+                          cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:  # not a git checkout (an unpacked copy): nothing to compare
+        return []
+    return sorted(line for line in done.stdout.splitlines() if not RUN_MADE.search(line[3:]))
+
+
+def pytest_sessionstart(session):
+    session.config.stash[_STATUS] = checkout_status()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run when the tests changed the checkout (a file written, changed or removed)."""
+    before = session.config.stash.get(_STATUS, None)
+    if before is None or getattr(session.config, "workerinput", None) is not None:
+        return
+    after = checkout_status()
+    if after != before:
+        changed = sorted(set(after) ^ set(before))
+        session.config.get_terminal_writer().line(
+            "The tests changed the checkout (git status --porcelain --ignored):\n  "
+            + "\n  ".join(changed[:40]), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+

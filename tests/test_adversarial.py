@@ -12,7 +12,6 @@ import signal
 import socket
 import stat
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from autograder import course_dir
+
 from conftest import PYTHON, ROOT, make_submission, run_cli, write_notebook
 
 AID = "01-definition"
@@ -55,111 +55,134 @@ def ref_plus(code):
 
 SOLUTION_FILE = str(course_dir.notebook_path(AID))
 
+#: What a case can pass: every test, none, or every test but the named ones.
+ALL = "every test"
+NONE = "no test"
+
+
+def all_but(*grade_ids: str) -> tuple[str, frozenset[str]]:
+    return ("every test but", frozenset(grade_ids))
+
+
+def expected_score(source, passes) -> float:
+    """The points of the tests a case passes, read from the assignment's source."""
+    points = {grade_id: test.points for grade_id, test in source.tests.items()}
+    if passes == ALL:
+        return sum(points.values())
+    if passes == NONE:
+        return 0.0
+    _, failing = passes
+    assert failing <= set(points), f"no such test: {failing - set(points)}"
+    return sum(p for grade_id, p in points.items() if grade_id not in failing)
+
 
 def cases(port, subs=Path("/nonexistent")):
-    """name -> (notebook dict or raw bytes, max score allowed, reason substring or None)."""
-    max_score = 10.0
+    """name -> (notebook dict or raw bytes, the tests it passes, reason substring or None).
+
+    The tests a case passes are ``ALL``, ``NONE`` or ``all_but(grade_id, ...)``; its expected
+    score is computed from the assignment's source (:func:`expected_score`).
+    """
     c = {}
-    c["correct"] = (make_submission(AID), max_score, None)
+    c["correct"] = (make_submission(AID), ALL, None)
     c["correct_but_noisy"] = (ref_plus(
         "import sys, warnings\nprint('debug', file=sys.stderr)\n"
         "warnings.warn('just a note')\n_old = softmax\n"
         "def softmax(z, axis=-1):\n    print('called', file=sys.stderr)\n"
-        "    warnings.warn('noise', UserWarning)\n    return _old(z, axis)\n"), max_score, None)
+        "    warnings.warn('noise', UserWarning)\n    return _old(z, axis)\n"), ALL, None)
     c["patch_numpy_checks"] = (stub_plus(
         "import numpy as np, numpy.testing\n"
         "np.allclose = lambda *a, **k: True\nnp.isclose = lambda a, b, **k: np.ones_like(a, bool)\n"
         "np.testing.assert_allclose = lambda *a, **k: None\nnp.array_equal = lambda *a, **k: True\n"
         "def softmax(z, axis=-1):\n    return np.zeros(3)\n"
-        "def sigmoid(x):\n    return np.zeros(3)\n"), 0.0, None)
+        "def sigmoid(x):\n    return np.zeros(3)\n"), NONE, None)
     c["input_transformer_strips_asserts"] = (stub_plus(
         "ip = get_ipython()\n"
         "ip.input_transformers_cleanup.append(lambda lines: [l for l in lines if 'assert' not in l])\n"
-        ), 0.0, None)
+        ), NONE, None)
     c["builtins_and_excepthook"] = (stub_plus(
         "import builtins, sys\nbuiltins.AssertionError = type('Nope', (Exception,), {})\n"
-        "sys.excepthook = lambda *a: None\nbuiltins.isinstance = lambda *a: True\n"), 0.0, None)
+        "sys.excepthook = lambda *a: None\nbuiltins.isinstance = lambda *a: True\n"), NONE, None)
     c["prints_fake_success"] = (stub_plus(
-        "print('All tests passed! Score: 10 / 10')\n"), 0.0, None)
+        "print('All tests passed! Score: 10 / 10')\n"), NONE, None)
     c["patches_course_helpers"] = (stub_plus(
         "import course.checks\ncourse.checks.agrees_with = lambda *a, **k: None\n"
-        "course.checks.no_warnings = lambda f, *a, **k: None\n"), 0.0, None)
+        "course.checks.no_warnings = lambda f, *a, **k: None\n"), NONE, None)
     c["reads_solution_file"] = (stub_plus(
         f"import json\nnb = json.load(open({SOLUTION_FILE!r}))\n"
         "for cell in nb['cells']:\n"
         "    if cell['metadata'].get('nbgrader', {}).get('solution'):\n"
-        "        exec(''.join(cell['source']))\n"), 0.0, None)
+        "        exec(''.join(cell['source']))\n"), NONE, None)
     c["copies_a_classmate"] = (stub_plus(
         f"import json\nnb = json.load(open({str(subs / 'correct' / AID / NAME)!r}))\n"
         "for cell in nb['cells']:\n"
         "    if cell['metadata'].get('nbgrader', {}).get('solution'):\n"
-        "        exec(''.join(cell['source']))\n"), 0.0, None)
+        "        exec(''.join(cell['source']))\n"), NONE, None)
     c["reads_the_gradebook"] = (stub_plus(
         f"data = open({str(subs.parent / 'gradebook.db')!r}, 'rb').read()\n"
-        "def softmax(z, axis=-1):\n    return data\n"), 0.0, None)
+        "def softmax(z, axis=-1):\n    return data\n"), NONE, None)
     c["writes_outside_scratch"] = (ref_plus(
         f"for p in [{str(ROOT / 'evil.txt')!r}, '/tmp/evil-{MARKER}.txt']:\n"
         "    try:\n        open(p, 'w').write('x')\n    except OSError:\n        pass\n"),
-        max_score, None)
+        ALL, None)
     c["connects_to_local_port"] = (ref_plus(
         "import socket\ntry:\n"
         f"    socket.create_connection(('127.0.0.1', {port}), timeout=3).sendall(b'leak')\n"
-        "except OSError:\n    pass\n"), max_score, None)
+        "except OSError:\n    pass\n"), ALL, None)
     c["leaves_process_behind"] = (ref_plus(
         "import subprocess, sys\n"
         f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)  # {MARKER}'],"
-        " start_new_session=True)\n"), max_score, None)
+        " start_new_session=True)\n"), ALL, None)
     c["infinite_loop_ignoring_interrupts"] = (stub_plus(
         "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
         "signal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True:\n    pass\n"),
-        0.0, "longer than")
-    c["kernel_exits"] = (stub_plus("import os\nos._exit(0)\n"), 0.0, "ended its own process")
+        NONE, "longer than")
+    c["kernel_exits"] = (stub_plus("import os\nos._exit(0)\n"), NONE, "ended its own process")
     c["kernel_killed"] = (stub_plus("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"),
-                          0.0, "killed")
+                          NONE, "killed")
     c["memory_hog"] = (ref_plus("import numpy as np\nhog = np.ones(8 * 1024**3 // 8)\n"),
-                       max_score, None)
+                       ALL, None)
     c["prints_50_mb"] = (ref_plus("for _ in range(50):\n    print('x' * 1_000_000)\n"),
-                         max_score, None)
+                         ALL, None)
     c["forges_replies"] = (stub_plus(
         "import os, sys\nos.write(int(sys.argv[2]), b'{\"ok\": true, \"result\": 1}\\n' * 50)\n"),
-        0.0, None)
+        NONE, None)
     c["returns_sneaky_object"] = (stub_plus(
         "class Always:\n    def __eq__(self, other):\n        return True\n"
         "    def __getattr__(self, name):\n        return lambda *a, **k: self\n"
-        "def softmax(z, axis=-1):\n    return Always()\n"), 0.0, None)
+        "def softmax(z, axis=-1):\n    return Always()\n"), NONE, None)
 
     nb = make_submission(AID, stub=True)
     cell = _cell(nb, "test_softmax_probabilities")
     cell["source"] = "pass\n"
     cell["metadata"]["nbgrader"]["points"] = 100
-    c["test_cell_emptied_and_points_raised"] = (nb, 0.0, "was edited")
+    c["test_cell_emptied_and_points_raised"] = (nb, NONE, "was edited")
     nb = make_submission(AID, stub=True)
     meta = _cell(nb, "test_softmax_axis")["metadata"]["nbgrader"]
     meta.update(solution=True, grade=False)
     _cell(nb, "test_softmax_axis")["source"] = "print('I am a solution now')\n"
-    c["test_cell_remarked_as_solution"] = (nb, 0.0, "metadata")
+    c["test_cell_remarked_as_solution"] = (nb, NONE, "metadata")
     nb = make_submission(AID)
     nb["cells"].remove(_cell(nb, "test_softmax_axis"))
-    c["test_cell_deleted"] = (nb, max_score - 2, "test_softmax_axis' is missing")
+    c["test_cell_deleted"] = (nb, all_but("test_softmax_axis"), "test_softmax_axis' is missing")
     nb = make_submission(AID)
     dup = json.loads(json.dumps(_cell(nb, "test_sigmoid_values")))
     nb["cells"].append(dup)
-    c["test_cell_duplicated"] = (nb, max_score, "more than once")
+    c["test_cell_duplicated"] = (nb, ALL, "more than once")
     nb = make_submission(AID, stub=True)
     nb["cells"].append({"cell_type": "code", "execution_count": None, "outputs": [],
                         "source": "assert True\n", "metadata": {"nbgrader": {
                             "grade": True, "solution": False, "locked": True, "points": 50,
                             "grade_id": "bonus", "schema_version": 3}}})
-    c["fake_bonus_test"] = (nb, 0.0, "does not have")
+    c["fake_bonus_test"] = (nb, NONE, "does not have")
     nb = make_submission(AID)
     _cell(nb, "softmax")["metadata"] = {}
     # The code is still the student's, in a cell that runs: it is graded where it is.
-    c["answer_metadata_stripped"] = (nb, max_score, "answer cell 'softmax' is missing")
-    c["invalid_json"] = (b'{"cells": [', 0.0, "not valid JSON")
-    c["empty_file"] = (b"", 0.0, "empty")
-    c["binary_file"] = (bytes(range(256)) * 10, 0.0, "not text")
-    c["json_not_a_notebook"] = (b'{"hello": "world"}', 0.0, "not a Jupyter notebook")
-    c["cells_not_cells"] = (b'{"nbformat": 4, "cells": [1, 2]}', 0.0, "not a notebook cell")
+    c["answer_metadata_stripped"] = (nb, ALL, "answer cell 'softmax' is missing")
+    c["invalid_json"] = (b'{"cells": [', NONE, "not valid JSON")
+    c["empty_file"] = (b"", NONE, "empty")
+    c["binary_file"] = (bytes(range(256)) * 10, NONE, "not text")
+    c["json_not_a_notebook"] = (b'{"hello": "world"}', NONE, "not a Jupyter notebook")
+    c["cells_not_cells"] = (b'{"nbformat": 4, "cells": [1, 2]}', NONE, "not a notebook cell")
     c.update(hostile_cases())
     return c
 
@@ -173,7 +196,7 @@ ACTIVE_MARKUP = [
     f"<img src=x onerror=\"{PWNED}(['img onerror'])\">",
     f"<svg onload=\"{PWNED}(['svg onload'])\"><circle r=5 /></svg>",
     f"<a id=jslink href=\"javascript:{PWNED}(['javascript link'])\">click</a>",
-    f"<iframe srcdoc=\"<script>parent.__pwned = ['iframe']</script>\"></iframe>",
+    "<iframe srcdoc=\"<script>parent.__pwned = ['iframe']</script>\"></iframe>",
     f"<details open ontoggle=\"{PWNED}(['ontoggle'])\"><summary>x</summary></details>",
     "<meta http-equiv=refresh content=\"0; url=https://example.invalid/\">",
     "<img src=\"https://example.invalid/track.png\">",
@@ -181,9 +204,6 @@ ACTIVE_MARKUP = [
     "<style>body { background: url(https://example.invalid/css.png) }</style>",
 ]
 HIDDEN_MARKER = "HIDDEN-INPUT-SEEN-4b1d"
-#: Hostile cases that must keep exactly the marks they earn.
-EXACT = {"lone_surrogates", "deep_metadata_correct", "active_markup", "prints_hidden_inputs",
-         "many_cells", "closes_reply_channel", "fork_bomb_bounded", "fills_scratch"}
 #: A line that a student id with a newline and a look-alike of "/" would forge.
 FORGED_LINE = "  correct\uff0f01-definition: forged line"
 SPARSE_BYTES = 1 << 40  # 1 TB, sparse: no disk used
@@ -227,61 +247,60 @@ def _sparse(path):
 
 
 def hostile_cases():
-    """Issue 17/18 cases: name -> (content, max score, reason substring or None).
+    """Issue 17/18 cases: name -> (content, the tests it passes, reason substring or None).
 
     Content may be a function that makes the file (links, FIFOs, devices)."""
-    max_score = 10.0
     c = {}
     nb = make_submission(AID)
     nb["cells"].insert(1, {"cell_type": "markdown", "metadata": {"nbgrader": {
         "grade_id": "x\ud800y"}}, "source": "a lone surrogate: \ud800 and \udfff"})
     c["lone_surrogates"] = (_with_extra_cell(
-        nb, "print('out \ud800')\nlabel = '\udc80'\n"), max_score, None)
-    c["sparse_terabyte"] = (_sparse, 0.0, "too large")
-    c["symlink_to_solution"] = (_symlink_to(SOLUTION_FILE), 0.0, "symbolic link")
-    c["fifo_notebook"] = (_fifo, 0.0, "FIFO")
-    c["device_notebook"] = (_device, 0.0, "device" if os.geteuid() == 0 else "symbolic link")
+        nb, "print('out \ud800')\nlabel = '\udc80'\n"), ALL, None)
+    c["sparse_terabyte"] = (_sparse, NONE, "too large")
+    c["symlink_to_solution"] = (_symlink_to(SOLUTION_FILE), NONE, "symbolic link")
+    c["fifo_notebook"] = (_fifo, NONE, "FIFO")
+    c["device_notebook"] = (_device, NONE, "device" if os.geteuid() == 0 else "symbolic link")
     c["nbformat_3"] = (json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {},
-                                   "worksheets": [{"cells": []}]}).encode(), 0.0, "old format")
-    c["deep_nesting_file"] = (_raw_notebook_with_cell_metadata(_nested(100_000)), 0.0,
+                                   "worksheets": [{"cells": []}]}).encode(), NONE, "old format")
+    c["deep_nesting_file"] = (_raw_notebook_with_cell_metadata(_nested(100_000)), NONE,
                               "too deeply")
-    c["deep_metadata_correct"] = (_raw_notebook_with_cell_metadata(_nested(900)), max_score,
+    c["deep_metadata_correct"] = (_raw_notebook_with_cell_metadata(_nested(900)), ALL,
                                   None)
     nb = make_submission(AID)
     nb["cells"].insert(1, {"cell_type": "markdown", "metadata": {},
                            "source": "Active markup:\n\n" + "\n\n".join(ACTIVE_MARKUP)
                            + "\n\n[md link](javascript:alert(1)) $x^2$"})
     c["active_markup"] = (_with_extra_cell(
-        nb, "print(" + repr("".join(ACTIVE_MARKUP)) + ")\n"), max_score, None)
+        nb, "print(" + repr("".join(ACTIVE_MARKUP)) + ")\n"), ALL, None)
     c["prints_hidden_inputs"] = (ref_plus(
         "_real = softmax\n"
         f"def softmax(z, axis=-1):\n    print({HIDDEN_MARKER!r}, repr(z))\n"
-        "    return _real(z, axis)\n"), max_score, None)
+        "    return _real(z, axis)\n"), ALL, None)
     nb = make_submission(AID)
     nb["cells"][1:1] = [{"cell_type": "markdown", "metadata": {}, "source": f"c{i}"}
                         for i in range(150_000)]
-    c["many_cells"] = (nb, max_score, "cells")
+    c["many_cells"] = (nb, ALL, "cells")
     c["closes_reply_channel"] = (_with_extra_cell(
         make_submission(AID), "import os, sys\nnull = os.open(os.devnull, os.O_WRONLY)\n"
         "os.dup2(null, int(sys.argv[2]))\n", after="test_softmax_shift_and_input"),
         # the cell that cut the channel is skipped in a fresh process: the correct code after
         # it is graded (one mistake costs one mistake), and the reason is still reported
-        max_score, "closed or replaced the channel")
+        ALL, "closed or replaced the channel")
     c["deeply_nested_reply"] = (stub_plus(
         "import os, sys, time\n"
         "os.write(int(sys.argv[2]), b'[' * 200000 + b']' * 200000 + b'\\n')\ntime.sleep(3)\n"),
-        0.0, "too deeply")
+        NONE, "too deeply")
     c["worker_out_of_memory"] = (stub_plus(
         "import numpy as np\ndef softmax(z, axis=-1):\n    return np.ones(70_000_000)\n"),
-        0.0, "ran out of memory")
+        NONE, "ran out of memory")
     c["fork_bomb_bounded"] = (ref_plus(
         "import os, time\nfor _ in range(300):\n    try:\n        pid = os.fork()\n"
         "    except OSError:\n        break\n    if pid == 0:\n        time.sleep(3)\n"
-        "        os._exit(0)\n"), max_score, None)
+        "        os._exit(0)\n"), ALL, None)
     c["fills_scratch"] = (ref_plus(
         "try:\n    for i in range(6):\n        with open(f'big{i}', 'wb') as f:\n"
         "            for _ in range(60):\n                f.write(b'x' * 1_000_000)\n"
-        "except OSError:\n    pass\n"), max_score, "wrote more than 256 MB")
+        "except OSError:\n    pass\n"), ALL, "wrote more than 256 MB")
     return c
 
 
@@ -386,18 +405,26 @@ def test_run_completes_cleanly(corpus):
     print(f"the adversarial batch took {corpus['seconds']:.0f} s")
 
 
+def test_expected_scores_come_from_the_tests_points(sources):
+    source = sources[AID]
+    points = {g: t.points for g, t in source.tests.items()}
+    assert expected_score(source, ALL) == source.max_score == sum(points.values()) > 0
+    assert expected_score(source, NONE) == 0.0
+    assert expected_score(source, all_but("test_softmax_axis")) == \
+        source.max_score - points["test_softmax_axis"]
+    with pytest.raises(AssertionError, match="no such test"):
+        expected_score(source, all_but("test_that_does_not_exist"))
+
+
 @pytest.mark.parametrize("name", list(cases(0)))
-def test_case_scores_and_reason(corpus, name):
-    _, max_allowed, reason = corpus["corpus"][name]
+def test_case_scores_and_reason(corpus, sources, name):
+    """Every case gets exactly the points of the tests it can pass (from the source)."""
+    _, passes, reason = corpus["corpus"][name]
     row = corpus["table"][name]
-    score = float(row["score"])
-    assert float(row["max_score"]) == 10.0, "points come from the source, never the submission"
-    if name.startswith(("correct", "writes", "connects", "leaves", "memory", "prints_50",
-                        "test_cell_deleted", "test_cell_duplicated", "answer_metadata")) \
-            or name in EXACT:
-        assert score == max_allowed, row
-    else:
-        assert score <= max_allowed, row
+    source = sources[AID]
+    assert float(row["max_score"]) == source.max_score, \
+        "points come from the source, never the submission"
+    assert float(row["score"]) == pytest.approx(expected_score(source, passes)), row
     if reason:
         assert reason in row["reason"], row
         summary = (corpus["out"] / "summary.txt").read_text()
@@ -421,6 +448,7 @@ def test_submissions_are_never_modified(corpus):
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, path
 
 
+@pytest.mark.slow  # two real `grade` runs (48 s measured on a loaded machine)
 def test_refuses_to_grade_without_sandbox_unless_told(tmp_path):
     (tmp_path / "subs").mkdir()
     env = dict(os.environ, PATH="/nonexistent")  # no bwrap to be found
@@ -436,6 +464,7 @@ def test_refuses_to_grade_without_sandbox_unless_told(tmp_path):
     assert "without isolation" in (tmp_path / "out" / "summary.txt").read_text()
 
 
+@pytest.mark.slow  # grades a class twice with the real command
 def test_kill_and_resume(tmp_path):
     """kill -9 midway, run again: every submission graded exactly once, same grades."""
     subs = tmp_path / "subs"
@@ -543,7 +572,7 @@ def test_no_student_script_runs_in_a_browser(corpus):
     handler ran (each would record itself in window.__pwned), the DOM holds no event
     handler, no javascript: link and no script but the template's, and nothing was
     fetched from anywhere but the disk."""
-    from test_site_browser import CHROMIUM, CHROMIUM_ARGS
+    from browsing import CHROMIUM, CHROMIUM_ARGS
 
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")

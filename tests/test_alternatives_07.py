@@ -6,7 +6,7 @@ output at every block as the first paper does."""
 
 import pytest
 
-from test_exercises import _grade
+from conftest import grade_in_process
 
 ASSIGNMENT = "07-softmax-at-scale"
 
@@ -118,7 +118,7 @@ def flash_attention(q, k, v, mask=None, block_size=64):
 
 @pytest.mark.parametrize("name", list(ALTERNATIVES))
 def test_correct_alternative_gets_full_marks(sources, tmp_path, name):
-    result = _grade(sources, tmp_path, ASSIGNMENT, replacements=ALTERNATIVES[name])
+    result = grade_in_process(sources, tmp_path, ASSIGNMENT, replacements=ALTERNATIVES[name])
     failed = {t.grade_id: t.message for t in result.tests if not t.passed}
     assert not failed, failed
     assert result.score == result.max_score

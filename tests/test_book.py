@@ -6,30 +6,13 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from autograder import course_dir
-from conftest import CHAPTERS, ROOT
-from test_release import FORBIDDEN, normalised, solution_lines
 
-HTML = ROOT / "_build" / "html"
-
-
-@pytest.fixture(scope="module")
-def site():
-    """Build the book exactly as `make book` does: the student kit, then the site, with
-    warnings as errors."""
-    kit = subprocess.run([sys.executable, "-m", "autograder", "kit", "--out", "_build/kit"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert kit.returncode == 0, kit.stderr
-    jb = Path(sys.executable).with_name("jupyter-book")
-    done = subprocess.run([str(jb), "build", ".", "-W", "-n", "--keep-going"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=1800)
-    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
-    return HTML
+from conftest import CHAPTERS, FORBIDDEN, ROOT, normalised, solution_lines
 
 
 def test_every_chapter_page_is_built(site):
@@ -48,12 +31,12 @@ def test_site_holds_no_solution_code_or_hidden_tests(site):
         for marker in FORBIDDEN:
             assert marker not in text, (path, marker)
         text = normalised(text)
-        for aid, lines in secrets.items():
+        for lines in secrets.values():
             leaked = [line for line in lines if line in text]
             assert not leaked, (path, leaked[:3])
 
 
-def test_site_publishes_the_kit_and_links_it(site):
+def test_site_publishes_the_kit_and_links_it(site, built_book):
     """The "Get the exercises" page links the kit's zip and wheel, byte for byte the kit
     that `make student-kit` built; the kit's own leak test is in test_kit.py."""
     from autograder import kit
@@ -62,7 +45,7 @@ def test_site_publishes_the_kit_and_links_it(site):
     for name in (kit.ZIP_NAME, kit.wheel_name()):
         published = list((site / "_downloads").rglob(name))
         assert len(published) == 1, name
-        assert published[0].read_bytes() == (ROOT / "_build" / "kit" / name).read_bytes()
+        assert published[0].read_bytes() == (built_book.kit / name).read_bytes()
         assert f'{published[0].relative_to(site).as_posix()}"' in page.replace("../", "")
     intro = (site / "book" / "intro.html").read_text(encoding="utf-8")
     assert "get-the-exercises.html" in intro
@@ -98,6 +81,7 @@ def test_maths_is_served_locally(site):
     assert (site / "_static" / "mathjax" / "tex-chtml.js").is_file()
 
 
+@pytest.mark.slow  # runs every notebook under nbval in a fresh process
 def test_solution_notebooks_run_clean_under_nbval(tmp_path):
     """The instructor notebooks run top to bottom in a real kernel (nbval)."""
     notebooks = [str(course_dir.notebook_path(a)) for a in CHAPTERS]
@@ -109,6 +93,7 @@ def test_solution_notebooks_run_clean_under_nbval(tmp_path):
     assert re.search(r"\d+ passed", done.stdout)
 
 
+@pytest.mark.slow  # runs every notebook under nbval in a fresh process
 def test_released_notebooks_fail_under_nbval(tmp_path):
     """A stub notebook cannot pass: its solution cells raise NotImplementedError."""
     notebook = course_dir.notebook_path(CHAPTERS[0], course_dir.RELEASED)

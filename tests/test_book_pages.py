@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 from pybtex.database import parse_file
@@ -152,7 +151,7 @@ def test_documentation_of_one_project_is_cited_alike():
     (Its issues and pull requests are dated works of their own and keep their years.)
     """
     by_project = defaultdict(set)
-    for name, key, fields, persons in bib_entries():
+    for _name, _key, fields, persons in bib_entries():
         authors = dict(persons).get("author", ())
         dated = re.search(r"issue|pull request", fields.get("howpublished", ""), re.I)
         if len(authors) == 1 and authors[0].startswith("{") and not dated:

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.special import softmax as scipy_softmax
 
-from conftest import ROOT
 from course import charlm, wordlm
 from course.reference import cross_entropy, cross_entropy_grad, entropy, sigmoid, top_p_filter
-from test_book import site  # noqa: F401  (the fixture that builds the book strictly)
+
+from conftest import ROOT
 
 BOOK = ROOT / "book"
 PAGES = {"02": BOOK / "02-temperature.md", "05": BOOK / "05-cross-entropy.md"}
@@ -207,15 +208,15 @@ def page_text(site_dir, name: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
-def glued(name: str) -> dict:
-    path = ROOT / "_build" / "jupyter_execute" / "book" / f"{name}.glue.json"
+def glued(build: Path, name: str) -> dict:
+    path = build / "jupyter_execute" / "book" / f"{name}.glue.json"
     return {k: v["data"]["text/plain"] for k, v in json.loads(path.read_text()).items()
             if "text/plain" in v.get("data", {})}
 
 
 @pytest.mark.slow
-def test_chapter_02_shows_chapter_05s_temperature(site):  # noqa: F811
-    t_best = float(glued("05-cross-entropy")["T_best"])
+def test_chapter_02_shows_chapter_05s_temperature(site, built_book):
+    t_best = float(glued(built_book.build, "05-cross-entropy")["T_best"])
     assert round(t_best, 2) == 3.74
     text = page_text(site, "02-temperature")
     assert re.search(r"T\^\\star =\\\) 3\.74 ", text), "ch02 pastes T* from chapter 05"
@@ -223,7 +224,7 @@ def test_chapter_02_shows_chapter_05s_temperature(site):  # noqa: F811
 
 
 @pytest.mark.slow
-def test_built_pages_show_the_recomputed_numbers(site, lm):  # noqa: F811
+def test_built_pages_show_the_recomputed_numbers(site, lm):
     ch05 = page_text(site, "05-cross-entropy")
     for value in ("2.1755", "0.0659", "0.3133", "1.3133", "10.31", "1.1919", "0.1135"):
         assert value in ch05, value
@@ -235,7 +236,7 @@ def test_built_pages_show_the_recomputed_numbers(site, lm):  # noqa: F811
 
 
 @pytest.mark.slow
-def test_tables_have_captions_not_figure_numbers(site):  # noqa: F811
+def test_tables_have_captions_not_figure_numbers(site):
     html = (site / "book" / "02-temperature.html").read_text(encoding="utf-8")
     for name, words in (("tab-th", "next-character probabilities"),
                         ("tab-words", "Next-word distributions")):

@@ -4,12 +4,20 @@ import warnings
 
 import numpy as np
 import pytest
-
 import scipy.special
 
-from course.checks import (agrees_with, leaves_input_alone, no_warnings, raises, reference_cross_entropy,
-                           reference_log_softmax, reference_logsumexp, result_dtype, returns_a_copy,
-                           slice_scale)
+from course.checks import (
+    agrees_with,
+    leaves_input_alone,
+    no_warnings,
+    raises,
+    reference_cross_entropy,
+    reference_log_softmax,
+    reference_logsumexp,
+    result_dtype,
+    returns_a_copy,
+    slice_scale,
+)
 
 
 def test_agrees_with_accepts_a_match_within_tolerance():
@@ -63,7 +71,7 @@ def test_no_warnings_catches_overflow():
 
 def test_no_warnings_ignores_noise_that_is_not_numerical():
     def chatty(x):
-        warnings.warn("debugging output", UserWarning)
+        warnings.warn("debugging output", UserWarning, stacklevel=2)
         return x
 
     assert no_warnings(chatty, 3) == 3

@@ -12,11 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading import grade_notebook
-from autograder.sandbox import Limits
-from conftest import CHAPTERS, make_submission, write_notebook
+from conftest import CHAPTERS, grade_in_process
 
-LIMITS = Limits(cell_seconds=60, notebook_seconds=300)
 TEACHING = ("AssertionError", "NotImplementedError", "NameError: ", "stopped:")
 
 
@@ -27,15 +24,9 @@ def _mistakes():
             yield pytest.param(module.ASSIGNMENT, mistake, id=f"{module.ASSIGNMENT}: {mistake['name']}")
 
 
-def _grade(sources, tmp_path, assignment_id, **kwargs):
-    nb = make_submission(assignment_id, **kwargs)
-    path = write_notebook(nb, tmp_path / assignment_id / sources[assignment_id].notebook_name)
-    return grade_notebook(sources[assignment_id], path, LIMITS, sandbox=None)
-
-
 @pytest.mark.parametrize("assignment_id", CHAPTERS)
 def test_reference_gets_full_marks(sources, tmp_path, assignment_id):
-    result = _grade(sources, tmp_path, assignment_id)
+    result = grade_in_process(sources, tmp_path, assignment_id)
     failed = {t.grade_id: t.message for t in result.tests if not t.passed}
     assert not failed, failed
     assert result.score == result.max_score > 0
@@ -47,14 +38,14 @@ def test_reference_gets_full_marks(sources, tmp_path, assignment_id):
 
 @pytest.mark.parametrize("assignment_id", CHAPTERS)
 def test_stub_gets_zero(sources, tmp_path, assignment_id):
-    result = _grade(sources, tmp_path, assignment_id, stub=True)
+    result = grade_in_process(sources, tmp_path, assignment_id, stub=True)
     assert result.score == 0, [(t.grade_id, t.passed) for t in result.tests]
     assert all("NotImplementedError" in t.message for t in result.tests)
 
 
 @pytest.mark.parametrize("assignment_id, mistake", list(_mistakes()))
 def test_mistake_is_caught(sources, tmp_path, assignment_id, mistake):
-    result = _grade(sources, tmp_path, assignment_id,
+    result = grade_in_process(sources, tmp_path, assignment_id,
                     replacements={mistake["cell"]: mistake["code"]})
     failed = {t.grade_id: t.message for t in result.tests if not t.passed}
     missed = set(mistake["catches"]) - set(failed)

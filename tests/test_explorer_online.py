@@ -7,8 +7,13 @@ import numpy as np
 import pytest
 import scipy.special
 
-from course.explorer_online import (DEFAULT_BLOCK_SIZES, DEFAULT_SCORES, online_explorer,
-                                    online_steps, step_text)
+from course.explorer_online import (
+    DEFAULT_BLOCK_SIZES,
+    DEFAULT_SCORES,
+    online_explorer,
+    online_steps,
+    step_text,
+)
 
 
 @pytest.mark.parametrize("block_size", [1, 2, 3, 5, 12, 40])
@@ -45,7 +50,7 @@ def test_explorer_embeds_every_block_size_and_is_offline():
     data = json.loads(re.search(rf'id="{uid}-data">(.*?)</script>', page, re.S).group(1))
     assert sorted(data["runs"]) == sorted(str(b) for b in DEFAULT_BLOCK_SIZES)
     assert data["runs"]["3"]["steps"][0]["m_before"] is None  # -inf travels as null
-    for b, run in data["runs"].items():
+    for run in data["runs"].values():
         assert run["lse"] == pytest.approx(run["three_pass"], rel=1e-14)
         assert len(run["text"]) == len(run["steps"])
     assert 'aria-live="polite"' in page and f'id="{uid}-next"' in page and "<label" in page

@@ -3,17 +3,15 @@ say what went wrong in the student's own terms (issue 11)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from autograder import course_dir
 from autograder.grading import grade_notebook
 from autograder.notebooks import load_assignment
 from autograder.sandbox import Limits
-from conftest import make_submission, run_cli, write_notebook
 
 import mistakes_01
+from conftest import make_submission, run_cli, write_notebook
 
 FAST = Limits(cell_seconds=3, notebook_seconds=120)
 

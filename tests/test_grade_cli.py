@@ -11,8 +11,8 @@ import re
 import pytest
 
 from autograder import course_dir
-from conftest import CHAPTERS, make_submission, run_cli, write_notebook
-from test_release import normalised, solution_lines
+
+from conftest import CHAPTERS, make_submission, normalised, run_cli, solution_lines, write_notebook
 
 
 def first_mistake(assignment_id):

@@ -15,8 +15,18 @@ from pathlib import Path
 import pytest
 
 from autograder import course_dir, kit
-from conftest import CHAPTERS, ROOT, make_submission, run_cli, write_notebook
-from test_release import FORBIDDEN, _snippets, normalised, solution_lines
+
+from conftest import (
+    CHAPTERS,
+    FORBIDDEN,
+    ROOT,
+    make_submission,
+    normalised,
+    run_cli,
+    snippets,
+    solution_lines,
+    write_notebook,
+)
 
 AID = "01-definition"
 NAME = "01-definition.ipynb"
@@ -79,7 +89,7 @@ def test_kit_holds_no_solution_hidden_test_or_reference_line(built):
     assert set(course_dir.INSTRUCTOR_ONLY) <= private
     for path in sorted(private):
         code = (ROOT / path).read_text(encoding="utf-8")
-        secrets |= {s for s in _snippets(code.splitlines()) if "import" not in s}
+        secrets |= {s for s in snippets(code.splitlines()) if "import" not in s}
     assert len(secrets) > 100
     members = _members(*built)
     assert len(members) > 40

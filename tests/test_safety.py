@@ -9,8 +9,14 @@ import pytest
 
 from autograder.feedback import bound_cells
 from autograder.notebooks import BadNotebook, read_submission
-from autograder.safety import (NotARegularFile, clean_text, csp_meta, read_regular_file,
-                               sanitize_html, shown)
+from autograder.safety import (
+    NotARegularFile,
+    clean_text,
+    csp_meta,
+    read_regular_file,
+    sanitize_html,
+    shown,
+)
 
 
 def test_clean_text_replaces_lone_surrogates_only():

@@ -1,45 +1,32 @@
 """The built site as readers see it, in a real browser (Debian's Chromium, driven by Playwright).
 
-The site is built as `make book` builds it (the ``site`` fixture of test_book.py) and served
-from ``_build/html`` on 127.0.0.1. Every page of ``_toc.yml`` is loaded once, at desktop
+The site is built as `make book` builds it (the ``site`` fixture of conftest.py, built once per
+session into a temporary folder) and served on 127.0.0.1. Every page of ``_toc.yml`` is loaded once, at desktop
 width, and checked: no console error, page error or failed request; maths rendered by
 MathJax without errors; every image loaded; no request leaving the local server; notebook
 downloads that are student notebooks. Screenshots of every page at desktop and phone width
-are saved under ``artifacts/screenshots/``. The kernel-less explorers (course/explorers.py)
+are saved under ``browsing.SHOTS`` (outside the checkout). The kernel-less explorers (course/explorers.py)
 are exercised by moving their controls, and the search page must find results offline.
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import math
 import re
-import shutil
-import tempfile
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from conftest import ROOT
-from test_book import site  # noqa: F401  (the fixture that builds the book strictly)
-
 from course.explorers import mask_explorer, temperature_bars, temperature_explorer
+
+from browsing import PHONE, SHOTS, TIMEOUT_MS, Watched, explorer_overflow, serve
+from conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-SHOTS = ROOT / "artifacts" / "screenshots"
-TIMEOUT_MS = 30_000
 SOLUTION_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
 
@@ -70,102 +57,13 @@ TEMPERATURE_PAGE = "book/02-temperature"
 # ----------------------------------------------------------------------------- fixtures
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep the test output clean
-        pass
-
-
-def _serve(directory: Path):
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
 @pytest.fixture(scope="module")
-def origin(site):  # noqa: F811
+def origin(site):
     """The built site, served over HTTP on a random local port."""
-    server, url = _serve(site)
+    server, url = serve(site)
     yield url
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the module, with a fresh profile."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium "
-                    "(`make system-deps` installs it)")
-    from playwright.sync_api import sync_playwright
-
-    profile = tempfile.mkdtemp(prefix="softmax-chromium-")
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-            viewport=DESKTOP, service_workers="block")
-        context.set_default_timeout(TIMEOUT_MS)
-        try:
-            yield context
-        finally:
-            context.close()
-            shutil.rmtree(profile, ignore_errors=True)
-
-
-class Watched:
-    """A page with everything the browser reported about it."""
-
-    def __init__(self, context, origin: str):
-        self.origin = origin
-        self.page = context.new_page()
-        self.requests: list[str] = []
-        self.reports: list[str] = []
-        self.pending: set = set()
-        self.page.on("request", self._started)
-        self.page.on("requestfinished", lambda r: self.pending.discard(r))
-        self.page.on("requestfailed", lambda r: self.pending.discard(r))
-        self.page.on("console", lambda m: m.type == "error" and self.reports.append(
-            f"console: {m.text} ({m.location.get('url', '')})"))
-        self.page.on("pageerror", lambda e: self.reports.append(f"page error: {e}"))
-        self.page.on("requestfailed", lambda r: self.reports.append(
-            f"request failed: {r.url} ({r.failure})"))
-        self.page.on("response", lambda r: r.status >= 400 and self.reports.append(
-            f"HTTP {r.status}: {r.url}"))
-
-    def _started(self, request):
-        self.requests.append(request.url)
-        self.pending.add(request)
-
-    def settle(self, quiet_ms: int = 500, limit_ms: int = 15_000) -> None:
-        """Wait until no request has been in flight for ``quiet_ms``; a request still
-        pending after ``limit_ms`` is reported as an error."""
-        quiet = waited = 0
-        while quiet < quiet_ms and waited < limit_ms:
-            self.page.wait_for_timeout(100)
-            waited += 100
-            quiet = quiet + 100 if not self.pending else 0
-        if self.pending:
-            self.reports.append(f"requests still pending: {[r.url for r in self.pending]}")
-
-    @property
-    def errors(self) -> list[str]:
-        """Console errors, page errors and failed requests.
-
-        The site has no favicon, so the browser's own request for /favicon.ico (made by
-        the browser, not by the page) answers 404; that one is left out.
-        """
-        favicon = f"{self.origin}/favicon.ico"
-        return [e for e in self.reports if favicon not in e]
-
-    def external(self) -> list[str]:
-        """Requested URLs outside the local server (data: and blob: URLs are fine)."""
-        return [u for u in self.requests
-                if not (u.startswith(self.origin + "/") or u.startswith(("data:", "blob:")))]
-
-    def goto(self, path: str):
-        self.page.goto(f"{self.origin}/{path}", wait_until="load")
-        return self.page
 
 
 def wait_for_mathjax(page) -> None:
@@ -239,13 +137,6 @@ def visits(browser, origin):
         return result
 
     return visit
-
-
-def explorer_overflow(page) -> list[str]:
-    """Explorers that stick out of the viewport on the right."""
-    return page.evaluate("""() => Array.from(document.querySelectorAll("[data-explorer]"))
-        .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-        .map(e => e.id)""")
 
 
 # ----------------------------------------------------------------------------- every page
@@ -444,7 +335,7 @@ def pages_with(site_dir: Path, kind: str) -> list[str]:
             and marker in (site_dir / f"{p}.html").read_text(encoding="utf-8")]
 
 
-def test_temperature_explorer_responds(browser, origin, site):  # noqa: F811
+def test_temperature_explorer_responds(browser, origin, site):
     found = pages_with(site, "temperature")
     assert TEMPERATURE_PAGE in found, "chapter 02 shows the temperature explorer"
     for page_name in found:
@@ -457,7 +348,7 @@ def test_temperature_explorer_responds(browser, origin, site):  # noqa: F811
         assert not watched.errors, watched.errors
 
 
-def test_mask_explorer_responds(browser, origin, site):  # noqa: F811
+def test_mask_explorer_responds(browser, origin, site):
     found = pages_with(site, "mask")
     if MASK_PAGE in PAGES:
         assert MASK_PAGE in found, f"{MASK_PAGE} shows the mask explorer"
@@ -486,7 +377,7 @@ def test_explorers_side_by_side_offline(browser, tmp_path):
         '<title>explorers</title>'
         '<link rel="icon" href="data:,"></head><body>' + "\n".join(parts) + "</body></html>",
         encoding="utf-8")
-    server, url = _serve(tmp_path)
+    server, url = serve(tmp_path)
     try:
         watched = Watched(browser, url)
         page = watched.goto("index.html")
@@ -531,7 +422,7 @@ ONLINE_STATE_JS = """root => ({
 })"""
 
 
-def test_online_explorer_steps_to_the_three_pass_answer(browser, origin, site):  # noqa: F811
+def test_online_explorer_steps_to_the_three_pass_answer(browser, origin, site):
     """Chapter 07's explorer: tap through the blocks; the last step shows the three-pass answer."""
     from course.explorer_online import online_steps, step_text
 

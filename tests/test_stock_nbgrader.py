@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from autograder import course_dir
+
 from conftest import CHAPTERS, ROOT, make_submission, run_cli, write_notebook
 
 NBGRADER = str(Path(sys.executable).parent / "nbgrader")

@@ -10,9 +10,16 @@ from scipy.special import softmax as scipy_softmax
 
 from course import wordlm
 from course.explorers import DEFAULT_TEMPERATURES, mask_explorer, temperature_explorer
-from course.temperature_explorers import (_odds_text, context_explorer, context_views,
-                                          inspect_logits, logits_inspector, nucleus_size)
-from test_explorers import Elements, embedded
+from course.temperature_explorers import (
+    _odds_text,
+    context_explorer,
+    context_views,
+    inspect_logits,
+    logits_inspector,
+    nucleus_size,
+)
+
+from html_elements import Elements, embedded
 
 CONTEXTS = ("once upon a", "the united")
 

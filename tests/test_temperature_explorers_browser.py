@@ -1,7 +1,7 @@
 """Chapter 02's extra explorers in a real browser: the numbers the scripts draw are Python's.
 
 A stand-alone page holds a context explorer over the real word model and a logits
-inspector; Chromium (as in test_site_browser.py) moves their controls.
+inspector; Chromium (conftest.py's ``browser``) moves their controls.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import pytest
 
 from course import wordlm
 from course.temperature_explorers import context_explorer, inspect_logits, logits_inspector
-from test_site_browser import PHONE, SHOTS, Watched, _serve, browser, explorer_overflow  # noqa: F401
+
+from browsing import PHONE, SHOTS, Watched, explorer_overflow, serve
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +45,7 @@ SET_SLIDER_JS = """(root, value) => {
 }"""
 
 
-def test_context_explorer_and_logits_inspector(browser, tmp_path):  # noqa: F811
+def test_context_explorer_and_logits_inspector(browser, tmp_path):
     lm = wordlm.load()
     contexts = {c: lm.logits(c) for c in ("once upon a", "the united", "of the")}
     parts = [context_explorer(contexts, lm.words).data,
@@ -54,7 +55,7 @@ def test_context_explorer_and_logits_inspector(browser, tmp_path):  # noqa: F811
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<title>explorers</title><link rel="icon" href="data:,"></head><body>'
         + "\n".join(parts) + "</body></html>", encoding="utf-8")
-    server, url = _serve(tmp_path)
+    server, url = serve(tmp_path)
     try:
         watched = Watched(browser, url)
         page = watched.goto("index.html")

@@ -19,8 +19,9 @@ import pytest
 
 from autograder import course_dir
 from autograder.fingerprint import course_files, grader_fingerprint
-from autograder.late import LatePolicy, load_policy, ConfigError, read_timestamp, UTC
-from autograder.roster import folder_name, read_roster, student_id, RosterError
+from autograder.late import UTC, ConfigError, LatePolicy, load_policy, read_timestamp
+from autograder.roster import RosterError, folder_name, read_roster, student_id
+
 from conftest import CHAPTERS, make_submission, run_cli, write_notebook
 
 AID = CHAPTERS[0]

@@ -19,8 +19,8 @@ import pytest
 
 from autograder import course_dir
 from autograder.notebooks import load_assignment
-from conftest import CHAPTERS
-from test_exercises import _grade
+
+from conftest import CHAPTERS, grade_in_process
 
 
 def rounds(variants: list[dict]) -> list[dict[str, dict]]:
@@ -47,7 +47,7 @@ def _rounds():
 
 @pytest.mark.parametrize("assignment_id, chosen", list(_rounds()))
 def test_correct_variants_get_full_marks(sources, tmp_path, assignment_id, chosen):
-    result = _grade(sources, tmp_path, assignment_id,
+    result = grade_in_process(sources, tmp_path, assignment_id,
                     replacements={cell: v["code"] for cell, v in chosen.items()})
     failed = {t.grade_id: t.message for t in result.tests if not t.passed}
     assert not failed, failed
