@@ -9,9 +9,12 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import tempfile
 import threading
 from pathlib import Path
+
+import yaml
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -23,6 +26,27 @@ PHONE = {"width": 390, "height": 844}
 SHOTS = Path(os.environ.get("SOFTMAX_SCREENSHOTS")
              or Path(tempfile.gettempdir()) / "softmax-course-screenshots")
 TIMEOUT_MS = 30_000
+#: The course's root folder (the site's sources).
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def toc_pages() -> list[str]:
+    """Every page named in _toc.yml (root, parts, chapters, sections), in order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    pages = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                pages.append(str(node["file"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return [re.sub(r"\.(md|ipynb|rst)$", "", p) for p in dict.fromkeys(pages)]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

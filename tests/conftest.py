@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,33 +204,46 @@ def site(built_site) -> Path:
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the session, with a fresh profile."""
-    from browsing import CHROMIUM, CHROMIUM_ARGS, DESKTOP, TIMEOUT_MS
+def chromium():
+    """One headless Chromium for the session (Playwright's ``Browser``).
+
+    Every browser test opens its contexts here: Playwright's sync API runs one event loop
+    per thread, so a second ``sync_playwright()`` inside the session would fail.
+    """
+    from browsing import CHROMIUM, CHROMIUM_ARGS
 
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed at /usr/bin/chromium "
                     "(`make system-deps` installs it)")
     from playwright.sync_api import sync_playwright
 
-    profile = tempfile.mkdtemp(prefix="softmax-chromium-")
     with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-            viewport=DESKTOP, service_workers="block")
-        context.set_default_timeout(TIMEOUT_MS)
+        launched = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                      args=CHROMIUM_ARGS)
         try:
-            yield context
+            yield launched
         finally:
-            context.close()
-            shutil.rmtree(profile, ignore_errors=True)
+            launched.close()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    """A desktop-sized browser context with a fresh profile, shared by the session."""
+    from browsing import DESKTOP, TIMEOUT_MS
+
+    context = chromium.new_context(viewport=DESKTOP, service_workers="block")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 # ----------------------------------------------------------------------------- slow tests
 
 #: Fixtures that make every test using them slow (minutes: a book build, a browser, the
 #: real `grade` command over a whole class: test_adversarial.py's ``corpus``).
-SLOW_FIXTURES = {"built_book", "built_site", "site", "browser", "corpus"}
+SLOW_FIXTURES = {"built_book", "built_site", "site", "browser", "chromium", "corpus"}
 
 
 #: Modules whose every test grades a notebook (the real command or the grading engine

@@ -567,49 +567,38 @@ def test_pages_carry_a_content_security_policy(corpus):
 
 
 @pytest.mark.slow
-def test_no_student_script_runs_in_a_browser(corpus):
+def test_no_student_script_runs_in_a_browser(corpus, chromium):
     """Every feedback page opened from disk in headless Chromium: no student script or
     handler ran (each would record itself in window.__pwned), the DOM holds no event
     handler, no javascript: link and no script but the template's, and nothing was
     fetched from anywhere but the disk."""
-    from browsing import CHROMIUM, CHROMIUM_ARGS
-
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
     pages = sorted((corpus["out"] / "feedback").rglob("*.html"))
     problems = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=CHROMIUM_ARGS)
-        try:
-            tab = browser.new_page()
-            requests = []
-            tab.on("request", lambda r: requests.append(r.url))
-            for path in pages:
-                requests.clear()
-                tab.goto(path.as_uri(), wait_until="load")
-                tab.wait_for_timeout(100)
-                for link in tab.query_selector_all("#jslink"):
-                    link.click()
-                found = tab.evaluate("""() => ({
-                    ran: window.__pwned || null,
-                    handlers: [...document.querySelectorAll('*')].flatMap(e =>
-                        [...e.attributes].filter(a => a.name.startsWith('on'))
-                        .map(a => e.tagName + ' ' + a.name)),
-                    js: [...document.querySelectorAll('[href],[src]')].filter(e =>
-                        /^\\s*javascript:/i.test(e.getAttribute('href') ||
-                                                  e.getAttribute('src') || '')).length,
-                    scripts: [...document.scripts].filter(s =>
-                        !/mathjax/i.test(s.src + s.type + s.textContent)).length,
-                })""")
-                if found["ran"] or found["handlers"] or found["js"] or found["scripts"]:
-                    problems.append((path.parent.parent.name, found))
-                outside = [u for u in requests if not u.startswith("file://")]
-                if outside:
-                    problems.append((path.parent.parent.name, outside))
-        finally:
-            browser.close()
+    with chromium.new_context() as context:
+        tab = context.new_page()
+        requests = []
+        tab.on("request", lambda r: requests.append(r.url))
+        for path in pages:
+            requests.clear()
+            tab.goto(path.as_uri(), wait_until="load")
+            tab.wait_for_timeout(100)
+            for link in tab.query_selector_all("#jslink"):
+                link.click()
+            found = tab.evaluate("""() => ({
+                ran: window.__pwned || null,
+                handlers: [...document.querySelectorAll('*')].flatMap(e =>
+                    [...e.attributes].filter(a => a.name.startsWith('on'))
+                    .map(a => e.tagName + ' ' + a.name)),
+                js: [...document.querySelectorAll('[href],[src]')].filter(e =>
+                    /^\\s*javascript:/i.test(e.getAttribute('href') ||
+                                              e.getAttribute('src') || '')).length,
+                scripts: [...document.scripts].filter(s =>
+                    !/mathjax/i.test(s.src + s.type + s.textContent)).length,
+            })""")
+            if found["ran"] or found["handlers"] or found["js"] or found["scripts"]:
+                problems.append((path.parent.parent.name, found))
+            outside = [u for u in requests if not u.startswith("file://")]
+            if outside:
+                problems.append((path.parent.parent.name, outside))
     assert len(pages) >= 10
     assert not problems, problems

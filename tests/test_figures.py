@@ -20,14 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT
-from test_book import site  # noqa: F401  (the fixture that builds the book strictly)
 
 MIN_TEXT_PX = 9.0       # the smallest on-screen text size we accept, at every width
 MIN_CONTRAST = 4.5      # WCAG AA for text
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
-SHOTS = ROOT / "artifacts" / "screenshots"   # as test_site_browser.py saves them
 
 _TEXT_GROUP = re.compile(r'<g id="text_\d+">(.*?)(?=<g id="text_\d+">|\Z)', re.DOTALL)
 _GLYPH_SCALE = re.compile(r"scale\(([0-9.]+) -\1\)")
@@ -142,43 +137,36 @@ _FIGURES_JS = """() => [...document.querySelectorAll('.bd-article figure img')].
 
 
 def _pages():
-    from test_site_browser import PAGES
+    from browsing import toc_pages
 
-    return PAGES
+    return toc_pages()
 
 
 @pytest.fixture(scope="module")
-def reader(site):  # noqa: F811
-    """A headless Chromium, one context per (width, colour scheme) on the served site."""
-    from test_site_browser import CHROMIUM, CHROMIUM_ARGS, _serve
+def reader(site, chromium):
+    """Pages of the served site, one browser context per (width, colour scheme)."""
+    from browsing import serve
 
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
+    server, url = serve(site)
+    contexts = {}
 
-    server, url = _serve(site)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=CHROMIUM_ARGS)
-        contexts = {}
+    def open_page(page: str, viewport: dict, scheme: str = "light"):
+        key = (viewport["width"], scheme)
+        if key not in contexts:
+            contexts[key] = chromium.new_context(viewport=viewport, color_scheme=scheme,
+                                                 service_workers="block")
+        tab = contexts[key].new_page()
+        tab.goto(f"{url}/{page}.html", wait_until="load")
+        tab.wait_for_function("document.documentElement.dataset.theme !== undefined")
+        return tab
 
-        def open_page(page: str, viewport: dict, scheme: str = "light"):
-            key = (viewport["width"], scheme)
-            if key not in contexts:
-                contexts[key] = browser.new_context(viewport=viewport, color_scheme=scheme,
-                                                    service_workers="block")
-            tab = contexts[key].new_page()
-            tab.goto(f"{url}/{page}.html", wait_until="load")
-            tab.wait_for_function("document.documentElement.dataset.theme !== undefined")
-            return tab
-
-        try:
-            yield open_page
-        finally:
-            browser.close()
-            server.shutdown()
-            server.server_close()
-
+    try:
+        yield open_page
+    finally:
+        for context in contexts.values():
+            context.close()
+        server.shutdown()
+        server.server_close()
 
 
 def _text_sizes(site_dir: Path, page: str, shown: list[dict]) -> list[tuple[str, float]]:
@@ -194,7 +182,7 @@ def _text_sizes(site_dir: Path, page: str, shown: list[dict]) -> list[tuple[str,
 
 @pytest.mark.slow
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1280px"])
-def test_figure_text_is_legible_at_phone_and_desktop_width(site, reader, viewport):  # noqa: F811
+def test_figure_text_is_legible_at_phone_and_desktop_width(site, reader, viewport):
     small, measured = [], 0
     for page in _pages():
         tab = reader(page, viewport)
@@ -210,7 +198,7 @@ def test_figure_text_is_legible_at_phone_and_desktop_width(site, reader, viewpor
 
 @pytest.mark.slow
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_figures_show_the_page_background_and_contrasting_text(site, reader, scheme):  # noqa: F811
+def test_figures_show_the_page_background_and_contrasting_text(site, reader, scheme):
     from PIL import Image
 
     bad, measured = [], 0

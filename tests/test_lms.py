@@ -10,12 +10,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import make_submission, run_cli
 
 from autograder import course_dir
 from autograder.late import read_timestamp
 from autograder.lms import CANVAS_FIXED, canvas_csv, feedback_zips
 from autograder.roster import read_roster
+
+from conftest import make_submission, run_cli
 
 A1, A2 = "01-definition", "02-temperature"
 NB1 = course_dir.notebook_path(A1, course_dir.RELEASED).name

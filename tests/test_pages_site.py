@@ -12,11 +12,11 @@ from collections import defaultdict
 from html import unescape
 
 import pytest
-from conftest import ROOT
 from pybtex.database import parse_string
-from test_book import site  # noqa: F401  (the fixture that builds the book strictly)
 
 from course.sphinx_ext import base_label, book_labels
+
+from conftest import ROOT
 
 LABEL = re.compile(r"^[^\d\[\]]+ (\d{4})[a-z]?$")   # "Goldberg 1991", "Dao et al. 2022b"
 
@@ -63,9 +63,9 @@ def test_every_book_entry_gets_a_readable_label():
 
 
 def _pages():
-    from test_site_browser import PAGES
+    from browsing import toc_pages
 
-    return PAGES
+    return toc_pages()
 
 
 def _text(html: str) -> str:
@@ -81,7 +81,7 @@ def _bibliography(html: str) -> list[tuple[str, str]]:
 
 
 @pytest.mark.slow
-def test_one_label_and_one_year_per_work_on_every_page(site):  # noqa: F811
+def test_one_label_and_one_year_per_work_on_every_page(site):
     label_of, work_of, seen = defaultdict(set), defaultdict(set), 0
     for page in _pages():
         html = (site / f"{page}.html").read_text(encoding="utf-8")
@@ -109,7 +109,7 @@ def test_one_label_and_one_year_per_work_on_every_page(site):  # noqa: F811
 
 
 @pytest.mark.slow
-def test_tables_are_captioned_as_tables_not_figures(site):  # noqa: F811
+def test_tables_are_captioned_as_tables_not_figures(site):
     tables = 0
     for page in _pages():
         html = (site / f"{page}.html").read_text(encoding="utf-8")
@@ -129,7 +129,7 @@ def _prose_outside_links(html: str) -> str:
 
 
 @pytest.mark.slow
-def test_every_chapter_mention_on_the_built_pages_is_a_link(site):  # noqa: F811
+def test_every_chapter_mention_on_the_built_pages_is_a_link(site):
     plain = {}
     for page in _pages():
         text = _prose_outside_links((site / f"{page}.html").read_text(encoding="utf-8"))

@@ -8,12 +8,13 @@ import json
 import re
 from collections import Counter
 
-import mistakes_01
 import pytest
-from conftest import make_submission, run_cli, write_notebook
 
 from autograder import course_dir
 from autograder.report import STUB_HINT, hint_of, known_hints, write_report
+
+import mistakes_01
+from conftest import make_submission, run_cli, write_notebook
 
 A1 = "01-definition"
 NB1 = course_dir.notebook_path(A1, course_dir.RELEASED).name

@@ -22,31 +22,12 @@ import yaml
 
 from course.explorers import mask_explorer, temperature_bars, temperature_explorer
 
-from browsing import PHONE, SHOTS, TIMEOUT_MS, Watched, explorer_overflow, serve
+from browsing import PHONE, SHOTS, TIMEOUT_MS, Watched, explorer_overflow, serve, toc_pages
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
 SOLUTION_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
-
-
-def toc_pages() -> list[str]:
-    """Every page named in _toc.yml (root, parts, chapters, sections), in order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    pages = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                pages.append(str(node["file"]))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk({k: v for k, v in toc.items() if k != "root"})
-    return [re.sub(r"\.(md|ipynb|rst)$", "", p) for p in dict.fromkeys(pages)]
 
 
 PAGES = toc_pages()

@@ -340,27 +340,19 @@ def test_unknown_filters_are_refused(tmp_path):
 
 
 @pytest.mark.slow
-def test_feedback_page_renders_maths_offline_in_a_browser(term):
+def test_feedback_page_renders_maths_offline_in_a_browser(term, chromium):
     """The page, opened from disk, typesets its formulas with the local MathJax and asks
     nothing of the network."""
-    from playwright.sync_api import sync_playwright
-
     _, out, steps = term
     page_path = out / steps["first"]["table"][("ada", AID)]["feedback"]
     requests = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                    args=["--no-sandbox", "--disable-gpu",
-                                          "--disable-background-networking"])
-        try:
-            page = browser.new_page()
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(page_path.as_uri(), wait_until="load")
-            page.wait_for_function("() => window.MathJax && MathJax.startup && "
-                                   "MathJax.startup.promise", timeout=30_000)
-            page.evaluate("() => MathJax.startup.promise.then(() => true)")
-            page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
-            assert page.locator("mjx-merror").count() == 0
-        finally:
-            browser.close()
+    with chromium.new_context() as context:
+        page = context.new_page()
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(page_path.as_uri(), wait_until="load")
+        page.wait_for_function("() => window.MathJax && MathJax.startup && "
+                               "MathJax.startup.promise", timeout=30_000)
+        page.evaluate("() => MathJax.startup.promise.then(() => true)")
+        page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
+        assert page.locator("mjx-merror").count() == 0
     assert requests and all(url.startswith("file://") for url in requests), requests
