@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from browsing import DESKTOP, PHONE, SHOTS
+
 MIN_TEXT_PX = 9.0       # the smallest on-screen text size we accept, at every width
 MIN_CONTRAST = 4.5      # WCAG AA for text
 
