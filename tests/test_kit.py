@@ -245,6 +245,12 @@ def test_the_front_door_says_the_same_everywhere():
             assert words in flat, (where, words)
         assert kit.ZIP_NAME in flat or where == "the kit's README", where
     assert "get-the-exercises" in places["book/intro.md"]
+    # the number of notebooks, where a page says it in words, is the number of chapters
+    words = "one two three four five six seven eight nine ten eleven twelve".split()
+    for where, text in places.items():
+        for said in re.findall(r"\b(\w+) (?:exercise )?notebooks\b", " ".join(text.split())):
+            if said.lower() in words:
+                assert words.index(said.lower()) + 1 == len(CHAPTERS), (where, said)
     page = places["book/get-the-exercises.md"]
     for heading in ("Download", "Install", "Where to work", "Self-check", "Hand in"):
         assert re.search(rf"^## \d\. {heading}$", page, re.MULTILINE), heading
