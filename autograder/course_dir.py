@@ -54,7 +54,8 @@ SANDBOX_FILES = WORKER_FILES + STUDENT_HELPERS
 #: The self-check, which the kit ships besides the helpers (``softmax-check``).
 CHECK_FILES = WORKER_FILES + (
     "autograder/__main__.py", "autograder/cli.py", "autograder/check.py",
-    "autograder/course_dir.py", "autograder/grading.py", "autograder/notebooks.py",
+    "autograder/course_dir.py", "autograder/checker.py", "autograder/notebooks.py",
+    "autograder/plan.py", "autograder/results.py",
     "autograder/safety.py", "autograder/sandbox.py", "autograder/student.py")
 #: Course files that must never reach a student: reference solutions and build-time code
 #: that computes exercise answers.

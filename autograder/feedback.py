@@ -19,9 +19,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import nbformat
-
 import nbgrader
 
+from .notebooks import Assignment, nbgrader_meta
+from .results import NotebookResult, TestResult
 from .safety import clean_text, csp_meta, sanitize_html
 
 _TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
@@ -214,3 +215,63 @@ def render_failure(result, student_id: str, late=None) -> str:
 <ul>{items}</ul>
 {_late_note(late)}
 {_tests_table(result, scored=False)}""")
+
+
+def autograded_notebook(source: Assignment, nb: dict, result: NotebookResult) -> dict:
+    """The submission (as read by :func:`read_or_fail`) as nbgrader's feedback template
+    expects it: test cells restored from the source (hidden tests removed), with
+    scores and outputs."""
+    by_id = {t.grade_id: t for t in result.tests}
+    placed = set()
+    cells = []
+    for index, cell in enumerate(nb["cells"]):
+        meta = nbgrader_meta(cell)
+        grade_id = meta.get("grade_id")
+        if cell["cell_type"] == "code" and grade_id in source.tests:
+            if grade_id in placed:
+                continue
+            placed.add(grade_id)
+            cells.append(_test_cell(source, by_id[grade_id]))
+            continue
+        new = {"cell_type": cell["cell_type"], "metadata": {}, "source": cell["source"]}
+        if grade_id in source.solutions and meta.get("solution"):
+            new["metadata"]["nbgrader"] = {"solution": True, "grade": False, "locked": False,
+                                           "grade_id": grade_id, "schema_version": 3}
+        if cell["cell_type"] == "code":
+            new.update(execution_count=None, outputs=_outputs(result.cell_outputs.get(index)))
+        cells.append(new)
+    for grade_id in source.tests:
+        if grade_id not in placed:
+            cells.append(_test_cell(source, by_id[grade_id]))
+    # The submission's own notebook metadata is not trusted, so it is not copied.
+    metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                               "language": "python"},
+                "language_info": {"name": "python"}}
+    return {"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 4}
+
+
+def _outputs(out: dict | None) -> list:
+    if not out:
+        return []
+    outputs = []
+    if out.get("stdout"):
+        outputs.append({"output_type": "stream", "name": "stdout", "text": out["stdout"]})
+    if out.get("error"):
+        outputs.append({"output_type": "stream", "name": "stderr", "text": out["error"]})
+    return outputs
+
+
+def _test_cell(source: Assignment, test: TestResult) -> dict:
+    code = source.tests[test.grade_id].visible_code
+    if test.passed:
+        outputs = [{"output_type": "stream", "name": "stdout",
+                    "text": (test.output or "") + f"Passed: {test.points:g} of {test.points:g} "
+                                                  "points.\n"}]
+    else:
+        outputs = [{"output_type": "stream", "name": "stderr",
+                    "text": (test.output or "") + f"Failed (0 of {test.points:g} points): "
+                                                  f"{test.message}\n"}]
+    return {"cell_type": "code", "execution_count": None, "source": code, "outputs": outputs,
+            "metadata": {"nbgrader": {"grade": True, "solution": False, "locked": True,
+                                      "grade_id": test.grade_id, "points": test.points,
+                                      "score": test.score, "schema_version": 3}}}

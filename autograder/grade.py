@@ -36,12 +36,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import course_dir
-from .feedback import render_failure, render_feedback
+from .checker import grade_notebook
+from .feedback import autograded_notebook, render_failure, render_feedback
 from .fingerprint import grader_fingerprint
-from .grading import NotebookResult, autograded_notebook, grade_notebook, read_or_fail
 from .late import TIMESTAMP_FILE, ConfigError, Lateness, duration, load_policy, read_timestamp
 from .notebooks import MAX_NOTEBOOK_BYTES, load_assignment
 from .outdir import CannotWrite, OutputBusy, OutputLock, remove_stray_temp_files, write_error
+from .plan import read_or_fail
+from .results import NotebookResult
 from .roster import RosterError, folder_name, read_roster, student_id
 from .safety import NotARegularFile, clean_text, inside, read_regular_file, refusal, shown
 from .sandbox import Limits, Sandbox

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading import grade_notebook
+from autograder.checker import grade_notebook
 from autograder.sandbox import Limits
 from conftest import CHAPTERS, make_submission, write_notebook
 

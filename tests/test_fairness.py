@@ -8,7 +8,7 @@ import json
 import pytest
 
 from autograder import course_dir
-from autograder.grading import grade_notebook
+from autograder.checker import grade_notebook
 from autograder.notebooks import load_assignment
 from autograder.sandbox import Limits
 from conftest import make_submission, run_cli, write_notebook

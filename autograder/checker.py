@@ -1,4 +1,4 @@
-"""Grading one notebook: the trusted checker.
+"""Running a submission's test cells on the trusted side, against proxies of its functions.
 
 ``grade_notebook`` walks the submission in order. Code the student wrote runs
 in the student's process; the course's given cells are restored from the
@@ -10,7 +10,6 @@ the source gives it.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import io
 import linecache
@@ -19,74 +18,16 @@ import tempfile
 import time
 import traceback
 import warnings
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .notebooks import (Assignment, BadNotebook, bound_names, defined_names, nbgrader_meta,
-                        read_submission)
+from .notebooks import Assignment, bound_names, nbgrader_meta
+from .plan import plan_submission, read_or_fail, where_defined
+from .results import NotebookResult, TestResult, cap
 from .sandbox import Limits, Sandbox
 from .student import Clock, GradingLimit, StudentFunction, StudentProcess
 
-OUTPUT_CAP = 10_000
 HIDDEN_OUTPUT_NOTE = ("[What the code printed during this test is not shown: the test has "
                       "hidden parts, and the output could reveal their inputs.]\n")
-
-
-@dataclass
-class TestResult:
-    grade_id: str
-    description: str
-    points: float
-    score: float
-    passed: bool
-    #: Why it failed, for the student (hidden test code is never quoted).
-    message: str = ""
-    output: str = ""
-
-
-@dataclass
-class NotebookResult:
-    assignment: str
-    notebook: str
-    status: str  # "graded" or "failed"
-    score: float
-    max_score: float
-    tests: list[TestResult] = field(default_factory=list)
-    #: Problems worth telling the student and the instructor (tampering, limits, ...).
-    problems: list[str] = field(default_factory=list)
-    #: Outputs of the student's own cells, by cell index in the submission.
-    cell_outputs: dict[int, dict] = field(default_factory=dict)
-    seconds: float = 0.0
-    #: Where the time went: process start, student code, tests, feedback (seconds).
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def reason(self) -> str:
-        return "; ".join(self.problems)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def failed(cls, source: Assignment, reason: str, test_message: str) -> "NotebookResult":
-        """A submission that could not be graded: every test failed, with the reason."""
-        return cls(source.assignment_id, source.notebook_name, "failed", 0.0, source.max_score,
-                   tests=[TestResult(t.grade_id, t.description, t.points, 0.0, False,
-                                     test_message) for t in source.tests.values()],
-                   problems=[reason])
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "NotebookResult":
-        data = dict(data)
-        data["tests"] = [TestResult(**t) for t in data.get("tests", [])]
-        data["cell_outputs"] = {int(k): v for k, v in data.get("cell_outputs", {}).items()}
-        return cls(**data)
-
-
-def _cap(text: str, limit: int = OUTPUT_CAP) -> str:
-    if len(text) <= limit:
-        return text
-    return text[:limit] + f"\n[... {len(text) - limit} more characters not shown]\n"
 
 
 def _from_student(exc: BaseException | None) -> BaseException | None:
@@ -162,107 +103,7 @@ def run_test(test, namespace: dict, clock: Clock, hidden: bool = True,
         # that test's inputs (or the expected values it was compared with).
         printed = HIDDEN_OUTPUT_NOTE
     return TestResult(test.grade_id, test.description, test.points,
-                      test.points if passed else 0.0, passed, message, _cap(printed))
-
-
-def _code_lines(code: str) -> list[str]:
-    """Code compared as its non-blank lines, ignoring trailing white space."""
-    return [line.rstrip() for line in code.splitlines() if line.strip()]
-
-
-def plan_submission(source: Assignment, nb: dict) -> tuple[list[tuple], list[str]]:
-    """Decide what runs, in which order, and note what was tampered with.
-
-    Returns (steps, problems). Steps are ("student", index, code),
-    ("given", index, grade_id) or ("test", index, grade_id); index is the
-    submission cell (None for a cell the submission lacks).
-    """
-    steps, problems = [], []
-    seen_tests, seen_given, seen_solutions = set(), set(), set()
-    for index, cell in enumerate(nb["cells"]):
-        if cell["cell_type"] != "code":
-            continue
-        meta = nbgrader_meta(cell)
-        grade_id = meta.get("grade_id")
-        if grade_id in source.tests:
-            if grade_id in seen_tests:
-                problems.append(f"test cell '{grade_id}' appears more than once; "
-                                "only the first copy is used")
-                continue
-            seen_tests.add(grade_id)
-            if _code_lines(cell["source"]) not in (
-                    _code_lines(source.tests[grade_id].visible_code),
-                    _code_lines(source.tests[grade_id].code)):
-                problems.append(f"test cell '{grade_id}' was edited; the original was run")
-            if not meta.get("grade") or meta.get("solution") or \
-                    meta.get("points") != source.tests[grade_id].points:
-                problems.append(f"the nbgrader metadata of test cell '{grade_id}' was "
-                                "altered; the original was used")
-            steps.append(("test", index, grade_id))
-        elif grade_id in source.solutions:
-            seen_solutions.add(grade_id)
-            steps.append(("student", index, cell["source"]))
-        elif grade_id in source.given and grade_id not in seen_given:
-            seen_given.add(grade_id)
-            steps.append(("given", index, grade_id))
-        else:
-            if meta.get("grade") and grade_id not in source.tests:
-                problems.append(f"a cell claims to be test '{grade_id}', which the assignment "
-                                "does not have; it earns no points")
-            steps.append(("student", index, cell["source"]))
-    missing_given = [g for g in source.given if g not in seen_given]
-    steps = [("given", None, g) for g in missing_given] + steps
-    for grade_id in source.tests:
-        if grade_id not in seen_tests:
-            problems.append(f"test cell '{grade_id}' is missing from the submission; "
-                            "it counts as failed")
-    where = _where_defined(steps)
-    for grade_id in source.solutions:
-        if grade_id in seen_solutions:
-            continue
-        names = defined_names(source.solutions[grade_id])
-        lost = [n for n in names if n not in where]
-        if not lost:
-            cells = sorted({where[n] + 1 for n in names})
-            problems.append(
-                f"the answer cell '{grade_id}' is missing (or its nbgrader metadata was "
-                f"changed), but cell {', '.join(map(str, cells))} defines {', '.join(names)}: "
-                "it is graded from there, nothing is lost")
-        else:
-            tests = [t for t in source.tests.values() if _mentions(t.code, lost)]
-            problems.append(
-                f"the answer cell '{grade_id}' is missing (or its nbgrader metadata was "
-                f"changed) and no cell defines {', '.join(lost)}: {len(tests)} test"
-                f"{'s' if len(tests) != 1 else ''} ({sum(t.points for t in tests):g} points) "
-                "count as failed")
-    return steps, problems
-
-
-def _where_defined(steps) -> dict[str, int]:
-    """Name -> index of the first submission cell of the student's that binds it."""
-    where: dict[str, int] = {}
-    for kind, index, payload in steps:
-        if kind == "student" and index is not None:
-            for name in bound_names(payload):
-                where.setdefault(name, index)
-    return where
-
-
-def _mentions(code: str, names) -> bool:
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return False
-    return any(isinstance(node, ast.Name) and node.id in names for node in ast.walk(tree))
-
-
-def read_or_fail(source: Assignment, path: Path) -> tuple[dict | None, NotebookResult | None]:
-    """The submission read once, or the failed result that says why it cannot be."""
-    try:
-        return read_submission(path), None
-    except BadNotebook as exc:
-        return None, NotebookResult.failed(source, f"{Path(path).name}: {exc}",
-                                           "not run: the notebook could not be read")
+                      test.points if passed else 0.0, passed, message, cap(printed))
 
 
 #: Fresh processes a notebook may get after a limit or a crash.
@@ -336,7 +177,7 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
                 exec(compile(code, f"<given {grade_id}>", "exec"), namespace)
         # Why an exercise function may be undefined, for the tests' NameError messages.
         notes: dict[str, str] = {}
-        where = _where_defined(steps)
+        where = where_defined(steps)
         for name in source.exercise_names:
             namespace[name] = StudentFunction(process, name, clock)
             if name not in where:
@@ -382,8 +223,8 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
                         timings["notebook_code"] = (timings.get("notebook_code", 0.0)
                                                     + time.monotonic() - mark)
                         if index is not None and (done.stdout or done.error):
-                            result.cell_outputs[index] = {"stdout": _cap(done.stdout),
-                                                          "error": _cap(done.error)}
+                            result.cell_outputs[index] = {"stdout": cap(done.stdout),
+                                                          "error": cap(done.error)}
                         if not done.ok and index is not None:
                             _note_failed_cell(notes, source, nb, index, code, done)
                 except GradingLimit as exc:
@@ -427,63 +268,3 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
     result.score = float(sum(t.score for t in result.tests))
     result.seconds = time.monotonic() - started
     return result
-
-
-def autograded_notebook(source: Assignment, nb: dict, result: NotebookResult) -> dict:
-    """The submission (as read by :func:`read_or_fail`) as nbgrader's feedback template
-    expects it: test cells restored from the source (hidden tests removed), with
-    scores and outputs."""
-    by_id = {t.grade_id: t for t in result.tests}
-    placed = set()
-    cells = []
-    for index, cell in enumerate(nb["cells"]):
-        meta = nbgrader_meta(cell)
-        grade_id = meta.get("grade_id")
-        if cell["cell_type"] == "code" and grade_id in source.tests:
-            if grade_id in placed:
-                continue
-            placed.add(grade_id)
-            cells.append(_test_cell(source, by_id[grade_id]))
-            continue
-        new = {"cell_type": cell["cell_type"], "metadata": {}, "source": cell["source"]}
-        if grade_id in source.solutions and meta.get("solution"):
-            new["metadata"]["nbgrader"] = {"solution": True, "grade": False, "locked": False,
-                                           "grade_id": grade_id, "schema_version": 3}
-        if cell["cell_type"] == "code":
-            new.update(execution_count=None, outputs=_outputs(result.cell_outputs.get(index)))
-        cells.append(new)
-    for grade_id in source.tests:
-        if grade_id not in placed:
-            cells.append(_test_cell(source, by_id[grade_id]))
-    # The submission's own notebook metadata is not trusted, so it is not copied.
-    metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                               "language": "python"},
-                "language_info": {"name": "python"}}
-    return {"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 4}
-
-
-def _outputs(out: dict | None) -> list:
-    if not out:
-        return []
-    outputs = []
-    if out.get("stdout"):
-        outputs.append({"output_type": "stream", "name": "stdout", "text": out["stdout"]})
-    if out.get("error"):
-        outputs.append({"output_type": "stream", "name": "stderr", "text": out["error"]})
-    return outputs
-
-
-def _test_cell(source: Assignment, test: TestResult) -> dict:
-    code = source.tests[test.grade_id].visible_code
-    if test.passed:
-        outputs = [{"output_type": "stream", "name": "stdout",
-                    "text": (test.output or "") + f"Passed: {test.points:g} of {test.points:g} "
-                                                  "points.\n"}]
-    else:
-        outputs = [{"output_type": "stream", "name": "stderr",
-                    "text": (test.output or "") + f"Failed (0 of {test.points:g} points): "
-                                                  f"{test.message}\n"}]
-    return {"cell_type": "code", "execution_count": None, "source": code, "outputs": outputs,
-            "metadata": {"nbgrader": {"grade": True, "solution": False, "locked": True,
-                                      "grade_id": test.grade_id, "points": test.points,
-                                      "score": test.score, "schema_version": 3}}}
