@@ -20,11 +20,12 @@ import traceback
 import warnings
 from pathlib import Path
 
+from .limits import Limits
 from .notebooks import Assignment, bound_names, nbgrader_meta
 from .plan import plan_submission, read_or_fail, where_defined
-from .results import NotebookResult, TestResult, cap
-from .sandbox import Limits, Sandbox
-from .student import Clock, GradingLimit, StudentFunction, StudentProcess
+from .results import CellResult, NotebookResult, cap
+from .sandbox import Sandbox
+from .student_proxy import Clock, GradingLimit, StudentFunction, StudentProcess
 
 HIDDEN_OUTPUT_NOTE = ("[What the code printed during this test is not shown: the test has "
                       "hidden parts, and the output could reveal their inputs.]\n")
@@ -73,7 +74,7 @@ def _failure_message(exc: BaseException, test, filename: str,
 
 
 def run_test(test, namespace: dict, clock: Clock, hidden: bool = True,
-             notes: dict[str, str] | None = None) -> TestResult:
+             notes: dict[str, str] | None = None) -> CellResult:
     """Run one test cell's code in the checker; any exception means it failed.
 
     ``notes`` maps an exercise name to why it is not defined (its cell failed).
@@ -88,26 +89,26 @@ def run_test(test, namespace: dict, clock: Clock, hidden: bool = True,
     out = io.StringIO()
     clock.restart()
     passed, message = True, ""
+    # Warnings are recorded here, not left to whoever handles them outside: under pytest
+    # (which records every test's warnings itself) they would never reach the output.
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out), \
-            warnings.catch_warnings():
-        warnings.simplefilter("default")
+            warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         try:
             exec(compile(code, filename, "exec"), namespace)
         except GradingLimit:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure of the test
             passed, message = False, _failure_message(exc, test, filename, notes)
-    printed = out.getvalue()
+    printed = out.getvalue() + "".join(
+        warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line)
+        for w in caught)
     if hidden_lines and printed:
         # What the student's code printed while a hidden test called it would show
         # that test's inputs (or the expected values it was compared with).
         printed = HIDDEN_OUTPUT_NOTE
-    return TestResult(test.grade_id, test.description, test.points,
+    return CellResult(test.grade_id, test.description, test.points,
                       test.points if passed else 0.0, passed, message, cap(printed))
-
-
-#: Fresh processes a notebook may get after a limit or a crash.
-MAX_RESTARTS = 5
 
 
 def _restart(process: StudentProcess, ran, limits: Limits, deadline: float) -> str | None:
@@ -164,7 +165,7 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
                             source.max_score)
     steps, problems = plan_submission(source, nb)
     result.problems += problems
-    results: dict[str, TestResult] = {}
+    results: dict[str, CellResult] = {}
     notebook_deadline = started + limits.notebook_seconds
     with tempfile.TemporaryDirectory(prefix="grade-", dir=scratch_root) as scratch:
         process = StudentProcess(Path(scratch), limits, sandbox)
@@ -229,14 +230,14 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
                             _note_failed_cell(notes, source, nb, index, code, done)
                 except GradingLimit as exc:
                     if kind == "test":
-                        results[payload] = TestResult(
+                        results[payload] = CellResult(
                             payload, source.tests[payload].description,
                             source.tests[payload].points, 0.0, False, f"stopped: {exc}")
                         if on_test:
                             on_test(results[payload])
                     elif index is not None:
                         result.cell_outputs[index] = {"stdout": "", "error": f"Stopped: {exc}"}
-                    if restarts >= MAX_RESTARTS:
+                    if restarts >= limits.restarts:
                         result.problems.append(f"grading stopped early: {exc}")
                         break
                     # One mistake costs one mistake: the tests after it run in a fresh
@@ -262,7 +263,7 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
                 reason = f"not run: {process.dead_reason}"
             else:
                 reason = "not run: this test cell is missing from the notebook"
-            results[grade_id] = TestResult(grade_id, test.description, test.points, 0.0,
+            results[grade_id] = CellResult(grade_id, test.description, test.points, 0.0,
                                            False, reason)
     result.tests = [results[g] for g in source.tests]
     result.score = float(sum(t.score for t in result.tests))

@@ -21,8 +21,9 @@ from pathlib import Path
 import nbformat
 import nbgrader
 
+from .limits import DEFAULTS
 from .notebooks import Assignment, nbgrader_meta
-from .results import NotebookResult, TestResult
+from .results import CellResult, NotebookResult
 from .safety import clean_text, csp_meta, sanitize_html
 
 _TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
@@ -31,9 +32,9 @@ _BOOTSTRAP = (Path(nbgrader.__file__).parent / "server_extensions" / "formgrader
               / "node_modules" / "bootstrap" / "dist" / "css")
 
 #: Bounds of one feedback page.
-MAX_CELLS = 1_000
-MAX_CHARS = 2_000_000
-MAX_SECONDS = 60.0
+MAX_CELLS = DEFAULTS.feedback_cells
+MAX_CHARS = DEFAULTS.feedback_chars
+MAX_SECONDS = DEFAULTS.feedback_seconds
 
 
 _REMOTE_SCRIPT = re.compile(r"<script\b[^>]*\bsrc=[\"']?(?:https?:|//)[^>]*>"
@@ -261,7 +262,7 @@ def _outputs(out: dict | None) -> list:
     return outputs
 
 
-def _test_cell(source: Assignment, test: TestResult) -> dict:
+def _test_cell(source: Assignment, test: CellResult) -> dict:
     code = source.tests[test.grade_id].visible_code
     if test.passed:
         outputs = [{"output_type": "stream", "name": "stdout",

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import nbformat
 
+from .limits import DEFAULTS
 from .safety import NotARegularFile, clean_text, read_regular_file, shown
 
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
@@ -32,7 +33,7 @@ _HIDDEN_BLOCK = re.compile(
     re.DOTALL | re.MULTILINE)
 
 #: Largest submission file accepted, in bytes.
-MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+MAX_NOTEBOOK_BYTES = DEFAULTS.notebook_bytes
 
 
 class BadNotebook(Exception):
@@ -40,7 +41,7 @@ class BadNotebook(Exception):
 
 
 @dataclass
-class TestCell:
+class GradedCell:
     grade_id: str
     code: str
     points: float
@@ -74,7 +75,7 @@ class Assignment:
     path: Path
     #: (kind, grade_id, code) for every code cell in order; kind is given/solution/test/other.
     code_cells: list[tuple[str, str | None, str]] = field(default_factory=list)
-    tests: dict[str, TestCell] = field(default_factory=dict)
+    tests: dict[str, GradedCell] = field(default_factory=dict)
     given: dict[str, str] = field(default_factory=dict)
     solutions: dict[str, str] = field(default_factory=dict)
     #: Names the solution cells define: the functions students write.
@@ -161,7 +162,7 @@ def load_assignment(path: Path, assignment_id: str | None = None) -> Assignment:
         grade_id = meta.get("grade_id")
         if meta.get("grade") and not meta.get("solution"):
             kind = "test"
-            assignment.tests[grade_id] = TestCell(
+            assignment.tests[grade_id] = GradedCell(
                 grade_id, cell.source, float(meta.get("points", 0)), _docstring_line(cell.source))
         elif meta.get("solution"):
             kind = "solution"

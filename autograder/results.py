@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from .limits import DEFAULTS
 from .notebooks import Assignment
 
-OUTPUT_CAP = 10_000
+OUTPUT_CAP = DEFAULTS.test_output_chars
 
 
 @dataclass
-class TestResult:
+class CellResult:
     grade_id: str
     description: str
     points: float
@@ -28,7 +29,7 @@ class NotebookResult:
     status: str  # "graded" or "failed"
     score: float
     max_score: float
-    tests: list[TestResult] = field(default_factory=list)
+    tests: list[CellResult] = field(default_factory=list)
     #: Problems worth telling the student and the instructor (tampering, limits, ...).
     problems: list[str] = field(default_factory=list)
     #: Outputs of the student's own cells, by cell index in the submission.
@@ -48,14 +49,14 @@ class NotebookResult:
     def failed(cls, source: Assignment, reason: str, test_message: str) -> NotebookResult:
         """A submission that could not be graded: every test failed, with the reason."""
         return cls(source.assignment_id, source.notebook_name, "failed", 0.0, source.max_score,
-                   tests=[TestResult(t.grade_id, t.description, t.points, 0.0, False,
+                   tests=[CellResult(t.grade_id, t.description, t.points, 0.0, False,
                                      test_message) for t in source.tests.values()],
                    problems=[reason])
 
     @classmethod
     def from_dict(cls, data: dict) -> NotebookResult:
         data = dict(data)
-        data["tests"] = [TestResult(**t) for t in data.get("tests", [])]
+        data["tests"] = [CellResult(**t) for t in data.get("tests", [])]
         data["cell_outputs"] = {int(k): v for k, v in data.get("cell_outputs", {}).items()}
         return cls(**data)
 

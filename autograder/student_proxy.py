@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from . import protocol
-from .sandbox import Limits, Sandbox
+from .limits import Limits
+from .sandbox import Sandbox
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
 #: The worker's exit status when it ran out of memory itself (see worker.main).
@@ -131,7 +132,7 @@ class StudentProcess:
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         boot = ("import sys; sys.path.insert(0, sys.argv[3]); "
-                "from autograder.worker import main; main()")
+                "from autograder.sandboxed_worker import main; main()")
         if self.sandbox is not None:
             argv, env, cwd, package_parent = self.sandbox.command(self.scratch, self.limits)
         else:
@@ -280,8 +281,8 @@ class StudentProcess:
         error = reply.get("error") or {}
         if not isinstance(error, dict):
             error = {"type": "Exception", "traceback": str(error)}
-        return ExecResult(bool(reply.get("ok")), str(reply.get("stdout", ""))[:50_000],
-                          str(error.get("traceback") or "")[:10_000] if error else "",
+        return ExecResult(bool(reply.get("ok")), str(reply.get("stdout", ""))[:self.limits.cell_stdout_chars],
+                          str(error.get("traceback") or "")[:self.limits.cell_error_chars] if error else "",
                           str(error.get("type") or "")[:200],
                           error.get("line") if type(error.get("line")) is int else None,
                           str(error.get("message") or "")[:2000])

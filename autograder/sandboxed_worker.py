@@ -1,6 +1,6 @@
 """The untrusted side: runs one student's notebook code and answers calls.
 
-Started by :mod:`autograder.student` as its own process (inside the sandbox
+Started by :mod:`autograder.student_proxy` as its own process (inside the sandbox
 when there is one). It reads requests from and writes answers to the two file
 descriptors named on its command line. Nothing it says is trusted:
 the checker only ever reads plain data from it (see :mod:`autograder.protocol`).
@@ -23,8 +23,10 @@ import sys
 import traceback
 import warnings
 
+from .limits import DEFAULTS
+
 #: Characters of printed output kept per request.
-OUTPUT_CAP = 20_000
+OUTPUT_CAP = DEFAULTS.worker_output_chars
 
 
 class _CappedText(io.TextIOBase):
@@ -263,7 +265,7 @@ class _Channel:
     def __init__(self, send, requests):
         self.send, self.requests, self.active = send, requests, True
 
-    def open(self, number: int) -> "_RemoteStream":
+    def open(self, number: int) -> _RemoteStream:
         return _RemoteStream(self, number)
 
     def close(self) -> None:
@@ -358,7 +360,7 @@ def main() -> None:
     try:
         serve(request_fd, reply_fd)
     except MemoryError:
-        os._exit(86)  # autograder.student.EXIT_OUT_OF_MEMORY: the checker says why
+        os._exit(86)  # autograder.student_proxy.EXIT_OUT_OF_MEMORY: the checker says why
 
 
 if __name__ == "__main__":
