@@ -56,7 +56,7 @@ SANDBOX_FILES = WORKER_FILES + STUDENT_HELPERS
 CHECK_FILES = WORKER_FILES + (
     "autograder/__main__.py", "autograder/cli.py", "autograder/check.py",
     "autograder/course_dir.py", "autograder/checker.py", "autograder/notebooks.py",
-    "autograder/plan.py", "autograder/results.py",
+    "autograder/markers.py", "autograder/plan.py", "autograder/results.py",
     "autograder/safety.py", "autograder/sandbox.py", "autograder/student_proxy.py")
 #: Course files that must never reach a student: reference solutions and build-time code
 #: that computes exercise answers.

@@ -24,13 +24,8 @@ from pathlib import Path
 import nbformat
 
 from .limits import DEFAULTS
+from .markers import check_notebook, hidden_line_numbers, strip_hidden_tests
 from .safety import NotARegularFile, clean_text, read_regular_file, shown
-
-BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
-END_HIDDEN = "### END HIDDEN TESTS"
-_HIDDEN_BLOCK = re.compile(
-    r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*\n.*?^[ \t]*### END HIDDEN TESTS[ \t]*(\n|\Z)",
-    re.DOTALL | re.MULTILINE)
 
 #: Largest submission file accepted, in bytes.
 MAX_NOTEBOOK_BYTES = DEFAULTS.notebook_bytes
@@ -55,15 +50,7 @@ class GradedCell:
 
     def hidden_line_numbers(self) -> set[int]:
         """1-based numbers of the lines that belong to hidden tests."""
-        hidden, inside = set(), False
-        for number, line in enumerate(self.code.splitlines(), start=1):
-            if line.strip().startswith(BEGIN_HIDDEN):
-                inside = True
-            if inside:
-                hidden.add(number)
-            if line.strip().startswith(END_HIDDEN):
-                inside = False
-        return hidden
+        return hidden_line_numbers(self.code, f"test cell '{self.grade_id}'")
 
 
 @dataclass
@@ -84,10 +71,6 @@ class Assignment:
     @property
     def max_score(self) -> float:
         return float(sum(t.points for t in self.tests.values()))
-
-
-def strip_hidden_tests(code: str) -> str:
-    return _HIDDEN_BLOCK.sub("", code).rstrip() + "\n"
 
 
 def nbgrader_meta(cell) -> dict:
@@ -154,6 +137,7 @@ def load_assignment(path: Path, assignment_id: str | None = None) -> Assignment:
     """Read a notebook of ours (solution or released) as an Assignment."""
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
+    check_notebook(nb, str(path))  # unbalanced markers: refused, naming the cell
     assignment = Assignment(assignment_id or path.parent.name, path.name, path)
     for cell in nb.cells:
         if cell.cell_type != "code":

@@ -18,8 +18,10 @@ import warnings
 from pathlib import Path
 
 from . import course_dir
+from .markers import ALL_MARKERS, MarkerError, check_notebook
 
-FORBIDDEN = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+#: Marker texts a released notebook must never contain.
+FORBIDDEN = ALL_MARKERS
 
 
 class ReleaseError(Exception):
@@ -77,7 +79,18 @@ def generate(assignment_id: str, db_path: Path) -> Path:
 
 
 def release_assignment(assignment_id: str) -> Path:
-    """Generate notebooks/<assignment_id>/ from solutions/<assignment_id>/."""
+    """Generate notebooks/<assignment_id>/ from solutions/<assignment_id>/.
+
+    Raises:
+        ReleaseError: The solution notebook's markers are unbalanced, or nbgrader failed,
+            or the result would still hold a marker; nothing is written then.
+    """
+    for solution in sorted((course_dir.SOLUTIONS / assignment_id).glob("*.ipynb")):
+        try:
+            check_notebook(json.loads(solution.read_text(encoding="utf-8")), str(solution))
+        except (OSError, ValueError) as exc:  # MarkerError, or JSON that is not a notebook
+            what = str(exc) if isinstance(exc, MarkerError) else f"{solution}: {exc}"
+            raise ReleaseError(f"{what}: not released") from None
     with tempfile.TemporaryDirectory() as scratch:
         produced = generate(assignment_id, Path(scratch) / "release.db")
         try:
