@@ -60,10 +60,10 @@ def _failure_message(exc: BaseException, test, filename: str,
     student = _from_student(exc)
     function = getattr(student, "student_function", None)
     if student is exc and isinstance(exc, NotImplementedError) and \
-            exc.student_type == "NotImplementedError":
+            getattr(exc, "student_type", None) == "NotImplementedError":
         text = (f"NotImplementedError: {function} is not written yet - replace the "
                 "`raise NotImplementedError()` line of its answer cell with your code")
-    elif student is exc and isinstance(exc, NameError) and function in (notes or {}):
+    elif student is exc and isinstance(exc, NameError) and notes and function in notes:
         text = f"NameError: {notes[function]}"
     parts = [text] + ([f"  ({where})"] if where else [])
     frames = getattr(student, "student_traceback", "")
@@ -161,6 +161,7 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
         nb, failure = read_or_fail(source, path)
         if failure is not None:
             return failure
+    assert nb is not None  # read_or_fail gives a notebook or a failure
     result = NotebookResult(source.assignment_id, source.notebook_name, "graded", 0.0,
                             source.max_score)
     steps, problems = plan_submission(source, nb)
@@ -170,7 +171,7 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
     with tempfile.TemporaryDirectory(prefix="grade-", dir=scratch_root) as scratch:
         process = StudentProcess(Path(scratch), limits, sandbox)
         clock = Clock(limits.cell_seconds)
-        namespace = {"__name__": "__main__"}
+        namespace: dict[str, object] = {"__name__": "__main__"}
         # The checker's namespace: the course's own given code, then the proxies.
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import nbformat
-import nbgrader
+import nbgrader  # type: ignore[import-untyped]
 
 from .limits import DEFAULTS
 from .notebooks import Assignment, nbgrader_meta
@@ -79,7 +79,9 @@ def bound_cells(cells: list[dict], max_cells: int = MAX_CELLS,
 
     Test cells (they carry the scores) are always kept; other cells are kept in
     order while both budgets last."""
-    kept, dropped, used, cut_at = [], 0, 0, None
+    kept: list[dict] = []
+    dropped, used = 0, 0
+    cut_at: int | None = None
     for cell in cells:
         is_test = bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade")) \
             and not cell.get("metadata", {}).get("nbgrader", {}).get("solution")
@@ -96,7 +98,7 @@ def bound_cells(cells: list[dict], max_cells: int = MAX_CELLS,
     note = (f"This page shows {len(kept):,} of the notebook's {len(cells):,} cells: a "
             f"feedback page shows at most {max_cells:,} cells and {max_chars / 1e6:g} million "
             "characters; every test cell is shown.")
-    kept.insert(cut_at, {"cell_type": "markdown", "metadata": {},
+    kept.insert(len(kept) if cut_at is None else cut_at, {"cell_type": "markdown", "metadata": {},
                          "source": f"**[{dropped:,} cells not shown here.]** {note}"})
     return kept, note
 

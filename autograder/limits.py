@@ -33,6 +33,8 @@ class Limits:
     #: Characters of printed output kept per test (checker) and per request (worker).
     test_output_chars: int = 10_000
     worker_output_chars: int = 20_000
+    #: Characters of a traceback the worker sends back (its end is kept).
+    worker_traceback_chars: int = 8_000
     #: Characters of a notebook cell's printed output and traceback the checker keeps.
     cell_stdout_chars: int = 50_000
     cell_error_chars: int = 10_000

@@ -28,7 +28,8 @@ def plan_submission(source: Assignment, nb: dict) -> tuple[list[tuple], list[str
     ("given", index, grade_id) or ("test", index, grade_id); index is the
     submission cell (None for a cell the submission lacks).
     """
-    steps, problems = [], []
+    steps: list[tuple] = []
+    problems: list[str] = []
     seen_tests, seen_given, seen_solutions = set(), set(), set()
     for index, cell in enumerate(nb["cells"]):
         if cell["cell_type"] != "code":

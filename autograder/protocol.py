@@ -75,7 +75,8 @@ def encode(value, _depth: int = 0):
         return {"__dict__": {k: encode(v, _depth + 1) for k, v in value.items()}}
     if isinstance(value, np.random.Generator):
         bitgen = value.bit_generator
-        return {"__generator__": {"kind": type(bitgen).__name__, "state": _plain_state(bitgen.state)}}
+        return {"__generator__": {"kind": type(bitgen).__name__,
+                                  "state": _plain_state(bitgen.state)}}
     raise ProtocolError(f"a value of type {type(value).__name__} cannot be sent")
 
 

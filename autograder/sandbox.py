@@ -55,7 +55,7 @@ def _python_roots() -> list[str]:
             roots.add(path)
     real = {str(Path(p).resolve()) for p in roots} | roots
     # Only keep outermost folders.
-    kept = []
+    kept: list[str] = []
     for path in sorted(real, key=len):
         if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
             kept.append(path)

@@ -104,7 +104,8 @@ def _describe(exc: BaseException) -> dict:
              if c.__module__ == "builtins" and getattr(builtins, c.__name__, None) is c]
     return {"type": type(exc).__name__, "builtins": bases, "message": str(exc)[:2000],
             "line": line, "frames": listed[-4000:],
-            "traceback": (listed + "".join(traceback.format_exception_only(type(exc), exc)))[-8000:]}
+            "traceback": (listed + "".join(traceback.format_exception_only(type(exc), exc)))
+            [-DEFAULTS.worker_traceback_chars:]}
 
 
 def _numpy_errstate(settings: dict):
@@ -205,7 +206,8 @@ def _call(namespace, request, out, protocol, channel=None) -> dict:
     try:
         errstate = request.get("errstate") if isinstance(request.get("errstate"), dict) else {}
         errstate = {k: v for k, v in errstate.items()
-                    if k in ("divide", "over", "under", "invalid") and v in ("ignore", "warn", "raise")}
+                    if k in ("divide", "over", "under", "invalid")
+                    and v in ("ignore", "warn", "raise")}
         with warnings.catch_warnings(record=True) as caught, _numpy_errstate(errstate):
             warnings.simplefilter("always")
             result = _invoke(func, args, kwargs, bool(request.get("measure")), stats)
