@@ -138,12 +138,6 @@ def _inert(page: str) -> str:
     return f"{head}<body>\n{sanitize_html(inner)}\n</body>\n</html>\n"
 
 
-def _banner(items: list[str]) -> str:
-    notes = "".join(f"<li>{html.escape(clean_text(p))}</li>" for p in items)
-    return (f'<div class="alert alert-warning" style="margin:1em"><b>Notes from the '
-            f'grader</b><ul>{notes}</ul></div>')
-
-
 def render_feedback(notebook: dict, result, student_id: str, late=None) -> str:
     """HTML feedback for one graded notebook (hidden tests already removed).
 
@@ -160,7 +154,11 @@ def render_feedback(notebook: dict, result, student_id: str, late=None) -> str:
                               "assignment": html.escape(result.assignment),
                               "student": html.escape(clean_text(student_id)),
                               "score": result.score, "max_score": result.max_score,
-                              "late_penalty": late.penalty if late is not None else 0}}
+                              "late_penalty": late.penalty if late is not None else 0},
+                 # Rendered (and escaped) by our template, templates/feedback_local.
+                 "autograder": {"problems": [clean_text(p) for p in problems],
+                                "late_sentence": clean_text(late.sentence()) if late else "",
+                                "late_penalty": late.penalty if late is not None else 0}}
     try:
         with _time_bound(MAX_SECONDS):
             body, _ = _exporter().from_notebook_node(nb, resources=resources)
@@ -169,12 +167,6 @@ def render_feedback(notebook: dict, result, student_id: str, late=None) -> str:
         result.problems.append(f"the feedback page shows the scores only: the notebook took "
                                f"longer than {MAX_SECONDS:g} s to render")
         return render_scores(result, student_id, result.problems, late)
-    if problems:
-        body = body.replace('<div class="container">', _banner(problems)
-                            + '<div class="container">', 1)
-    note = _late_note(late)
-    if note:
-        body = body.replace('<div class="container">', note + '<div class="container">', 1)
     return body
 
 
