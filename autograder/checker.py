@@ -131,15 +131,15 @@ def _restart(process: StudentProcess, ran, limits: Limits, deadline: float) -> s
 _SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
 
 
-def _note_failed_cell(notes: dict, source: Assignment, nb: dict, index: int, code: str,
+def _note_failed_cell(notes: dict, assignment: Assignment, nb: dict, index: int, code: str,
                       done) -> None:
     """Remember, for each exercise function a failed cell would define, why it may be missing."""
     grade_id = nbgrader_meta(nb["cells"][index]).get("grade_id")
     cell = f"cell {index + 1}" + (f" (the answer cell '{grade_id}')"
-                                  if grade_id in source.solutions else "")
+                                  if grade_id in assignment.solutions else "")
     line = f" at line {done.error_line}" if done.error_line else ""
     message = re.sub(r" \(<[^>]*>, line \d+\)$", "", done.error_message)
-    for name in set(bound_names(code)) & set(source.exercise_names):
+    for name in set(bound_names(code)) & set(assignment.exercise_names):
         if done.error_type in _SYNTAX_ERRORS:
             notes[name] = (f"{name} is not defined: {cell} has a {done.error_type}{line} "
                            f"({message}), so none of that cell ran - fix it and run it again")
@@ -148,7 +148,7 @@ def _note_failed_cell(notes: dict, source: Assignment, nb: dict, index: int, cod
                            f"{done.error_type}: {message} - before it defined {name}")
 
 
-def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sandbox | None,
+def grade_notebook(assignment: Assignment, path: Path, limits: Limits, sandbox: Sandbox | None,
                    hidden: bool = True, scratch_root: Path | None = None,
                    on_test=None, nb: dict | None = None) -> NotebookResult:
     """Grade one submitted notebook against the trusted source assignment.
@@ -158,13 +158,13 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
     """
     started = time.monotonic()
     if nb is None:
-        nb, failure = read_or_fail(source, path)
+        nb, failure = read_or_fail(assignment, path)
         if failure is not None:
             return failure
     assert nb is not None  # read_or_fail gives a notebook or a failure
-    result = NotebookResult(source.assignment_id, source.notebook_name, "graded", 0.0,
-                            source.max_score)
-    steps, problems = plan_submission(source, nb)
+    result = NotebookResult(assignment.assignment_id, assignment.notebook_name, "graded", 0.0,
+                            assignment.max_score)
+    steps, problems = plan_submission(assignment, nb)
     result.problems += problems
     results: dict[str, CellResult] = {}
     notebook_deadline = started + limits.notebook_seconds
@@ -175,12 +175,12 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
         # The checker's namespace: the course's own given code, then the proxies.
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for grade_id, code in source.given.items():
+            for grade_id, code in assignment.given.items():
                 exec(compile(code, f"<given {grade_id}>", "exec"), namespace)
         # Why an exercise function may be undefined, for the tests' NameError messages.
         notes: dict[str, str] = {}
         where = where_defined(steps)
-        for name in source.exercise_names:
+        for name in assignment.exercise_names:
             namespace[name] = StudentFunction(process, name, clock)
             if name not in where:
                 notes[name] = (f"{name} is not defined: no cell of the notebook defines it "
@@ -209,7 +209,7 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
                 label = f"cell {index + 1}" if index is not None else f"course cell {payload}"
                 try:
                     if kind == "test":
-                        test = source.tests[payload]
+                        test = assignment.tests[payload]
                         clock.seconds = cell_time
                         outcome = run_test(test, namespace, clock, hidden=hidden, notes=notes)
                         results[payload] = outcome
@@ -217,7 +217,7 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
                         if on_test:
                             on_test(outcome)
                     else:
-                        code = source.given[payload] if kind == "given" else payload
+                        code = assignment.given[payload] if kind == "given" else payload
                         if not code.strip():
                             continue
                         done = process.exec_cell(code, cell_time, name=label)
@@ -228,12 +228,12 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
                             result.cell_outputs[index] = {"stdout": cap(done.stdout),
                                                           "error": cap(done.error)}
                         if not done.ok and index is not None:
-                            _note_failed_cell(notes, source, nb, index, code, done)
+                            _note_failed_cell(notes, assignment, nb, index, code, done)
                 except GradingLimit as exc:
                     if kind == "test":
                         results[payload] = CellResult(
-                            payload, source.tests[payload].description,
-                            source.tests[payload].points, 0.0, False, f"stopped: {exc}")
+                            payload, assignment.tests[payload].description,
+                            assignment.tests[payload].points, 0.0, False, f"stopped: {exc}")
                         if on_test:
                             on_test(results[payload])
                     elif index is not None:
@@ -258,7 +258,7 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
     if process.scratch_filled:
         result.problems.append(f"the code wrote more than {limits.scratch_mb} MB into its scratch "
                                "folder, the limit: writing more failed")
-    for grade_id, test in source.tests.items():
+    for grade_id, test in assignment.tests.items():
         if grade_id not in results:
             if process.dead_reason:
                 reason = f"not run: {process.dead_reason}"
@@ -266,7 +266,7 @@ def grade_notebook(source: Assignment, path: Path, limits: Limits, sandbox: Sand
                 reason = "not run: this test cell is missing from the notebook"
             results[grade_id] = CellResult(grade_id, test.description, test.points, 0.0,
                                            False, reason)
-    result.tests = [results[g] for g in source.tests]
+    result.tests = [results[g] for g in assignment.tests]
     result.score = float(sum(t.score for t in result.tests))
     result.seconds = time.monotonic() - started
     return result

@@ -212,7 +212,7 @@ def render_failure(result, student_id: str, late=None) -> str:
 {_tests_table(result, scored=False)}""")
 
 
-def autograded_notebook(source: Assignment, nb: dict, result: NotebookResult) -> dict:
+def autograded_notebook(assignment: Assignment, nb: dict, result: NotebookResult) -> dict:
     """The submission (as read by :func:`read_or_fail`) as nbgrader's feedback template
     expects it: test cells restored from the source (hidden tests removed), with
     scores and outputs."""
@@ -222,22 +222,22 @@ def autograded_notebook(source: Assignment, nb: dict, result: NotebookResult) ->
     for index, cell in enumerate(nb["cells"]):
         meta = nbgrader_meta(cell)
         grade_id = meta.get("grade_id")
-        if cell["cell_type"] == "code" and grade_id in source.tests:
+        if cell["cell_type"] == "code" and grade_id in assignment.tests:
             if grade_id in placed:
                 continue
             placed.add(grade_id)
-            cells.append(_test_cell(source, by_id[grade_id]))
+            cells.append(_test_cell(assignment, by_id[grade_id]))
             continue
         new = {"cell_type": cell["cell_type"], "metadata": {}, "source": cell["source"]}
-        if grade_id in source.solutions and meta.get("solution"):
+        if grade_id in assignment.solutions and meta.get("solution"):
             new["metadata"]["nbgrader"] = {"solution": True, "grade": False, "locked": False,
                                            "grade_id": grade_id, "schema_version": 3}
         if cell["cell_type"] == "code":
             new.update(execution_count=None, outputs=_outputs(result.cell_outputs.get(index)))
         cells.append(new)
-    for grade_id in source.tests:
+    for grade_id in assignment.tests:
         if grade_id not in placed:
-            cells.append(_test_cell(source, by_id[grade_id]))
+            cells.append(_test_cell(assignment, by_id[grade_id]))
     # The submission's own notebook metadata is not trusted, so it is not copied.
     metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                "language": "python"},
@@ -256,8 +256,8 @@ def _outputs(out: dict | None) -> list:
     return outputs
 
 
-def _test_cell(source: Assignment, test: CellResult) -> dict:
-    code = source.tests[test.grade_id].visible_code
+def _test_cell(assignment: Assignment, test: CellResult) -> dict:
+    code = assignment.tests[test.grade_id].visible_code
     if test.passed:
         outputs = [{"output_type": "stream", "name": "stdout",
                     "text": (test.output or "") + f"Passed: {test.points:g} of {test.points:g} "

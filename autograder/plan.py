@@ -21,7 +21,7 @@ def _code_lines(code: str) -> list[str]:
     return [line.rstrip() for line in code.splitlines() if line.strip()]
 
 
-def plan_submission(source: Assignment, nb: dict) -> tuple[list[tuple], list[str]]:
+def plan_submission(assignment: Assignment, nb: dict) -> tuple[list[tuple], list[str]]:
     """Decide what runs, in which order, and note what was tampered with.
 
     Returns (steps, problems). Steps are ("student", index, code),
@@ -36,43 +36,43 @@ def plan_submission(source: Assignment, nb: dict) -> tuple[list[tuple], list[str
             continue
         meta = nbgrader_meta(cell)
         grade_id = meta.get("grade_id")
-        if grade_id in source.tests:
+        if grade_id in assignment.tests:
             if grade_id in seen_tests:
                 problems.append(f"test cell '{grade_id}' appears more than once; "
                                 "only the first copy is used")
                 continue
             seen_tests.add(grade_id)
             if _code_lines(cell["source"]) not in (
-                    _code_lines(source.tests[grade_id].visible_code),
-                    _code_lines(source.tests[grade_id].code)):
+                    _code_lines(assignment.tests[grade_id].visible_code),
+                    _code_lines(assignment.tests[grade_id].code)):
                 problems.append(f"test cell '{grade_id}' was edited; the original was run")
             if not meta.get("grade") or meta.get("solution") or \
-                    meta.get("points") != source.tests[grade_id].points:
+                    meta.get("points") != assignment.tests[grade_id].points:
                 problems.append(f"the nbgrader metadata of test cell '{grade_id}' was "
                                 "altered; the original was used")
             steps.append(("test", index, grade_id))
-        elif grade_id in source.solutions:
+        elif grade_id in assignment.solutions:
             seen_solutions.add(grade_id)
             steps.append(("student", index, cell["source"]))
-        elif grade_id in source.given and grade_id not in seen_given:
+        elif grade_id in assignment.given and grade_id not in seen_given:
             seen_given.add(grade_id)
             steps.append(("given", index, grade_id))
         else:
-            if meta.get("grade") and grade_id not in source.tests:
+            if meta.get("grade") and grade_id not in assignment.tests:
                 problems.append(f"a cell claims to be test '{grade_id}', which the assignment "
                                 "does not have; it earns no points")
             steps.append(("student", index, cell["source"]))
-    missing_given = [g for g in source.given if g not in seen_given]
+    missing_given = [g for g in assignment.given if g not in seen_given]
     steps = [("given", None, g) for g in missing_given] + steps
-    for grade_id in source.tests:
+    for grade_id in assignment.tests:
         if grade_id not in seen_tests:
             problems.append(f"test cell '{grade_id}' is missing from the submission; "
                             "it counts as failed")
     where = where_defined(steps)
-    for grade_id in source.solutions:
+    for grade_id in assignment.solutions:
         if grade_id in seen_solutions:
             continue
-        names = defined_names(source.solutions[grade_id])
+        names = defined_names(assignment.solutions[grade_id])
         lost = [n for n in names if n not in where]
         if not lost:
             cells = sorted({where[n] + 1 for n in names})
@@ -81,7 +81,7 @@ def plan_submission(source: Assignment, nb: dict) -> tuple[list[tuple], list[str
                 f"changed), but cell {', '.join(map(str, cells))} defines {', '.join(names)}: "
                 "it is graded from there, nothing is lost")
         else:
-            tests = [t for t in source.tests.values() if _mentions(t.code, lost)]
+            tests = [t for t in assignment.tests.values() if _mentions(t.code, lost)]
             problems.append(
                 f"the answer cell '{grade_id}' is missing (or its nbgrader metadata was "
                 f"changed) and no cell defines {', '.join(lost)}: {len(tests)} test"
@@ -108,10 +108,10 @@ def _mentions(code: str, names) -> bool:
     return any(isinstance(node, ast.Name) and node.id in names for node in ast.walk(tree))
 
 
-def read_or_fail(source: Assignment, path: Path) -> tuple[dict | None, NotebookResult | None]:
+def read_or_fail(assignment: Assignment, path: Path) -> tuple[dict | None, NotebookResult | None]:
     """The submission read once, or the failed result that says why it cannot be."""
     try:
         return read_submission(path), None
     except BadNotebook as exc:
-        return None, NotebookResult.failed(source, f"{Path(path).name}: {exc}",
+        return None, NotebookResult.failed(assignment, f"{Path(path).name}: {exc}",
                                            "not run: the notebook could not be read")

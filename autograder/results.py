@@ -46,11 +46,12 @@ class NotebookResult:
         return asdict(self)
 
     @classmethod
-    def failed(cls, source: Assignment, reason: str, test_message: str) -> NotebookResult:
+    def failed(cls, assignment: Assignment, reason: str, test_message: str) -> NotebookResult:
         """A submission that could not be graded: every test failed, with the reason."""
-        return cls(source.assignment_id, source.notebook_name, "failed", 0.0, source.max_score,
+        return cls(assignment.assignment_id, assignment.notebook_name, "failed", 0.0,
+                   assignment.max_score,
                    tests=[CellResult(t.grade_id, t.description, t.points, 0.0, False,
-                                     test_message) for t in source.tests.values()],
+                                     test_message) for t in assignment.tests.values()],
                    problems=[reason])
 
     @classmethod
