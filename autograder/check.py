@@ -1,6 +1,6 @@
 """`check`: a student's self-check of one exercise notebook.
 
-It uses the grading machinery itself (see :mod:`autograder.grading`) with the
+It uses the grading machinery itself (see :mod:`autograder.checker`) with the
 visible tests of the released notebook, so "all visible tests pass" here means
 the same tests pass at grading.
 """
@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from . import course_dir
-from .grading import grade_notebook
+from .checker import grade_notebook
 from .notebooks import BadNotebook, load_assignment, nbgrader_meta, read_submission
 from .sandbox import Limits
 

@@ -48,7 +48,8 @@ AUTOGRADED = RUNTIME / "autograded"
 FEEDBACK = RUNTIME / "feedback"
 
 #: What the sandboxed worker runs: its own modules (paths relative to ROOT).
-WORKER_FILES = ("autograder/__init__.py", "autograder/protocol.py", "autograder/worker.py")
+WORKER_FILES = ("autograder/__init__.py", "autograder/limits.py", "autograder/protocol.py",
+                "autograder/sandboxed_worker.py")
 #: The helpers the notebooks' given cells import; students get them in the kit.
 STUDENT_HELPERS = ("course/__init__.py", "course/checks.py", "course/gradcheck.py")
 #: Every file the sandbox shows student code (read-only), and nothing else of the course.
@@ -56,8 +57,9 @@ SANDBOX_FILES = WORKER_FILES + STUDENT_HELPERS
 #: The self-check, which the kit ships besides the helpers (``softmax-check``).
 CHECK_FILES = WORKER_FILES + (
     "autograder/__main__.py", "autograder/cli.py", "autograder/check.py",
-    "autograder/course_dir.py", "autograder/grading.py", "autograder/notebooks.py",
-    "autograder/safety.py", "autograder/sandbox.py", "autograder/student.py")
+    "autograder/course_dir.py", "autograder/checker.py", "autograder/notebooks.py",
+    "autograder/markers.py", "autograder/plan.py", "autograder/results.py",
+    "autograder/safety.py", "autograder/sandbox.py", "autograder/student_proxy.py")
 #: Course files that must never reach a student: reference solutions and build-time code
 #: that computes exercise answers.
 INSTRUCTOR_ONLY = ("course/reference.py", "course/explorers.py")

@@ -19,9 +19,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import nbformat
+import nbgrader  # type: ignore[import-untyped]
 
-import nbgrader
-
+from .limits import DEFAULTS
+from .notebooks import Assignment, nbgrader_meta
+from .results import CellResult, NotebookResult
 from .safety import clean_text, csp_meta, sanitize_html
 
 _TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
@@ -30,9 +32,9 @@ _BOOTSTRAP = (Path(nbgrader.__file__).parent / "server_extensions" / "formgrader
               / "node_modules" / "bootstrap" / "dist" / "css")
 
 #: Bounds of one feedback page.
-MAX_CELLS = 1_000
-MAX_CHARS = 2_000_000
-MAX_SECONDS = 60.0
+MAX_CELLS = DEFAULTS.feedback_cells
+MAX_CHARS = DEFAULTS.feedback_chars
+MAX_SECONDS = DEFAULTS.feedback_seconds
 
 
 _REMOTE_SCRIPT = re.compile(r"<script\b[^>]*\bsrc=[\"']?(?:https?:|//)[^>]*>"
@@ -77,7 +79,9 @@ def bound_cells(cells: list[dict], max_cells: int = MAX_CELLS,
 
     Test cells (they carry the scores) are always kept; other cells are kept in
     order while both budgets last."""
-    kept, dropped, used, cut_at = [], 0, 0, None
+    kept: list[dict] = []
+    dropped, used = 0, 0
+    cut_at: int | None = None
     for cell in cells:
         is_test = bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade")) \
             and not cell.get("metadata", {}).get("nbgrader", {}).get("solution")
@@ -94,7 +98,7 @@ def bound_cells(cells: list[dict], max_cells: int = MAX_CELLS,
     note = (f"This page shows {len(kept):,} of the notebook's {len(cells):,} cells: a "
             f"feedback page shows at most {max_cells:,} cells and {max_chars / 1e6:g} million "
             "characters; every test cell is shown.")
-    kept.insert(cut_at, {"cell_type": "markdown", "metadata": {},
+    kept.insert(len(kept) if cut_at is None else cut_at, {"cell_type": "markdown", "metadata": {},
                          "source": f"**[{dropped:,} cells not shown here.]** {note}"})
     return kept, note
 
@@ -134,12 +138,6 @@ def _inert(page: str) -> str:
     return f"{head}<body>\n{sanitize_html(inner)}\n</body>\n</html>\n"
 
 
-def _banner(items: list[str]) -> str:
-    notes = "".join(f"<li>{html.escape(clean_text(p))}</li>" for p in items)
-    return (f'<div class="alert alert-warning" style="margin:1em"><b>Notes from the '
-            f'grader</b><ul>{notes}</ul></div>')
-
-
 def render_feedback(notebook: dict, result, student_id: str, late=None) -> str:
     """HTML feedback for one graded notebook (hidden tests already removed).
 
@@ -156,7 +154,11 @@ def render_feedback(notebook: dict, result, student_id: str, late=None) -> str:
                               "assignment": html.escape(result.assignment),
                               "student": html.escape(clean_text(student_id)),
                               "score": result.score, "max_score": result.max_score,
-                              "late_penalty": late.penalty if late is not None else 0}}
+                              "late_penalty": late.penalty if late is not None else 0},
+                 # Rendered (and escaped) by our template, templates/feedback_local.
+                 "autograder": {"problems": [clean_text(p) for p in problems],
+                                "late_sentence": clean_text(late.sentence()) if late else "",
+                                "late_penalty": late.penalty if late is not None else 0}}
     try:
         with _time_bound(MAX_SECONDS):
             body, _ = _exporter().from_notebook_node(nb, resources=resources)
@@ -165,12 +167,6 @@ def render_feedback(notebook: dict, result, student_id: str, late=None) -> str:
         result.problems.append(f"the feedback page shows the scores only: the notebook took "
                                f"longer than {MAX_SECONDS:g} s to render")
         return render_scores(result, student_id, result.problems, late)
-    if problems:
-        body = body.replace('<div class="container">', _banner(problems)
-                            + '<div class="container">', 1)
-    note = _late_note(late)
-    if note:
-        body = body.replace('<div class="container">', note + '<div class="container">', 1)
     return body
 
 
@@ -214,3 +210,63 @@ def render_failure(result, student_id: str, late=None) -> str:
 <ul>{items}</ul>
 {_late_note(late)}
 {_tests_table(result, scored=False)}""")
+
+
+def autograded_notebook(assignment: Assignment, nb: dict, result: NotebookResult) -> dict:
+    """The submission (as read by :func:`read_or_fail`) as nbgrader's feedback template
+    expects it: test cells restored from the source (hidden tests removed), with
+    scores and outputs."""
+    by_id = {t.grade_id: t for t in result.tests}
+    placed = set()
+    cells = []
+    for index, cell in enumerate(nb["cells"]):
+        meta = nbgrader_meta(cell)
+        grade_id = meta.get("grade_id")
+        if cell["cell_type"] == "code" and grade_id in assignment.tests:
+            if grade_id in placed:
+                continue
+            placed.add(grade_id)
+            cells.append(_test_cell(assignment, by_id[grade_id]))
+            continue
+        new = {"cell_type": cell["cell_type"], "metadata": {}, "source": cell["source"]}
+        if grade_id in assignment.solutions and meta.get("solution"):
+            new["metadata"]["nbgrader"] = {"solution": True, "grade": False, "locked": False,
+                                           "grade_id": grade_id, "schema_version": 3}
+        if cell["cell_type"] == "code":
+            new.update(execution_count=None, outputs=_outputs(result.cell_outputs.get(index)))
+        cells.append(new)
+    for grade_id in assignment.tests:
+        if grade_id not in placed:
+            cells.append(_test_cell(assignment, by_id[grade_id]))
+    # The submission's own notebook metadata is not trusted, so it is not copied.
+    metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                               "language": "python"},
+                "language_info": {"name": "python"}}
+    return {"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 4}
+
+
+def _outputs(out: dict | None) -> list:
+    if not out:
+        return []
+    outputs = []
+    if out.get("stdout"):
+        outputs.append({"output_type": "stream", "name": "stdout", "text": out["stdout"]})
+    if out.get("error"):
+        outputs.append({"output_type": "stream", "name": "stderr", "text": out["error"]})
+    return outputs
+
+
+def _test_cell(assignment: Assignment, test: CellResult) -> dict:
+    code = assignment.tests[test.grade_id].visible_code
+    if test.passed:
+        outputs = [{"output_type": "stream", "name": "stdout",
+                    "text": (test.output or "") + f"Passed: {test.points:g} of {test.points:g} "
+                                                  "points.\n"}]
+    else:
+        outputs = [{"output_type": "stream", "name": "stderr",
+                    "text": (test.output or "") + f"Failed (0 of {test.points:g} points): "
+                                                  f"{test.message}\n"}]
+    return {"cell_type": "code", "execution_count": None, "source": code, "outputs": outputs,
+            "metadata": {"nbgrader": {"grade": True, "solution": False, "locked": True,
+                                      "grade_id": test.grade_id, "points": test.points,
+                                      "score": test.score, "schema_version": 3}}}

@@ -36,12 +36,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import course_dir
-from .feedback import render_failure, render_feedback
+from .checker import grade_notebook
+from .feedback import autograded_notebook, render_failure, render_feedback
 from .fingerprint import grader_fingerprint
-from .grading import NotebookResult, autograded_notebook, grade_notebook, read_or_fail
 from .late import TIMESTAMP_FILE, ConfigError, Lateness, duration, load_policy, read_timestamp
+from .markers import MarkerError
 from .notebooks import MAX_NOTEBOOK_BYTES, load_assignment
 from .outdir import CannotWrite, OutputBusy, OutputLock, remove_stray_temp_files, write_error
+from .plan import read_or_fail
+from .results import NotebookResult
 from .roster import RosterError, folder_name, read_roster, student_id
 from .safety import NotARegularFile, clean_text, inside, read_regular_file, refusal, shown
 from .sandbox import Limits, Sandbox
@@ -305,7 +308,10 @@ def _run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_s
     sources, hashes = {}, {}
     for aid in course_dir.assignment_ids(course_dir.SOLUTIONS):
         path = course_dir.notebook_path(aid, course_dir.SOLUTIONS)
-        sources[aid] = load_assignment(path, aid)
+        try:
+            sources[aid] = load_assignment(path, aid)
+        except MarkerError as exc:
+            return _fail(f"{exc}: fix the solution notebook; nothing was graded")
         hashes[aid] = hashlib.sha256(path.read_bytes()).hexdigest()
     if selection.assignments is not None:
         unknown = [a for a in selection.assignments if a not in sources]

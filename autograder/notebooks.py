@@ -23,16 +23,12 @@ from pathlib import Path
 
 import nbformat
 
+from .limits import DEFAULTS
+from .markers import check_notebook, hidden_line_numbers, strip_hidden_tests
 from .safety import NotARegularFile, clean_text, read_regular_file, shown
 
-BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
-END_HIDDEN = "### END HIDDEN TESTS"
-_HIDDEN_BLOCK = re.compile(
-    r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*\n.*?^[ \t]*### END HIDDEN TESTS[ \t]*(\n|\Z)",
-    re.DOTALL | re.MULTILINE)
-
 #: Largest submission file accepted, in bytes.
-MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+MAX_NOTEBOOK_BYTES = DEFAULTS.notebook_bytes
 
 
 class BadNotebook(Exception):
@@ -40,7 +36,7 @@ class BadNotebook(Exception):
 
 
 @dataclass
-class TestCell:
+class GradedCell:
     grade_id: str
     code: str
     points: float
@@ -54,15 +50,7 @@ class TestCell:
 
     def hidden_line_numbers(self) -> set[int]:
         """1-based numbers of the lines that belong to hidden tests."""
-        hidden, inside = set(), False
-        for number, line in enumerate(self.code.splitlines(), start=1):
-            if line.strip().startswith(BEGIN_HIDDEN):
-                inside = True
-            if inside:
-                hidden.add(number)
-            if line.strip().startswith(END_HIDDEN):
-                inside = False
-        return hidden
+        return hidden_line_numbers(self.code, f"test cell '{self.grade_id}'")
 
 
 @dataclass
@@ -74,7 +62,7 @@ class Assignment:
     path: Path
     #: (kind, grade_id, code) for every code cell in order; kind is given/solution/test/other.
     code_cells: list[tuple[str, str | None, str]] = field(default_factory=list)
-    tests: dict[str, TestCell] = field(default_factory=dict)
+    tests: dict[str, GradedCell] = field(default_factory=dict)
     given: dict[str, str] = field(default_factory=dict)
     solutions: dict[str, str] = field(default_factory=dict)
     #: Names the solution cells define: the functions students write.
@@ -83,11 +71,6 @@ class Assignment:
     @property
     def max_score(self) -> float:
         return float(sum(t.points for t in self.tests.values()))
-
-
-def strip_hidden_tests(code: str) -> str:
-    """A test cell's code without its ``### BEGIN/END HIDDEN TESTS`` blocks (what students see)."""
-    return _HIDDEN_BLOCK.sub("", code).rstrip() + "\n"
 
 
 def nbgrader_meta(cell) -> dict:
@@ -158,6 +141,7 @@ def load_assignment(path: Path, assignment_id: str | None = None) -> Assignment:
     """Read a notebook of ours (solution or released) as an Assignment."""
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
+    check_notebook(nb, str(path))  # unbalanced markers: refused, naming the cell
     assignment = Assignment(assignment_id or path.parent.name, path.name, path)
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -166,7 +150,7 @@ def load_assignment(path: Path, assignment_id: str | None = None) -> Assignment:
         grade_id = str(meta.get("grade_id") or "")
         if meta.get("grade") and not meta.get("solution"):
             kind = "test"
-            assignment.tests[grade_id] = TestCell(
+            assignment.tests[grade_id] = GradedCell(
                 grade_id, cell.source, float(meta.get("points", 0)), _docstring_line(cell.source))
         elif meta.get("solution"):
             kind = "solution"

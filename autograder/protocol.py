@@ -18,8 +18,10 @@ import math
 
 import numpy as np
 
+from .limits import DEFAULTS
+
 #: Largest message either side accepts, in bytes.
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+MAX_MESSAGE_BYTES = DEFAULTS.message_bytes
 
 _ALLOWED_KINDS = set("biufc")  # bool, int, uint, float, complex
 
@@ -49,7 +51,7 @@ def _text_to_array(text: str) -> np.ndarray:
 
 def encode(value, _depth: int = 0):
     """Turn ``value`` into JSON-ready plain data, or raise ProtocolError."""
-    if _depth > 20:
+    if _depth > DEFAULTS.nesting_depth:
         raise ProtocolError("value is nested too deeply")
     if value is None or type(value) in (bool, int, str):
         return value
@@ -73,7 +75,8 @@ def encode(value, _depth: int = 0):
         return {"__dict__": {k: encode(v, _depth + 1) for k, v in value.items()}}
     if isinstance(value, np.random.Generator):
         bitgen = value.bit_generator
-        return {"__generator__": {"kind": type(bitgen).__name__, "state": _plain_state(bitgen.state)}}
+        return {"__generator__": {"kind": type(bitgen).__name__,
+                                  "state": _plain_state(bitgen.state)}}
     raise ProtocolError(f"a value of type {type(value).__name__} cannot be sent")
 
 
@@ -122,7 +125,7 @@ def generator_from_plain(spec) -> np.random.Generator:
 
 def decode(data, _depth: int = 0):
     """Inverse of :func:`encode`; accepts nothing but plain data."""
-    if _depth > 22:
+    if _depth > DEFAULTS.nesting_depth + 2:
         raise ProtocolError("value is nested too deeply")
     if data is None or type(data) in (bool, int, str):
         return data

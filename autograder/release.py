@@ -18,8 +18,10 @@ import warnings
 from pathlib import Path
 
 from . import course_dir
+from .markers import ALL_MARKERS, MarkerError, check_notebook
 
-FORBIDDEN = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+#: Marker texts a released notebook must never contain.
+FORBIDDEN = ALL_MARKERS
 
 
 class ReleaseError(Exception):
@@ -87,8 +89,15 @@ def release_assignment(assignment_id: str, out: Path | None = None) -> Path:
         The released assignment's folder.
 
     Raises:
-        ReleaseError: nbgrader failed, or a notebook would carry a solution marker.
+        ReleaseError: the solution notebook's markers are unbalanced, nbgrader failed,
+            or a notebook would carry a solution marker; nothing is written then.
     """
+    for solution in sorted((course_dir.SOLUTIONS / assignment_id).glob("*.ipynb")):
+        try:
+            check_notebook(json.loads(solution.read_text(encoding="utf-8")), str(solution))
+        except (OSError, ValueError) as exc:  # MarkerError, or JSON that is not a notebook
+            what = str(exc) if isinstance(exc, MarkerError) else f"{solution}: {exc}"
+            raise ReleaseError(f"{what}: not released") from None
     with tempfile.TemporaryDirectory() as scratch:
         produced = generate(assignment_id, Path(scratch) / "release.db")
         try:

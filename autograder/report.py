@@ -34,7 +34,7 @@ REPORT_COLUMNS = ["kind", "assignment", "test", "description", "hint", "students
                   "points"]
 
 
-#: The grader's own hint for an answer cell left as the stub (autograder/grading.py).
+#: The grader's own hint for an answer cell left as the stub (autograder/checker.py).
 STUB_HINT = "replace the `raise NotImplementedError()` line of its answer cell with your code"
 
 

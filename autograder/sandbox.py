@@ -16,16 +16,15 @@ Reference: bubblewrap's manual, https://github.com/containers/bubblewrap
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import sysconfig
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import course_dir
-from .worker import PROCESSES_VARIABLE, UID_VARIABLE
+from .limits import Limits
+from .sandboxed_worker import PROCESSES_VARIABLE, UID_VARIABLE
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: System folders and files shown read-only, as they are on the host.
@@ -34,29 +33,6 @@ SYSTEM_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin",
                 "/etc/ld.so.conf.d", "/etc/localtime", "/etc/ssl", "/etc/fonts")
 #: Where the worker's modules and the course helpers appear inside the sandbox.
 INSIDE = "/grader"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Per-submission limits. Wall-clock limits are enforced by the checker."""
-
-    cell_seconds: float = 60.0
-    notebook_seconds: float = 600.0
-    cpu_seconds: int = 600
-    memory_mb: int = 2048
-    file_mb: int = 64
-    #: Processes and threads the student's code may have at once (sandbox only).
-    processes: int = 64
-    #: Size of the scratch folder, a tmpfs of the sandbox's own (sandbox only).
-    scratch_mb: int = 256
-
-    def apply_in_child(self) -> None:  # runs between fork and exec: keep it minimal
-        mem = self.memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-        resource.setrlimit(resource.RLIMIT_CPU, (self.cpu_seconds, self.cpu_seconds + 5))
-        size = self.file_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 #: When the grader runs as root, the student's process runs as host uid
@@ -172,7 +148,7 @@ class Sandbox:
         if os.geteuid() == 0:
             # As root: no user namespace (inside it the code would still be root, exempt
             # from RLIMIT_NPROC); the worker keeps only the right to change its uid, and
-            # uses it at once (autograder.worker._become_unprivileged).
+            # uses it at once (autograder.sandboxed_worker._become_unprivileged).
             uid = SANDBOX_UID_BASE + os.getpid()
             caps = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                     "--unshare-cgroup-try", "--cap-drop", "ALL",

@@ -74,7 +74,7 @@ def sources():
 
 def grade_in_process(sources, tmp_path: Path, assignment_id: str, **kwargs):
     """Grade ``make_submission(assignment_id, **kwargs)`` directly (no sandbox, for speed)."""
-    from autograder.grading import grade_notebook
+    from autograder.checker import grade_notebook
     from autograder.sandbox import Limits
 
     nb = make_submission(assignment_id, **kwargs)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from autograder import course_dir
-from autograder.grading import grade_notebook
+from autograder.checker import grade_notebook
 from autograder.notebooks import load_assignment
 from autograder.sandbox import Limits
 

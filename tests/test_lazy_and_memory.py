@@ -6,7 +6,7 @@ import pytest
 
 from autograder import protocol
 from autograder.sandbox import Limits, Sandbox, SandboxUnavailable
-from autograder.student import Clock, StudentFunction, StudentProcess
+from autograder.student_proxy import Clock, StudentFunction, StudentProcess
 from course.checks import peak_memory
 
 CODE = '''

@@ -13,7 +13,7 @@ import pytest
 
 from autograder import protocol
 from autograder.sandbox import Limits, Sandbox
-from autograder.student import Clock, GradingLimit, StudentFunction, StudentProcess
+from autograder.student_proxy import Clock, GradingLimit, StudentFunction, StudentProcess
 
 
 @pytest.fixture(scope="module")

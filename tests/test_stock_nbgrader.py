@@ -63,7 +63,7 @@ def test_stock_nbgrader_autograde_gives_every_test_the_same_score(tmp_path):
     (nbgrader's Python API runs the same Autograde app as `nbgrader autograde`, in one
     process for all chapters instead of a start-up per command.)
     """
-    from autograder.grading import grade_notebook
+    from autograder.checker import grade_notebook
     from autograder.notebooks import load_assignment
     from autograder.sandbox import Limits, Sandbox
 

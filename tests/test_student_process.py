@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from autograder.sandbox import Limits
-from autograder.student import Clock, GradingLimit, StudentFunction, StudentProcess
+from autograder.student_proxy import Clock, GradingLimit, StudentFunction, StudentProcess
 from course.checks import leaves_input_alone, raises, returns_a_copy
 
 

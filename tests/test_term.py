@@ -323,7 +323,7 @@ def test_grading_code_changes_change_the_fingerprint(tmp_path, sources):
         handle.write("\n# a changed helper\n")
     second = grader_fingerprint(sources, root)
     assert second != first
-    with open(root / "autograder" / "grading.py", "a", encoding="utf-8") as handle:
+    with open(root / "autograder" / "checker.py", "a", encoding="utf-8") as handle:
         handle.write("\n# a changed grader\n")
     assert grader_fingerprint(sources, root) not in (first, second)
 

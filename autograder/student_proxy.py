@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from . import protocol
-from .sandbox import Limits, Sandbox
+from .limits import Limits
+from .sandbox import Sandbox
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
 #: The worker's exit status when it ran out of memory itself (see worker.main).
@@ -131,7 +132,7 @@ class StudentProcess:
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         boot = ("import sys; sys.path.insert(0, sys.argv[3]); "
-                "from autograder.worker import main; main()")
+                "from autograder.sandboxed_worker import main; main()")
         if self.sandbox is not None:
             argv, env, cwd, package_parent = self.sandbox.command(self.scratch, self.limits)
         else:
@@ -280,8 +281,9 @@ class StudentProcess:
         error = reply.get("error") or {}
         if not isinstance(error, dict):
             error = {"type": "Exception", "traceback": str(error)}
-        return ExecResult(bool(reply.get("ok")), str(reply.get("stdout", ""))[:50_000],
-                          str(error.get("traceback") or "")[:10_000] if error else "",
+        stdout = str(reply.get("stdout", ""))[:self.limits.cell_stdout_chars]
+        trace = str(error.get("traceback") or "")[:self.limits.cell_error_chars] if error else ""
+        return ExecResult(bool(reply.get("ok")), stdout, trace,
                           str(error.get("type") or "")[:200],
                           error.get("line") if type(error.get("line")) is int else None,
                           str(error.get("message") or "")[:2000])
@@ -292,7 +294,8 @@ class StudentProcess:
             sent_args, sent_kwargs, streams = protocol.encode_arguments(list(args), dict(kwargs))
         except protocol.ProtocolError as exc:  # a test passed something unsendable: our bug
             raise TypeError(f"cannot send arguments to {name}: {exc}") from None
-        message = {"op": "call", "name": name, "args": sent_args, "kwargs": sent_kwargs,
+        message: dict[str, object] = {
+                   "op": "call", "name": name, "args": sent_args, "kwargs": sent_kwargs,
                    # a test's np.errstate(...) holds around the call, as in Jupyter
                    # (NumPy's defaults are not sent: the student's own np.seterr stays)
                    "errstate": {k: v for k, v in np.geterr().items()
@@ -398,13 +401,14 @@ class StudentFunction:
         # A random generator is the exception: drawing from it must advance it.
         changed = set()
         if isinstance(args_after, list) and len(args_after) == len(args):
-            changed |= {i for i, (before, after) in enumerate(zip(args, args_after))
+            changed |= {i for i, (before, after) in enumerate(zip(args, args_after, strict=False))
                         if _follow(before, after)}
         if isinstance(kwargs_after, dict):
             changed |= {key for key, before in kwargs.items()
                         if key in kwargs_after and _follow(before, kwargs_after[key])}
         aliased = reply.get("aliased")
-        aliased = {a for a in aliased if type(a) in (int, str)} if isinstance(aliased, list) else set()
+        aliased = ({a for a in aliased if type(a) in (int, str)}
+                   if isinstance(aliased, list) else set())
         self.last_call = CallRecord(frozenset(changed), frozenset(aliased))
         for entry in reply.get("warnings") or []:
             if isinstance(entry, list) and len(entry) == 2:
@@ -424,13 +428,13 @@ def _follow(before, after) -> bool:
             before, after.astype(before.dtype, copy=False), equal_nan=True)
     if isinstance(before, list) and isinstance(after, list):
         return len(before) != len(after) or any(
-            not _same_scalar(b, a) for b, a in zip(before, after))
+            not _same_scalar(b, a) for b, a in zip(before, after, strict=False))
     return False
 
 
 def _same_scalar(a, b) -> bool:
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same_scalar(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same_scalar(x, y) for x, y in zip(a, b, strict=False))
     try:
         return a == b or (a != a and b != b)
     except Exception:

@@ -1,6 +1,6 @@
 """The untrusted side: runs one student's notebook code and answers calls.
 
-Started by :mod:`autograder.student` as its own process (inside the sandbox
+Started by :mod:`autograder.student_proxy` as its own process (inside the sandbox
 when there is one). It reads requests from and writes answers to the two file
 descriptors named on its command line. Nothing it says is trusted:
 the checker only ever reads plain data from it (see :mod:`autograder.protocol`).
@@ -23,8 +23,10 @@ import sys
 import traceback
 import warnings
 
+from .limits import DEFAULTS
+
 #: Characters of printed output kept per request.
-OUTPUT_CAP = 20_000
+OUTPUT_CAP = DEFAULTS.worker_output_chars
 
 
 class _CappedText(io.TextIOBase):
@@ -102,7 +104,8 @@ def _describe(exc: BaseException) -> dict:
              if c.__module__ == "builtins" and getattr(builtins, c.__name__, None) is c]
     return {"type": type(exc).__name__, "builtins": bases, "message": str(exc)[:2000],
             "line": line, "frames": listed[-4000:],
-            "traceback": (listed + "".join(traceback.format_exception_only(type(exc), exc)))[-8000:]}
+            "traceback": (listed + "".join(traceback.format_exception_only(type(exc), exc)))
+            [-DEFAULTS.worker_traceback_chars:]}
 
 
 def _numpy_errstate(settings: dict):
@@ -203,7 +206,8 @@ def _call(namespace, request, out, protocol, channel=None) -> dict:
     try:
         errstate = request.get("errstate") if isinstance(request.get("errstate"), dict) else {}
         errstate = {k: v for k, v in errstate.items()
-                    if k in ("divide", "over", "under", "invalid") and v in ("ignore", "warn", "raise")}
+                    if k in ("divide", "over", "under", "invalid")
+                    and v in ("ignore", "warn", "raise")}
         with warnings.catch_warnings(record=True) as caught, _numpy_errstate(errstate):
             warnings.simplefilter("always")
             result = _invoke(func, args, kwargs, bool(request.get("measure")), stats)
@@ -263,7 +267,7 @@ class _Channel:
     def __init__(self, send, requests):
         self.send, self.requests, self.active = send, requests, True
 
-    def open(self, number: int) -> "_RemoteStream":
+    def open(self, number: int) -> _RemoteStream:
         return _RemoteStream(self, number)
 
     def close(self) -> None:
@@ -358,7 +362,7 @@ def main() -> None:
     try:
         serve(request_fd, reply_fd)
     except MemoryError:
-        os._exit(86)  # autograder.student.EXIT_OUT_OF_MEMORY: the checker says why
+        os._exit(86)  # autograder.student_proxy.EXIT_OUT_OF_MEMORY: the checker says why
 
 
 if __name__ == "__main__":
