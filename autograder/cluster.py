@@ -71,7 +71,7 @@ def _worker_sandbox(sources: dict, sandboxed: bool, fingerprint: str):
     if "sandbox" not in _WORKER:
         try:
             _WORKER["sandbox"] = Sandbox.find()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure of the sandbox check
             raise WorkerUnfit(f"the sandbox is not available on the worker: {exc}") from None
     return _WORKER["sandbox"]
 
@@ -97,7 +97,7 @@ class Cluster:
         self.address = address
 
     @classmethod
-    def connect(cls, address: str, timeout: float = CONNECT_SECONDS) -> "Cluster":
+    def connect(cls, address: str, timeout: float = CONNECT_SECONDS) -> Cluster:
         """Connect to a scheduler's address (``tcp://host:8786``) or its scheduler file
         (the JSON file ``dask scheduler --scheduler-file`` writes)."""
         try:
@@ -115,7 +115,7 @@ class Cluster:
                                             set_as_default=False)
             else:
                 client = distributed.Client(address, timeout=timeout, set_as_default=False)
-        except Exception as exc:  # OSError, TimeoutError, a bad scheduler file...
+        except Exception as exc:  # noqa: BLE001 - OSError, TimeoutError, a bad file
             raise ClusterError(f"cannot reach the dask scheduler at {address} within "
                                f"{timeout:g} s ({type(exc).__name__}: {exc}); nothing was "
                                "graded or changed") from None
@@ -182,7 +182,7 @@ class Cluster:
                     outcome = future.result()
                 except WorkerUnfit as exc:
                     raise ClusterError(f"a worker cannot grade: {exc}") from None
-                except Exception as exc:  # KilledWorker: it died on every attempt
+                except Exception as exc:  # noqa: BLE001 - KilledWorker: died every attempt
                     outcome = process_failed(job, sources[job.assignment_id], exc)
                 future.release()
                 yield job, outcome
