@@ -538,8 +538,9 @@ def cluster_grading(students: int, workers: int = 2) -> str:
             f"Measured cost: {cost:.2f} worker-seconds per notebook on this machine "
             f"({workers} cores shared with everything else). Projection for a class of "
             f"10,000 students x 7 chapters = {big:,} notebooks on N single-threaded workers of "
-            "this speed (the client's saving and the scheduler's ~1 ms per task are "
-            "not the bottleneck at these sizes):", "",
+            "this speed, assuming the client and scheduler keep up (Dask documents about 1 ms of "
+            "scheduler overhead per task; the client's saving of each page is not measured "
+            "here):", "",
             table(["workers N", "hours", "notebooks/s"], projection)])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
