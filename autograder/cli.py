@@ -111,6 +111,10 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--config", type=Path, default=None, metavar="GRADING.toml",
                        help="due dates and late policy (default: grading.toml at the course "
                             "root, when it exists)")
+    grade.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="grade on a dask.distributed cluster: its scheduler's address "
+                            "(tcp://HOST:8786) or scheduler file; --workers is then the "
+                            "cluster's (see the README, 'Grading on a cluster')")
     _add_lms_commands(sub)
     return parser
 
@@ -250,5 +254,6 @@ def main(argv: list[str] | None = None) -> int:
         return run_grade(args.submissions, args.out, args.workers, limits,
                          use_sandbox=not args.no_sandbox,
                          gradebook=args.gradebook or course_dir.GRADEBOOK, force=args.force,
-                         roster_file=args.students, selection=selection, config=args.config)
+                         roster_file=args.students, selection=selection, config=args.config,
+                         scheduler=args.scheduler)
     return 2

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from . import course_dir
 from .checker import grade_notebook
+from .cluster import Cluster, ClusterError
 from .feedback import autograded_notebook, render_failure, render_feedback
 from .fingerprint import grader_fingerprint
 from .late import TIMESTAMP_FILE, ConfigError, Lateness, duration, load_policy, read_timestamp
@@ -202,16 +203,28 @@ def _init_worker(sources, limits, sandbox):
 
 
 def _grade_job(job: Job) -> tuple[dict, str]:
-    source = _STATE["sources"][job.assignment_id]
-    if job.path is None:
+    return grade_submission(job, _STATE["sources"][job.assignment_id], _STATE["limits"],
+                            _STATE["sandbox"])
+
+
+def grade_submission(job: Job, source, limits: Limits, sandbox: Sandbox | None,
+                     path: Path | None = None) -> tuple[dict, str]:
+    """Grade one submission: its result (as a dict) and its feedback page.
+
+    The one per-submission step, the same in a local pool process and on a cluster
+    worker (:mod:`autograder.cluster`). ``path`` is where the notebook's bytes are
+    when not at ``job.path`` (a worker's copy); only its name is ever shown.
+    """
+    path = path if path is not None else job.path
+    if path is None:
         result = NotebookResult.failed(
             source, f"no notebook named {source.notebook_name} in the submission folder",
             "not run: nothing submitted")
         return result.to_dict(), render_failure(result, job.student_id, job.late)
     try:
-        nb, result = read_or_fail(source, job.path)
+        nb, result = read_or_fail(source, path)
         if result is None:
-            result = grade_notebook(source, job.path, _STATE["limits"], _STATE["sandbox"], nb=nb)
+            result = grade_notebook(source, path, limits, sandbox, nb=nb)
         if job.note:
             result.problems.insert(0, job.note)
         if job.late.problem:
@@ -233,6 +246,32 @@ def _grade_job(job: Job) -> tuple[dict, str]:
                     "details", "not run")
         page = render_failure(result, job.student_id, job.late)
     return result.to_dict(), page
+
+
+def process_failed(job: Job, source, exc: BaseException) -> tuple[dict, str]:
+    """The result of a submission whose grading process itself died (every retry)."""
+    result = NotebookResult.failed(source, f"grader process failed: {exc}", "not run")
+    return result.to_dict(), render_failure(result, job.student_id, job.late)
+
+
+def _local_results(todo: list[Job], workers: int, sources: dict, limits: Limits,
+                   sandbox: Sandbox | None):
+    """(job, (result dict, page)) for every job, as a local process pool finishes them."""
+    context = multiprocessing.get_context("fork")
+    with cf.ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context,
+                                initializer=_init_worker,
+                                initargs=(sources, limits, sandbox)) as pool:
+        futures = {pool.submit(_grade_job, job): job for job in todo}
+        try:
+            for future in cf.as_completed(futures):
+                job = futures[future]
+                try:
+                    yield job, future.result()
+                except Exception as exc:  # the pool process itself died
+                    yield job, process_failed(job, sources[job.assignment_id], exc)
+        finally:  # interrupted, or the output cannot be written: start nothing more
+            for future in futures:
+                future.cancel()
 
 
 # -- the command ------------------------------------------------------------------
@@ -292,6 +331,9 @@ def run_grade(submissions: Path, out: Path, *args, **kwargs) -> int:
     except CannotWrite as exc:
         print(f"grade: {exc}", file=sys.stderr)
         return 1
+    except ClusterError as exc:  # what is graded so far is saved: a rerun resumes
+        print(f"grade: {exc}", file=sys.stderr)
+        return 1
     finally:
         lock.__exit__(None, None, None)
 
@@ -299,7 +341,7 @@ def run_grade(submissions: Path, out: Path, *args, **kwargs) -> int:
 def _run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_sandbox: bool,
                gradebook: Path, stream=sys.stdout, force: bool = False,
                roster_file: Path | None = None, selection: Selection | None = None,
-               config: Path | None = None) -> int:
+               config: Path | None = None, scheduler: str | None = None) -> int:
     from tqdm import tqdm
 
     from .gradebook import GradebookError, GradebookWriter
@@ -331,7 +373,9 @@ def _run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_s
         notes += roster.refused
 
     sandbox_note, sandbox = "", None
-    if use_sandbox:
+    if use_sandbox and scheduler is not None:
+        pass  # each cluster worker finds and self-tests its own sandbox
+    elif use_sandbox:
         try:
             sandbox = Sandbox.find()
         except Exception as exc:
@@ -342,19 +386,32 @@ def _run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_s
     else:
         sandbox_note = "WARNING: graded with --no-sandbox: student code ran without isolation."
 
+    cluster = None
+    if scheduler is not None:  # before anything is written: an unreachable one loses nothing
+        try:
+            cluster = Cluster.connect(scheduler)
+        except ClusterError as exc:
+            return _fail(str(exc))
     try:
-        writer = GradebookWriter(gradebook, sources).__enter__()
-    except GradebookError as exc:
-        return _fail(str(exc))
-    try:
-        return _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, stream,
-                    force, roster, selection, policy, notes, sources, hashes, tqdm)
+        try:
+            writer = GradebookWriter(gradebook, sources).__enter__()
+        except GradebookError as exc:
+            return _fail(str(exc))
+        try:
+            return _run(submissions, out, workers, limits, sandbox, sandbox_note, writer,
+                        stream, force, roster, selection, policy, notes, sources, hashes, tqdm,
+                        cluster, use_sandbox)
+        finally:
+            writer.__exit__(None, None, None)
     finally:
-        writer.__exit__(None, None, None)
+        if cluster is not None:
+            cluster.close()
 
 
 def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, stream, force,
-         roster, selection, policy, notes, sources, hashes, tqdm) -> int:
+         roster, selection, policy, notes, sources, hashes, tqdm, cluster=None,
+         sandboxed=None) -> int:
+    sandboxed = sandbox is not None if sandboxed is None else sandboxed
     found, layout_notes = discover(submissions, sources)
     notes += layout_notes
 
@@ -384,7 +441,7 @@ def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, strea
         timestamp, problem = read_timestamp(job.folder_path)
         job.late = policy.penalty(aid, timestamp, sources[aid].max_score)
         job.late.problem = problem
-        job.key = result_key(job, fingerprint, limits, sandbox is not None, hashes[aid])
+        job.key = result_key(job, fingerprint, limits, sandboxed, hashes[aid])
         jobs.append(job)
 
     out.mkdir(parents=True, exist_ok=True)
@@ -429,35 +486,22 @@ def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, strea
                               job.late)
         if todo:
             started = time.monotonic()
-            context = multiprocessing.get_context("fork")
-            with cf.ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context,
-                                        initializer=_init_worker,
-                                        initargs=(sources, limits, sandbox)) as pool:
-                futures = {pool.submit(_grade_job, job): job for job in todo}
-                bar = tqdm(total=len(jobs), initial=resumed, unit="nb", desc="grading",
-                           file=sys.stderr, disable=not sys.stderr.isatty())
-                try:
-                    for future in cf.as_completed(futures):
-                        job = futures[future]
-                        try:
-                            data, page = future.result()
-                        except Exception as exc:  # the pool process itself died
-                            result = NotebookResult.failed(sources[job.assignment_id],
-                                                           f"grader process failed: {exc}",
-                                                           "not run")
-                            data, page = result.to_dict(), render_failure(
-                                result, job.student_id, job.late)
+            if cluster is None:
+                results = _local_results(todo, workers, sources, limits, sandbox)
+            else:
+                results = cluster.results(todo, sources, limits, sandboxed, fingerprint)
+            bar = tqdm(total=len(jobs), initial=resumed, unit="nb", desc="grading",
+                       file=sys.stderr, disable=not sys.stderr.isatty())
+            try:
+                with contextlib.closing(results):
+                    for job, (data, page) in results:
                         result = NotebookResult.from_dict(data)
                         _save(out, results_dir, job, result, page, sources)
                         writer.record(job.student_id, result, job.late)
                         done[(job.student_id, job.assignment_id)] = result
                         bar.update(1)
-                except (KeyboardInterrupt, CannotWrite):
-                    for future in futures:
-                        future.cancel()
-                    raise
-                finally:
-                    bar.close()
+            finally:
+                bar.close()
             grading_seconds = time.monotonic() - started
     except KeyboardInterrupt:
         print(f"\ngrade: interrupted; {len(done)} of {len(jobs)} submissions are saved. "
@@ -507,6 +551,8 @@ def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, strea
     except Exception as exc:  # the report never costs a grade
         notes.append(f"{out / 'report.html'}: not written ({type(exc).__name__}: {exc})")
 
+    if cluster is not None:
+        workers = cluster.describe()
     summary = _summary(jobs, done, rows, notes, resumed, len(todo), grading_seconds, workers,
                        sandbox_note, selection, dropped, mathjax_note)
     _write_atomic(out / "summary.txt", summary)
@@ -608,7 +654,8 @@ def _summary(jobs, done, rows, notes, resumed, graded_now, seconds, workers, san
     rate = (f": {graded_now / seconds * 60:.0f} notebooks per minute"
             if graded_now and seconds else "")
     lines.append(f"Graded {graded_now} notebook(s) in this run ({resumed} from an earlier run) "
-                 f"in {seconds:.1f} s with {workers} worker(s){rate}.")
+                 f"in {seconds:.1f} s with "
+                 f"{workers if isinstance(workers, str) else f'{workers} worker(s)'}{rate}.")
     if selection.describe():
         lines.append(f"  only {selection.describe()}: the other rows of grades.csv keep their "
                      "last saved grades")
