@@ -11,9 +11,19 @@ import pytest
 from scipy.special import softmax as scipy_softmax
 
 from course import charlm
-from course.explorers import (DEFAULT_TEMPERATURES, MASK_MODES, mask_explorer, mask_weights,
-                              softmax_t, stable_masked_softmax, temperature_bars,
-                              temperature_explorer, top_indices)
+from course.explorers import (
+    ASSETS_DIR,
+    DEFAULT_TEMPERATURES,
+    MASK_MODES,
+    mask_explorer,
+    mask_weights,
+    page_assets,
+    softmax_t,
+    stable_masked_softmax,
+    temperature_bars,
+    temperature_explorer,
+    top_indices,
+)
 
 
 class Elements(HTMLParser):
@@ -52,6 +62,14 @@ class Elements(HTMLParser):
 def embedded(el: Elements) -> dict:
     (key,) = [k for k in el.scripts if k.endswith("-data")]
     return json.loads(el.scripts[key])
+
+
+def script_suffixes(kind: str) -> set[str]:
+    """The ids the shared script reads for an explorer of ``kind``: ``id + "-SUFFIX"``."""
+    js = (ASSETS_DIR / "explorers.js").read_text(encoding="utf-8")
+    blocks = dict(re.findall(r'kinds\["([^"]+)"\] = function \(root\) \{(.*?)\n  \};', js,
+                             re.DOTALL))
+    return set(re.findall(r'getElementById\(id \+ "(-[^"]+)"\)', blocks[kind]))
 
 
 @pytest.fixture(scope="module")
@@ -206,8 +224,11 @@ def test_ids_are_unique_across_widgets(th_logits):
     for part in parts:
         el = Elements(part)
         own = {a["id"] for _, a in el.tags if "id" in a}
-        used = set(re.findall(r'getElementById\("([^"]+)"\)', part))
-        assert used and used <= own, used - own  # each script reads its own elements
+        (root,) = [a for _, a in el.tags if "data-explorer" in a]
+        used = {root["id"] + suffix for suffix in script_suffixes(root["data-explorer"])}
+        assert used and used <= own, used - own  # the script reads the explorer's own elements
+        assert not re.search(r"getElementById\(", part)  # no per-explorer script but the call
+        assert el.scripts.get("script-1", "").strip() == "window.sxExplorers.init();"
         names = {a["name"] for a in el.find("input") if "name" in a}
         for other in parts:
             if other is not part:
@@ -215,7 +236,8 @@ def test_ids_are_unique_across_widgets(th_logits):
 
 
 def test_html_fetches_nothing(th_logits):
-    for page in (temperature_explorer(th_logits, list(charlm.VOCAB)).data, mask_explorer().data):
+    for page in (temperature_explorer(th_logits, list(charlm.VOCAB)).data, mask_explorer().data,
+                 page_assets()):
         el = Elements(page)
         refs = [a.get(k) for _, a in el.tags for k in ("src", "href", "srcset", "action")
                 if a.get(k)]

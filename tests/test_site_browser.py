@@ -28,7 +28,7 @@ import yaml
 from conftest import ROOT
 from test_book import site  # noqa: F401  (the fixture that builds the book strictly)
 
-from course.explorers import mask_explorer, temperature_bars, temperature_explorer
+from course.explorers import mask_explorer, page_assets, temperature_bars, temperature_explorer
 
 pytestmark = pytest.mark.slow
 
@@ -484,7 +484,8 @@ def test_explorers_side_by_side_offline(browser, tmp_path):
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<title>explorers</title>'
-        '<link rel="icon" href="data:,"></head><body>' + "\n".join(parts) + "</body></html>",
+        '<link rel="icon" href="data:,">' + page_assets() + '</head><body>'
+        + "\n".join(parts) + "</body></html>",
         encoding="utf-8")
     server, url = _serve(tmp_path)
     try:
