@@ -27,12 +27,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_book import site  # noqa: F401
+from test_site_browser import DESKTOP, PHONE, Watched, _serve, browser, origin  # noqa: F401
 
 from course.explorer_online import online_explorer
 from course.explorers import mask_explorer, standalone_page, temperature_explorer
 from course.temperature_explorers import context_explorer, logits_inspector
-from test_book import site  # noqa: F401
-from test_site_browser import DESKTOP, PHONE, Watched, _serve, browser, origin  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
