@@ -188,6 +188,15 @@ def check_page(browser, url: str, mode: str, name: str) -> list[dict]:  # noqa: 
     theme = page.evaluate("document.documentElement.dataset.theme || null")
     assert theme in (None, mode), f"{url}: the theme is {theme!r} with the system in {mode} mode"
     assert page.locator("[data-explorer]").count(), f"{url} shows no explorer"
+    served = page.evaluate("""() => [
+      Array.from(document.querySelectorAll("style")).filter(
+        s => s.textContent.includes(".sx-explorer{")).length,
+      Array.from(document.querySelectorAll("script:not([type])")).filter(
+        s => s.textContent.includes("window.sxExplorers = {")).length]""")
+    assert served == [1, 1], f"{url}: the explorers' stylesheet and script, once each: {served}"
+    ready = page.evaluate("""() => Array.from(document.querySelectorAll("[data-explorer]"))
+      .filter(e => e.dataset.sxReady !== "true").map(e => e.id)""")
+    assert not ready, f"{url}: explorers the script did not wire: {ready}"
     found = measure_every_state(page)
     shoot(page, f"{name}-{mode}-desktop")
     page.set_viewport_size(PHONE)

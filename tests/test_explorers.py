@@ -259,3 +259,18 @@ def test_bad_arguments_are_refused(th_logits):
         mask_explorer(initial="diagonal")
     with pytest.raises(ValueError):
         mask_weights(6, 7)
+
+
+def test_assets_are_served_once_per_kernel(th_logits, monkeypatch):
+    """Shown in a notebook, the kernel's first explorer carries the stylesheet and script."""
+    from course import explorers
+
+    monkeypatch.setattr(explorers, "_assets_shown", False)
+    first = temperature_explorer(th_logits, list(charlm.VOCAB))._repr_html_()
+    second = mask_explorer()._repr_html_()
+    css = (ASSETS_DIR / "explorers.css").read_text(encoding="utf-8")
+    js = (ASSETS_DIR / "explorers.js").read_text(encoding="utf-8")
+    assert first.count(css) == 1 and first.count(js) == 1
+    assert css not in second and js not in second and "<style" not in second
+    for page in (first, second):
+        assert page.replace(js, "").count("window.sxExplorers.init();") == 1
