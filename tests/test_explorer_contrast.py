@@ -177,16 +177,19 @@ def shoot(page, name: str) -> None:
         root.screenshot(path=str(Path(folder) / f"explorers-{name}-{k}-{kind}.png"))
 
 
-def check_page(browser, url: str, mode: str, name: str) -> list[dict]:  # noqa: F811
-    """Open ``url`` with the system in ``mode``, measure, and screenshot at both widths."""
-    watched = Watched(browser, url.rsplit("/", 1)[0])
+def check_page(browser, origin: str, path: str, mode: str,  # noqa: F811
+               name: str) -> list[dict]:
+    """Open ``origin/path`` with the system in ``mode``, measure, screenshot at both widths."""
+    url = f"{origin}/{path}"
+    watched = Watched(browser, origin)
     page = watched.page
     page.emulate_media(color_scheme=mode)
     page.set_viewport_size(DESKTOP)
     page.goto(url)
     page.wait_for_load_state("load")
     theme = page.evaluate("document.documentElement.dataset.theme || null")
-    assert theme in (None, mode), f"{url}: the theme is {theme!r} with the system in {mode} mode"
+    want = (None, mode) if name == "standalone" else (mode,)  # a stand-alone page has no theme
+    assert theme in want, f"{url}: the theme is {theme!r} with the system in {mode} mode"
     assert page.locator("[data-explorer]").count(), f"{url} shows no explorer"
     served = page.evaluate("""() => [
       Array.from(document.querySelectorAll("style")).filter(
@@ -197,6 +200,10 @@ def check_page(browser, url: str, mode: str, name: str) -> list[dict]:  # noqa: 
     ready = page.evaluate("""() => Array.from(document.querySelectorAll("[data-explorer]"))
       .filter(e => e.dataset.sxReady !== "true").map(e => e.id)""")
     assert not ready, f"{url}: explorers the script did not wire: {ready}"
+    framed = page.evaluate("""() => Array.from(document.querySelectorAll("[data-explorer]"))
+      .map(e => getComputedStyle(e.parentElement).backgroundColor)
+      .filter(c => !/^rgba\\(.*, 0\\)$|^transparent$/.test(c))""")
+    assert not framed, f"{url}: an explorer sits in a painted frame {framed}"  # theme's dark box
     found = measure_every_state(page)
     shoot(page, f"{name}-{mode}-desktop")
     page.set_viewport_size(PHONE)
@@ -211,7 +218,7 @@ def check_page(browser, url: str, mode: str, name: str) -> list[dict]:  # noqa: 
 @pytest.mark.parametrize("mode", ["light", "dark"])
 @pytest.mark.parametrize("page_name", EXPLORER_PAGES)
 def test_site_explorers_meet_wcag_aa(browser, origin, mode, page_name):  # noqa: F811
-    found = check_page(browser, f"{origin}/{page_name}.html", mode, page_name.split("/")[-1])
+    found = check_page(browser, origin, f"{page_name}.html", mode, page_name.split("/")[-1])
     kinds = {f["explorer"] for f in found}
     assert kinds, f"{page_name}: no explorer text measured"
     assert not failures(found), "\n".join(failures(found))
@@ -233,7 +240,7 @@ def test_standalone_explorers_meet_wcag_aa(browser, tmp_path, mode):  # noqa: F8
         online_explorer()), encoding="utf-8")
     server, url = _serve(tmp_path)
     try:
-        found = check_page(browser, f"{url}/index.html", mode, "standalone")
+        found = check_page(browser, url, "index.html", mode, "standalone")
     finally:
         server.shutdown()
         server.server_close()
