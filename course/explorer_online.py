@@ -21,9 +21,8 @@ import html
 from collections.abc import Sequence
 
 import numpy as np
-from IPython.display import HTML
 
-from course.explorers import _STYLE, _json, _new_id
+from course.explorers import _INIT, Explorer, _json, _new_id
 
 #: The explorer's default row: 12 scores whose maximum grows several times from left to right.
 DEFAULT_SCORES: tuple[float, ...] = (0.5, -1.2, 1.8, 0.3, 2.6, -0.4, 1.1, 3.4, 0.9, -2.0, 3.1, 1.5)
@@ -103,68 +102,7 @@ def step_text(run: dict, k: int) -> str:
     return head + body + tail
 
 
-_ONLINE_STYLE = """<style>
-.sx-online .sx-strip{display:flex;flex-wrap:wrap;gap:3px;margin:.4rem 0;padding:0;list-style:none}
-.sx-online .sx-z{min-width:2.9rem;flex:1 0 2.9rem;text-align:center;padding:.25rem 0;
- border:2px solid transparent;border-radius:4px;font-variant-numeric:tabular-nums;
- background:rgba(128,128,128,.12)}
-.sx-online .sx-z[data-state=done]{background:var(--sx-done,rgba(0,114,178,.28))}
-.sx-online .sx-z[data-state=current]{background:var(--sx-current,rgba(230,159,0,.35));
- border-color:var(--sx-current-border,#E69F00)}
-.sx-online .sx-z small{display:block;font-size:.68rem;color:var(--pst-color-text-muted,#555)}
-.sx-online .sx-buttons{display:flex;flex-wrap:wrap;gap:.5rem;margin:.4rem 0}
-.sx-online button{font:inherit;padding:.25rem .8rem;border-radius:4px;cursor:pointer;
- border:1px solid var(--pst-color-border,#999);background:var(--pst-color-surface,#f6f6f6);
- color:inherit}
-.sx-online button:disabled{opacity:.45;cursor:default}
-.sx-online table.sx-steps{border-collapse:collapse;font-size:.8rem;width:100%;
- font-variant-numeric:tabular-nums}
-.sx-online table.sx-steps th,.sx-online table.sx-steps td{padding:.15rem .3rem;text-align:right;
- border-bottom:1px solid var(--pst-color-border,#ddd)}
-.sx-online table.sx-steps tr[data-current=true] td{font-weight:600}
-</style>"""
 
-_ONLINE_JS = """<script>
-(function () {
-  var root = document.getElementById("%(id)s");
-  var data = JSON.parse(document.getElementById("%(id)s-data").textContent);
-  var readout = document.getElementById("%(id)s-out");
-  var cells = root.querySelectorAll("li.sx-z");
-  var tbody = document.getElementById("%(id)s-rows");
-  var prev = document.getElementById("%(id)s-prev"), next = document.getElementById("%(id)s-next");
-  var size = String(data.initial), k = 0;
-  function num(x) { return x === null ? "\\u2212\\u221e" : x.toFixed(3); }
-  function show() {
-    var run = data.runs[size], steps = run.steps, step = steps[k];
-    cells.forEach(function (c, i) {
-      var state = i < step.start ? "done" : (i < step.stop ? "current" : "todo");
-      c.setAttribute("data-state", state);
-    });
-    var rows = "";
-    for (var j = 0; j <= k; j++) {
-      var s = steps[j];
-      rows += "<tr" + (j === k ? " data-current=\\"true\\"" : "") + "><td>" + (j + 1) + "</td><td>" +
-        s.start + "\\u2013" + (s.stop - 1) + "</td><td>" + num(s.block_max) + "</td><td>" +
-        num(s.block_sum) + "</td><td>" + num(s.rescale) + "</td><td>" + num(s.m) + "</td><td>" +
-        num(s.s) + "</td></tr>";
-    }
-    tbody.innerHTML = rows;
-    readout.textContent = run.text[k];
-    root.setAttribute("data-step", String(k));
-    root.setAttribute("data-block-size", size);
-    prev.disabled = k === 0;
-    next.disabled = k === steps.length - 1;
-  }
-  prev.addEventListener("click", function () { if (k > 0) { k -= 1; show(); } });
-  next.addEventListener("click", function () {
-    if (k < data.runs[size].steps.length - 1) { k += 1; show(); }
-  });
-  root.querySelectorAll("input[type=radio]").forEach(function (r) {
-    r.addEventListener("change", function () { if (r.checked) { size = r.value; k = 0; show(); } });
-  });
-  show();
-})();
-</script>"""
 
 
 def _plain(value):
@@ -176,7 +114,7 @@ def _plain(value):
 
 def online_explorer(scores: Sequence[float] = DEFAULT_SCORES,
                     block_sizes: Sequence[int] = DEFAULT_BLOCK_SIZES, *, initial: int | None = None,
-                    title: str = "Explore online softmax, block by block") -> HTML:
+                    title: str = "Explore online softmax, block by block") -> Explorer:
     """Buttons that step through the blocks of a row: running max, running sum, rescaling.
 
     The row's scores are shown as a strip of cells (blocks already merged, the current block,
@@ -192,7 +130,7 @@ def online_explorer(scores: Sequence[float] = DEFAULT_SCORES,
         title: the explorer's heading.
 
     Returns:
-        An :class:`IPython.display.HTML` object.
+        An :class:`~course.explorers.Explorer` (an :class:`IPython.display.HTML`).
     """
     z = [float(x) for x in scores]
     sizes = [int(b) for b in block_sizes]
@@ -223,8 +161,6 @@ def online_explorer(scores: Sequence[float] = DEFAULT_SCORES,
         f'{" checked" if b == initial else ""}> {b}</label>' for b in sizes)
     body = f"""<div class="sx-explorer sx-online" data-explorer="online" id="{uid}" data-step="0"
  data-block-size="{initial}">
-{_STYLE}
-{_ONLINE_STYLE}
 <p class="sx-title" id="{uid}-title">{html.escape(title)}</p>
 <p class="sx-help">A row of {len(z)} scores (index below each) read one block at a time. Step
 through the blocks: the current block is outlined, merged blocks are shaded. Each step keeps
@@ -240,6 +176,6 @@ only two numbers, the running maximum m and the running sum s of exp(z − m).</
 <th scope="col">s</th></tr></thead>
 <tbody id="{uid}-rows">{row0}</tbody></table></div>
 <script type="application/json" id="{uid}-data">{data}</script>
-{_ONLINE_JS % {"id": uid}}
+{_INIT}
 </div>"""
-    return HTML(body)
+    return Explorer(body)

@@ -1,10 +1,14 @@
 """Interactive explorers that need no kernel: a few lines of plain JavaScript on the page.
 
-Each explorer is a self-contained piece of HTML (an :class:`IPython.display.HTML` object):
-its numbers are computed in Python when the book is built and embedded as JSON, and a short
-inline script redraws it when the reader moves a control. Nothing is loaded from anywhere
-else, so the explorers work on the static site, offline. Without JavaScript the reader
-still sees the explorer's initial state, which is rendered in Python.
+Each explorer is a piece of HTML (an :class:`Explorer`, i.e. an :class:`IPython.display.HTML`):
+its numbers are computed in Python when the book is built and embedded as JSON (one
+``<script type="application/json">`` per explorer), and one shared script redraws it when the
+reader moves a control. The script and the stylesheet are real files,
+``course/explorer_assets/explorers.js`` and ``explorers.css``, served once per page (see
+:func:`page_assets`); their colours come from the theme's CSS variables, so the explorers
+follow light and dark mode. Nothing is loaded from anywhere else, so the explorers work on
+the static site, offline. Without JavaScript the reader still sees the explorer's initial
+state, which is rendered in Python.
 
 Every explorer has labelled controls, an ``aria-live`` readout, a layout that shrinks to
 phone width, and element ids that are unique on the page (several explorers may share one).
@@ -35,11 +39,10 @@ import html
 import itertools
 import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from IPython.display import HTML
-
-from course.plotting import PALETTE
 
 #: The temperature explorer's default slider positions, a log scale from 0.05 to 10 that
 #: holds T = 0.05, 1 and 10 exactly: 26 equal ratios from 0.05 to 1, then 20 from 1 to 10
@@ -181,44 +184,56 @@ def _json(data) -> str:
             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
-_HATCH = "repeating-linear-gradient(45deg,#d9d9d9 0 3px,#f2f2f2 3px 7px)"
 
-_STYLE = """<style>
-.sx-explorer{border:1px solid var(--pst-color-border,#ccc);border-radius:6px;padding:.8rem 1rem;
- margin:1rem 0;max-width:44rem;font-size:.95rem;box-sizing:border-box}
-.sx-explorer *{box-sizing:border-box}
-.sx-explorer .sx-title{font-weight:600;margin:0 0 .5rem}
-.sx-explorer .sx-help{margin:.2rem 0 .6rem;color:var(--pst-color-text-muted,#555);font-size:.9rem}
-.sx-explorer label{font-weight:600}
-.sx-explorer input[type=range]{width:100%;margin:.3rem 0 0}
-.sx-explorer .sx-ends{display:flex;justify-content:space-between;font-size:.8rem;
- color:var(--pst-color-text-muted,#555)}
-.sx-explorer .sx-readout{display:block;margin:.5rem 0;font-variant-numeric:tabular-nums}
-.sx-explorer .sx-bars{margin:0;padding:0;list-style:none}
-.sx-explorer .sx-row{display:flex;align-items:center;gap:.5rem;margin:2px 0}
-.sx-explorer .sx-lab{flex:0 0 3.2rem;text-align:right;
- font-family:var(--pst-font-family-monospace,monospace)}
-.sx-explorer .sx-track{flex:1 1 auto;min-width:0;height:1.05rem;background:rgba(128,128,128,.12);
- border-radius:2px}
-.sx-explorer .sx-bar{display:block;height:100%;border-radius:2px;min-width:1px}
-.sx-explorer .sx-val{flex:0 0 3.4rem;text-align:right;font-variant-numeric:tabular-nums}
-.sx-explorer fieldset{border:0;margin:0 0 .4rem;padding:0;display:flex;flex-wrap:wrap;
- gap:.3rem 1rem}
-.sx-explorer legend{font-weight:600;font-size:1em;line-height:inherit;float:none;padding:0;
- margin-bottom:.2rem;width:100%}
-.sx-explorer fieldset label{font-weight:400;white-space:nowrap}
-.sx-explorer .sx-scroll{overflow-x:auto}
-.sx-explorer table.sx-heat{border-collapse:collapse;margin:.3rem 0;font-size:.8rem;
- font-variant-numeric:tabular-nums;width:100%;max-width:30rem;table-layout:auto}
-.sx-explorer table.sx-heat th,.sx-explorer table.sx-heat td{padding:0;text-align:center;
- border:1px solid var(--pst-color-background,#fff)}
-.sx-explorer table.sx-heat th{font-weight:600;padding:0 .2rem;font-size:.72rem;line-height:1.15}
-.sx-explorer table.sx-heat td{height:2.1rem;min-width:1.9rem;width:11%;padding:0 1px}
-.sx-explorer table.sx-heat td.sx-masked{background:{hatch};color:#666}
-.sx-explorer table.sx-heat td.sx-sum{background:transparent;color:inherit;font-weight:600}
-.sx-explorer .sx-key{display:inline-block;width:1.1rem;height:.8rem;vertical-align:middle;
- border:1px solid #999;margin:0 .2rem 0 .6rem}
-</style>""".replace("{hatch}", _HATCH)
+
+#: The explorers' stylesheet and script, real files shipped with the package.
+ASSETS_DIR = Path(__file__).with_name("explorer_assets")
+
+#: What each explorer puts after its markup: wire the explorers of the page (the script is
+#: already on the page, see :func:`page_assets`).
+_INIT = "<script>window.sxExplorers.init();</script>"
+
+_assets_shown = False
+
+
+def page_assets() -> str:
+    """The ``<style>`` and ``<script>`` every page with explorers needs, once.
+
+    Both are read from :data:`ASSETS_DIR` (``explorers.css`` and ``explorers.js``) and inlined,
+    so a page works offline and from a single file.
+    """
+    css = (ASSETS_DIR / "explorers.css").read_text(encoding="utf-8")
+    js = (ASSETS_DIR / "explorers.js").read_text(encoding="utf-8")
+    if "</style" in css.lower() or "</script" in js.lower():
+        raise ValueError("an explorer asset must not close its own element")
+    return f"<style>\n{css}</style>\n<script>\n{js}</script>\n"
+
+
+def standalone_page(*explorers: HTML | str, title: str = "Explorers") -> str:
+    """A complete HTML document showing ``explorers``, with :func:`page_assets` once in its head."""
+    parts = "\n".join(e.data if isinstance(e, HTML) else e for e in explorers)
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html.escape(title)}</title>\n{page_assets()}</head><body>\n{parts}\n"
+            f"</body></html>")
+
+
+class Explorer(HTML):
+    """An explorer's HTML: ``.data`` is its own markup, its numbers and one line of script.
+
+    The stylesheet and script that every explorer shares are served once per page: shown in
+    a notebook or a book page (one kernel per page), the first explorer of the kernel carries
+    :func:`page_assets` in front of its markup, and the others only their markup. A page put
+    together by hand uses :func:`standalone_page`.
+    """
+
+    def _repr_html_(self) -> str:
+        """The markup, preceded by :func:`page_assets` for the kernel's first explorer."""
+        global _assets_shown
+        if _assets_shown:
+            return str(self.data)
+        _assets_shown = True
+        return page_assets() + str(self.data)
 
 
 def _fmt_t(t: float) -> str:
@@ -228,55 +243,12 @@ def _fmt_t(t: float) -> str:
 
 # ----------------------------------------------------------------------------- temperature
 
-_TEMPERATURE_JS = """<script>
-(function () {
-  var root = document.getElementById("%(id)s");
-  var data = JSON.parse(document.getElementById("%(id)s-data").textContent);
-  var slider = document.getElementById("%(id)s-t");
-  var readout = document.getElementById("%(id)s-out");
-  var bars = root.querySelectorAll(".sx-bar");
-  var vals = root.querySelectorAll(".sx-val");
-  var rows = root.querySelectorAll(".sx-row");
-  var z = data.logits, top = data.top, n = z.length;
-  var inTop = {};
-  top.forEach(function (i) { inTop[i] = true; });
-  function update() {
-    var T = data.temperatures[Number(slider.value)];
-    var m = Math.max.apply(null, z), e = [], s = 0, i;
-    for (i = 0; i < n; i++) { e.push(Math.exp((z[i] - m) / T)); s += e[i]; }
-    var p = e.map(function (v) { return v / s; });
-    var H = 0, other = 0;
-    for (i = 0; i < n; i++) {
-      if (p[i] > 0) { H -= p[i] * Math.log(p[i]); }
-      if (!inTop[i]) { other += p[i]; }
-    }
-    var shown = top.map(function (j) { return p[j]; });
-    if (shown.length < bars.length) { shown.push(other); }
-    shown.forEach(function (v, k) {
-      bars[k].style.width = (100 * v).toFixed(2) + "%%";
-      vals[k].textContent = v.toFixed(3);
-      rows[k].setAttribute("data-value", String(v));
-    });
-    var tText = T.toPrecision(3);
-    slider.setAttribute("aria-valuetext", "T = " + tText);
-    root.setAttribute("data-temperature", String(T));
-    readout.setAttribute("data-entropy", String(H));
-    readout.setAttribute("data-temperature", String(T));
-    readout.textContent = "T = " + tText + ": entropy " + H.toFixed(2) + " nats (at most " +
-      Math.log(n).toFixed(2) + "); most likely " + data.labels[top[0]] + " with " +
-      p[top[0]].toFixed(3);
-  }
-  slider.addEventListener("input", update);
-  slider.addEventListener("change", update);
-  update();
-})();
-</script>"""
 
 
 def temperature_explorer(logits, labels: Sequence[str],
                          temperatures: Sequence[float] = DEFAULT_TEMPERATURES,
                          *, top: int = 12, initial: float = 1.0, context: str | None = None,
-                         title: str = "Explore the temperature") -> HTML:
+                         title: str = "Explore the temperature") -> Explorer:
     """A slider for the temperature T over real logits, redrawing a bar chart of softmax(z / T).
 
     The bars show the (up to) ``top`` likeliest labels plus "other" (the rest together), on a
@@ -297,7 +269,8 @@ def temperature_explorer(logits, labels: Sequence[str],
         title: the explorer's heading.
 
     Returns:
-        An :class:`IPython.display.HTML` object; make it a cell's last expression to show it.
+        An :class:`Explorer` (an :class:`IPython.display.HTML`); make it a cell's last
+        expression to show it.
     """
     z = np.asarray(logits, dtype=np.float64)
     if z.ndim != 1 or len(z) != len(labels) or not np.isfinite(z).all():
@@ -314,7 +287,6 @@ def temperature_explorer(logits, labels: Sequence[str],
     uid = _new_id("temp", data)
     shown = temperature_bars(z, labels, temps[start], top)
 
-    colour = PALETTE[0]
     rows = []
     for k, (name, value) in enumerate(zip(shown["labels"], shown["values"])):
         other = k == len(idx)
@@ -323,7 +295,7 @@ def temperature_explorer(logits, labels: Sequence[str],
             f'<li class="sx-row{" sx-other" if other else ""}" data-label="{html.escape(name)}" '
             f'data-value="{value!r}"><span class="sx-lab">{lab}</span>'
             f'<span class="sx-track" aria-hidden="true"><span class="sx-bar" '
-            f'style="width:{100 * value:.2f}%;background:{PALETTE[7] if other else colour}">'
+            f'style="width:{100 * value:.2f}%">'
             f'</span></span><span class="sx-val">{value:.3f}</span></li>')
     t0 = temps[start]
     readout = (f"T = {_fmt_t(t0)}: entropy {shown['entropy']:.2f} nats (at most "
@@ -337,7 +309,6 @@ def temperature_explorer(logits, labels: Sequence[str],
                  " Drag the slider (or use the arrow keys) to change T.")
     body = f"""<div class="sx-explorer sx-temperature" data-explorer="temperature" id="{uid}"
  data-temperature="{t0!r}">
-{_STYLE}
 <p class="sx-title" id="{uid}-title">{html.escape(title)}</p>
 <p class="sx-help">{help_line}</p>
 <label for="{uid}-t">Temperature T (log scale)</label>
@@ -351,59 +322,13 @@ def temperature_explorer(logits, labels: Sequence[str],
 {chr(10).join(rows)}
 </ul>
 <script type="application/json" id="{uid}-data">{data}</script>
-{_TEMPERATURE_JS % {"id": uid}}
+{_INIT}
 </div>"""
-    return HTML(body)
+    return Explorer(body)
 
 
 # ----------------------------------------------------------------------------- masks
 
-_MASK_JS = """<script>
-(function () {
-  var root = document.getElementById("%(id)s");
-  var data = JSON.parse(document.getElementById("%(id)s-data").textContent);
-  var readout = document.getElementById("%(id)s-out");
-  var cells = root.querySelectorAll("td.sx-cell");
-  var sums = root.querySelectorAll("td.sx-sum");
-  var n = data.n;
-  function colour(w) {
-    var lo = [255, 255, 255], hi = data.hi, c = [0, 1, 2].map(function (k) {
-      return Math.round(lo[k] + (hi[k] - lo[k]) * w);
-    });
-    return "rgb(" + c.join(",") + ")";
-  }
-  function show(mode) {
-    var d = data.modes[mode], empty = 0;
-    for (var i = 0; i < n; i++) {
-      var s = 0, any = false;
-      for (var j = 0; j < n; j++) {
-        var td = cells[i * n + j], w = d.weights[i][j], ok = d.mask[i][j];
-        s += w; any = any || ok;
-        td.setAttribute("data-weight", String(w));
-        td.setAttribute("data-masked", ok ? "false" : "true");
-        td.className = ok ? "sx-cell" : "sx-cell sx-masked";
-        td.style.background = ok ? colour(w) : "";
-        td.style.color = ok ? (w > 0.55 ? "#fff" : "#000") : "";
-        td.textContent = ok ? w.toFixed(2) : "0";
-        td.setAttribute("aria-label", "query " + i + ", key " + j + ": " +
-          (ok ? w.toFixed(2) : "masked, 0"));
-      }
-      if (!any) { empty += 1; }
-      sums[i].textContent = any ? s.toFixed(2) : "0";
-      sums[i].setAttribute("data-sum", String(s));
-    }
-    root.setAttribute("data-mode", mode);
-    readout.textContent = data.text[mode] + " " + (empty ?
-      empty + " of " + n + " query rows are fully masked: all their weights are 0." :
-      "No row is fully masked: every row sums to 1.");
-  }
-  root.querySelectorAll("input[type=radio]").forEach(function (r) {
-    r.addEventListener("change", function () { if (r.checked) { show(r.value); } });
-  });
-  var checked = root.querySelector("input[type=radio]:checked");
-  show(checked ? checked.value : "%(initial)s");
-})();
-</script>"""
 
 _MODE_TEXT = {
     "causal": "Causal: query i may attend to keys 0 to i.",
@@ -412,13 +337,8 @@ _MODE_TEXT = {
 }
 
 
-def _heat_colour(w: float, hi: Sequence[int]) -> str:
-    c = [round(255 + (h - 255) * w) for h in hi]
-    return f"rgb({c[0]},{c[1]},{c[2]})"
-
-
 def mask_explorer(n: int = 6, length: int = 4, padding_side: str = "left", seed: int = 6,
-                  *, initial: str = "causal", title: str = "Explore attention masks") -> HTML:
+                  *, initial: str = "causal", title: str = "Explore attention masks") -> Explorer:
     """Radio buttons causal / padding / both over a heatmap of attention weights.
 
     The example is one sequence of ``length`` real tokens padded to ``n`` positions (see
@@ -443,13 +363,12 @@ def mask_explorer(n: int = 6, length: int = 4, padding_side: str = "left", seed:
         title: the explorer's heading.
 
     Returns:
-        An :class:`IPython.display.HTML` object.
+        An :class:`Explorer` (an :class:`IPython.display.HTML`).
     """
     if initial not in MASK_MODES:
         raise ValueError(f"initial must be one of {MASK_MODES}, got {initial!r}")
     ex = mask_weights(n, length, padding_side, seed)
-    hi = [int(PALETTE[0][k:k + 2], 16) for k in (1, 3, 5)]
-    payload = {"n": n, "length": length, "padding_side": padding_side, "seed": seed, "hi": hi,
+    payload = {"n": n, "length": length, "padding_side": padding_side, "seed": seed,
                "real": [bool(r) for r in ex["real"]], "text": _MODE_TEXT,
                "modes": {k: {"mask": v["mask"].tolist(),
                              "weights": [[float(w) for w in row] for row in v["weights"]]}
@@ -469,8 +388,7 @@ def mask_explorer(n: int = 6, length: int = 4, padding_side: str = "left", seed:
         for j in range(n):
             w, ok = float(first["weights"][i, j]), bool(first["mask"][i, j])
             if ok:
-                style = (f' style="background:{_heat_colour(w, hi)};'
-                         f'color:{"#fff" if w > 0.55 else "#000"}"')
+                style = f' style="--w:{w!r}"'  # the stylesheet's heat scale at w
                 text, aria = f"{w:.2f}", f"{w:.2f}"
             else:
                 style, text, aria = "", "0", "masked, 0"
@@ -491,7 +409,6 @@ def mask_explorer(n: int = 6, length: int = 4, padding_side: str = "left", seed:
     side = "left (padding first)" if padding_side == "left" else "right (padding last)"
     body = f"""<div class="sx-explorer sx-mask" data-explorer="mask" id="{uid}"
  data-mode="{initial}">
-{_STYLE}
 <p class="sx-title" id="{uid}-title">{html.escape(title)}</p>
 <p class="sx-help">Attention weights of {n} queries (rows) over {n} keys (columns) for one
 sequence of {length} tokens padded on the {side} to {n} positions; the scores are random.
@@ -504,9 +421,10 @@ key is all zeros.</p>
 <tbody>
 {chr(10).join(body_rows)}
 </tbody></table></div>
-<p class="sx-help">Colour: white = 0, dark blue = 1.<span class="sx-key"
- style="background:{_HATCH}"></span>masked (weight 0).</p>
+<p class="sx-help">Colour:<span class="sx-key sx-key-lo"></span>weight 0,<span
+ class="sx-key sx-key-hi"></span>weight 1,<span class="sx-key sx-key-masked"></span>masked
+(weight 0).</p>
 <script type="application/json" id="{uid}-data">{data}</script>
-{_MASK_JS % {"id": uid, "initial": initial}}
+{_INIT}
 </div>"""
-    return HTML(body)
+    return Explorer(body)

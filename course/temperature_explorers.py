@@ -1,7 +1,8 @@
 """Two more kernel-less explorers for chapter 02: real next-word contexts, and hand-tuned logits.
 
 Like those of :mod:`course.explorers` (whose page layout they share), each is one piece of
-HTML with its numbers embedded as JSON and a short inline script; nothing is fetched, and
+HTML with its numbers embedded as JSON, driven by the shared script in
+``course/explorer_assets``; nothing is fetched, and
 without JavaScript the reader still sees the initial state, rendered in Python.
 
 - :func:`context_explorer`: a menu of contexts and a temperature slider over a real
@@ -29,29 +30,18 @@ import html
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from IPython.display import HTML
 
-from course.explorers import (_STYLE, DEFAULT_TEMPERATURES, _fmt_t, _json, _new_id,
-                              entropy_nats, softmax_t, top_indices)
-
-#: Colours come from the theme's variables, so that the bars follow light and dark mode.
-_EXTRA_STYLE = """<style>
-.sx-explorer .sx-bar{background:var(--pst-color-primary,#0072B2)}
-.sx-explorer .sx-other .sx-bar{background:var(--pst-color-text-muted,#777)}
-.sx-explorer select,.sx-explorer input[type=number]{font:inherit;color:inherit;
- background:var(--pst-color-surface,transparent);border:1px solid var(--pst-color-border,#999);
- border-radius:4px;padding:.1rem .3rem;max-width:100%}
-.sx-explorer input[type=number]{width:5.2rem}
-.sx-explorer .sx-ctl{margin:0 0 .5rem}
-.sx-explorer table.sx-logits{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
-.sx-explorer table.sx-logits th,.sx-explorer table.sx-logits td{padding:.15rem .3rem;
- text-align:right;border-bottom:1px solid var(--pst-color-border,#ddd)}
-.sx-explorer table.sx-logits th:first-child,.sx-explorer table.sx-logits td:first-child{
- text-align:left}
-.sx-explorer table.sx-logits td.sx-pbar{width:32%;min-width:3rem}
-.sx-explorer .sx-lab{flex:0 0 6.5rem;overflow:hidden;text-overflow:ellipsis}
-</style>"""
-
+from course.explorers import (
+    _INIT,
+    DEFAULT_TEMPERATURES,
+    Explorer,
+    _fmt_t,
+    _json,
+    _new_id,
+    entropy_nats,
+    softmax_t,
+    top_indices,
+)
 
 # ----------------------------------------------------------------------------- numbers
 
@@ -152,47 +142,6 @@ def _slider(uid: str, temps: Sequence[float], start: int) -> str:
 
 # ----------------------------------------------------------------------------- contexts
 
-_CONTEXT_JS = """<script>
-(function () {
-  var root = document.getElementById("%(id)s");
-  var data = JSON.parse(document.getElementById("%(id)s-data").textContent);
-  var slider = document.getElementById("%(id)s-t");
-  var menu = document.getElementById("%(id)s-c");
-  var readout = document.getElementById("%(id)s-out");
-  var rows = root.querySelectorAll(".sx-row");
-  function update() {
-    var k = Number(slider.value), ctx = data.contexts[Number(menu.value)];
-    var view = data.views[ctx], T = data.temperatures[k], values = view.values[k];
-    rows.forEach(function (row, j) {
-      var used = j < values.length;
-      row.hidden = !used;
-      if (!used) { return; }
-      var other = j === values.length - 1, v = values[j];
-      row.className = other ? "sx-row sx-other" : "sx-row";
-      row.setAttribute("data-label", view.labels[j]);
-      row.setAttribute("data-value", String(v));
-      row.querySelector(".sx-lab").textContent = view.labels[j];
-      row.querySelector(".sx-bar").style.width = (100 * v).toFixed(2) + "%%";
-      row.querySelector(".sx-val").textContent = v.toFixed(3);
-    });
-    var H = view.entropy[k], tText = T.toPrecision(3);
-    slider.setAttribute("aria-valuetext", "T = " + tText);
-    root.setAttribute("data-temperature", String(T));
-    root.setAttribute("data-context", ctx);
-    readout.setAttribute("data-entropy", String(H));
-    readout.setAttribute("data-nucleus", String(view.nucleus[k]));
-    readout.textContent = "After \\u201c" + ctx + "\\u201d at T = " + tText + ": entropy " +
-      H.toFixed(2) + " nats (about " + Math.round(Math.exp(H)).toLocaleString("en-US") +
-      " equally likely words); top-p with p = " + data.top_p + " keeps " +
-      view.nucleus[k].toLocaleString("en-US") + " of " + data.n.toLocaleString("en-US") +
-      " words.";
-  }
-  slider.addEventListener("input", update);
-  slider.addEventListener("change", update);
-  menu.addEventListener("change", update);
-  update();
-})();
-</script>"""
 
 
 def _context_readout(ctx: str, t: float, h: float, nucleus: int, top_p: float, n: int) -> str:
@@ -205,7 +154,7 @@ def _context_readout(ctx: str, t: float, h: float, nucleus: int, top_p: float, n
 def context_explorer(contexts: Mapping[str, Sequence[float]], words: Sequence[str],
                      temperatures: Sequence[float] = DEFAULT_TEMPERATURES, *, top: int = 10,
                      top_p: float = 0.9, initial: float = 1.0,
-                     title: str = "Explore the temperature of a real language model") -> HTML:
+                     title: str = "Explore the temperature of a real language model") -> Explorer:
     """A context menu and a temperature slider over precomputed next-word distributions.
 
     The bars show the (up to) ``top`` likeliest words and "other" on a common scale from 0
@@ -222,7 +171,8 @@ def context_explorer(contexts: Mapping[str, Sequence[float]], words: Sequence[st
         title: the explorer's heading.
 
     Returns:
-        An :class:`IPython.display.HTML` object; make it a cell's last expression to show it.
+        An :class:`~course.explorers.Explorer` (an :class:`IPython.display.HTML`); make it a
+        cell's last expression to show it.
     """
     temps = _checked(temperatures)
     if not contexts:
@@ -256,8 +206,6 @@ def context_explorer(contexts: Mapping[str, Sequence[float]], words: Sequence[st
                                top_p, len(words))
     body = f"""<div class="sx-explorer sx-contexts" data-explorer="context-temperature" id="{uid}"
  data-temperature="{t0!r}" data-context="{html.escape(names[0])}">
-{_STYLE}
-{_EXTRA_STYLE}
 <p class="sx-title" id="{uid}-title">{html.escape(title)}</p>
 <p class="sx-help">Next-word probabilities softmax(z / T) of a real trigram model of English,
 for a context you choose: the {top} likeliest of its {len(words):,} words, then all the others
@@ -271,56 +219,13 @@ together. Choose a context, then drag the slider (or use the arrow keys) to chan
 {chr(10).join(rows)}
 </ul>
 <script type="application/json" id="{uid}-data">{data}</script>
-{_CONTEXT_JS % {"id": uid}}
+{_INIT}
 </div>"""
-    return HTML(body)
+    return Explorer(body)
 
 
 # ----------------------------------------------------------------------------- logits
 
-_LOGITS_JS = """<script>
-(function () {
-  var root = document.getElementById("%(id)s");
-  var data = JSON.parse(document.getElementById("%(id)s-data").textContent);
-  var inputs = root.querySelectorAll("input[type=number]");
-  var slider = document.getElementById("%(id)s-t");
-  var readout = document.getElementById("%(id)s-out");
-  var rows = root.querySelectorAll("tr.sx-opt");
-  function update() {
-    var T = data.temperatures[Number(slider.value)], z = [], i;
-    for (i = 0; i < inputs.length; i++) {
-      var v = parseFloat(inputs[i].value);
-      z.push(isFinite(v) ? v : data.logits[i]);
-    }
-    var m = Math.max.apply(null, z), e = [], s = 0;
-    for (i = 0; i < z.length; i++) { e.push(Math.exp((z[i] - m) / T)); s += e[i]; }
-    var H = 0, lead = 0;
-    for (i = 0; i < z.length; i++) {
-      var p = e[i] / s;
-      if (p > 0) { H -= p * Math.log(p); }
-      if (z[i] > z[lead]) { lead = i; }
-      var row = rows[i];
-      row.setAttribute("data-p", String(p));
-      row.setAttribute("data-odds", String(e[i]));
-      row.querySelector(".sx-p").textContent = p.toFixed(3);
-      row.querySelector(".sx-odds").textContent = e[i] >= 0.001 ? e[i].toPrecision(3) :
-        e[i].toExponential(1);
-      row.querySelector(".sx-bar").style.width = (100 * p).toFixed(2) + "%%";
-    }
-    var tText = T.toPrecision(3);
-    slider.setAttribute("aria-valuetext", "T = " + tText);
-    root.setAttribute("data-temperature", String(T));
-    readout.setAttribute("data-entropy", String(H));
-    readout.textContent = "T = " + tText + ": entropy " + H.toFixed(3) + " nats (at most " +
-      Math.log(z.length).toFixed(3) + "); the leader, " + data.labels[lead] + ", has " +
-      (e[lead] / s).toFixed(3) + ".";
-  }
-  inputs.forEach(function (box) { box.addEventListener("input", update); });
-  slider.addEventListener("input", update);
-  slider.addEventListener("change", update);
-  update();
-})();
-</script>"""
 
 
 def _odds_text(o: float) -> str:
@@ -333,7 +238,7 @@ def _odds_text(o: float) -> str:
 
 def logits_inspector(logits: Sequence[float], labels: Sequence[str],
                      temperatures: Sequence[float] = DEFAULT_TEMPERATURES, *,
-                     initial: float = 1.0, title: str = "Inspect hand-tuned logits") -> HTML:
+                     initial: float = 1.0, title: str = "Inspect hand-tuned logits") -> Explorer:
     """Editable logits and a temperature slider; probabilities, odds and entropy follow.
 
     Each option has a number box for its logit. The table shows ``softmax(z / T)`` as
@@ -376,8 +281,6 @@ def logits_inspector(logits: Sequence[float], labels: Sequence[str],
                f"{shown['probabilities'][lead]:.3f}.")
     body = f"""<div class="sx-explorer sx-logits-inspector" data-explorer="logits" id="{uid}"
  data-temperature="{t0!r}">
-{_STYLE}
-{_EXTRA_STYLE}
 <p class="sx-title" id="{uid}-title">{html.escape(title)}</p>
 <p class="sx-help">Edit the logits z and move the temperature T: the probabilities
 softmax(z / T), the odds of each option against the likeliest one, e<sup>(z<sub>i</sub> &minus;
@@ -393,6 +296,6 @@ max z) / T</sup>, and the entropy follow at once.</p>
 {chr(10).join(rows)}
 </tbody></table></div>
 <script type="application/json" id="{uid}-data">{data}</script>
-{_LOGITS_JS % {"id": uid}}
+{_INIT}
 </div>"""
-    return HTML(body)
+    return Explorer(body)

@@ -200,6 +200,17 @@ def site(built_site) -> Path:
     return built_site
 
 
+@pytest.fixture(scope="session")
+def origin(site):
+    """The built site, served over HTTP on a random local port."""
+    from browsing import serve
+
+    server, url = serve(site)
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
 # ----------------------------------------------------------------------------- the browser
 
 
@@ -243,7 +254,8 @@ def browser(chromium):
 
 #: Fixtures that make every test using them slow (minutes: a book build, a browser, the
 #: real `grade` command over a whole class: test_adversarial.py's ``corpus``).
-SLOW_FIXTURES = {"built_book", "built_site", "site", "browser", "chromium", "corpus"}
+SLOW_FIXTURES = {"built_book", "built_site", "site", "origin", "browser", "chromium",
+                 "corpus"}
 
 
 #: Modules whose every test grades a notebook (the real command or the grading engine

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 
 
@@ -43,3 +44,13 @@ def embedded(el: Elements) -> dict:
     """The JSON data block (the one ``<script>`` whose id ends in ``-data``)."""
     (key,) = [k for k in el.scripts if k.endswith("-data")]
     return json.loads(el.scripts[key])
+
+
+def script_suffixes(kind: str) -> set[str]:
+    """The ids the shared script reads for an explorer of ``kind``: ``id + "-SUFFIX"``."""
+    from course.explorers import ASSETS_DIR
+
+    js = (ASSETS_DIR / "explorers.js").read_text(encoding="utf-8")
+    blocks = dict(re.findall(r'kinds\["([^"]+)"\] = function \(root\) \{(.*?)\n  \};', js,
+                             re.DOTALL))
+    return set(re.findall(r'getElementById\(id \+ "(-[^"]+)"\)', blocks[kind]))

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import warnings
 
-from conftest import make_submission, write_notebook
-
 from autograder.checker import grade_notebook, run_test
 from autograder.notebooks import GradedCell
 from autograder.sandbox import Limits
 from autograder.student_proxy import Clock
+
+from conftest import make_submission, write_notebook
 
 FAST = Limits(cell_seconds=5, notebook_seconds=120)
 

@@ -13,9 +13,10 @@ import subprocess
 import time
 
 import pytest
-from conftest import CHAPTERS, PYTHON, ROOT, make_submission, run_cli, write_notebook
 
 from autograder import course_dir
+
+from conftest import CHAPTERS, PYTHON, ROOT, make_submission, run_cli, write_notebook
 
 distributed = pytest.importorskip("distributed")
 

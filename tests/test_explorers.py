@@ -10,10 +10,12 @@ from scipy.special import softmax as scipy_softmax
 
 from course import charlm
 from course.explorers import (
+    ASSETS_DIR,
     DEFAULT_TEMPERATURES,
     MASK_MODES,
     mask_explorer,
     mask_weights,
+    page_assets,
     softmax_t,
     stable_masked_softmax,
     temperature_bars,
@@ -21,7 +23,7 @@ from course.explorers import (
     top_indices,
 )
 
-from html_elements import Elements, embedded
+from html_elements import Elements, embedded, script_suffixes
 
 
 @pytest.fixture(scope="module")
@@ -176,8 +178,11 @@ def test_ids_are_unique_across_widgets(th_logits):
     for part in parts:
         el = Elements(part)
         own = {a["id"] for _, a in el.tags if "id" in a}
-        used = set(re.findall(r'getElementById\("([^"]+)"\)', part))
-        assert used and used <= own, used - own  # each script reads its own elements
+        (root,) = [a for _, a in el.tags if "data-explorer" in a]
+        used = {root["id"] + suffix for suffix in script_suffixes(root["data-explorer"])}
+        assert used and used <= own, used - own  # the script reads the explorer's own elements
+        assert not re.search(r"getElementById\(", part)  # no per-explorer script but the call
+        assert el.scripts.get("script-1", "").strip() == "window.sxExplorers.init();"
         names = {a["name"] for a in el.find("input") if "name" in a}
         for other in parts:
             if other is not part:
@@ -185,7 +190,8 @@ def test_ids_are_unique_across_widgets(th_logits):
 
 
 def test_html_fetches_nothing(th_logits):
-    for page in (temperature_explorer(th_logits, list(charlm.VOCAB)).data, mask_explorer().data):
+    for page in (temperature_explorer(th_logits, list(charlm.VOCAB)).data, mask_explorer().data,
+                 page_assets()):
         el = Elements(page)
         refs = [a.get(k) for _, a in el.tags for k in ("src", "href", "srcset", "action")
                 if a.get(k)]
@@ -207,3 +213,18 @@ def test_bad_arguments_are_refused(th_logits):
         mask_explorer(initial="diagonal")
     with pytest.raises(ValueError):
         mask_weights(6, 7)
+
+
+def test_assets_are_served_once_per_kernel(th_logits, monkeypatch):
+    """Shown in a notebook, the kernel's first explorer carries the stylesheet and script."""
+    from course import explorers
+
+    monkeypatch.setattr(explorers, "_assets_shown", False)
+    first = temperature_explorer(th_logits, list(charlm.VOCAB))._repr_html_()
+    second = mask_explorer()._repr_html_()
+    css = (ASSETS_DIR / "explorers.css").read_text(encoding="utf-8")
+    js = (ASSETS_DIR / "explorers.js").read_text(encoding="utf-8")
+    assert first.count(css) == 1 and first.count(js) == 1
+    assert css not in second and js not in second and "<style" not in second
+    for page in (first, second):
+        assert page.replace(js, "").count("window.sxExplorers.init();") == 1

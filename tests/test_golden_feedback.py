@@ -20,13 +20,14 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import make_submission, write_notebook
 
 from autograder import course_dir
 from autograder.checker import grade_notebook
 from autograder.feedback import autograded_notebook, render_feedback
 from autograder.limits import Limits
 from autograder.plan import read_or_fail
+
+from conftest import make_submission, write_notebook
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"

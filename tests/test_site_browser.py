@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import yaml
 
-from course.explorers import mask_explorer, temperature_bars, temperature_explorer
+from course.explorers import mask_explorer, page_assets, temperature_bars, temperature_explorer
 
 from browsing import PHONE, SHOTS, TIMEOUT_MS, Watched, explorer_overflow, serve, toc_pages
 from conftest import ROOT
@@ -36,15 +36,6 @@ TEMPERATURE_PAGE = "book/02-temperature"
 
 
 # ----------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def origin(site):
-    """The built site, served over HTTP on a random local port."""
-    server, url = serve(site)
-    yield url
-    server.shutdown()
-    server.server_close()
 
 
 def wait_for_mathjax(page) -> None:
@@ -356,7 +347,8 @@ def test_explorers_side_by_side_offline(browser, tmp_path):
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<title>explorers</title>'
-        '<link rel="icon" href="data:,"></head><body>' + "\n".join(parts) + "</body></html>",
+        '<link rel="icon" href="data:,">' + page_assets() + '</head><body>'
+        + "\n".join(parts) + "</body></html>",
         encoding="utf-8")
     server, url = serve(tmp_path)
     try:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 from scipy.special import softmax as scipy_softmax
@@ -19,7 +17,7 @@ from course.temperature_explorers import (
     nucleus_size,
 )
 
-from html_elements import Elements, embedded
+from html_elements import Elements, embedded, script_suffixes
 
 CONTEXTS = ("once upon a", "the united")
 
@@ -152,6 +150,8 @@ def test_ids_stay_unique_beside_the_other_explorers(logits, lm):
     ids = [a["id"] for _, a in Elements("".join(parts)).tags if "id" in a]
     assert len(ids) == len(set(ids))
     for part in parts:
-        own = {a["id"] for _, a in Elements(part).tags if "id" in a}
-        used = set(re.findall(r'getElementById\("([^"]+)"\)', part))
+        el = Elements(part)
+        own = {a["id"] for _, a in el.tags if "id" in a}
+        (root,) = [a for _, a in el.tags if "data-explorer" in a]
+        used = {root["id"] + suffix for suffix in script_suffixes(root["data-explorer"])}
         assert used and used <= own

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from course import wordlm
+from course.explorers import page_assets
 from course.temperature_explorers import context_explorer, inspect_logits, logits_inspector
 
 from browsing import PHONE, SHOTS, Watched, explorer_overflow, serve
@@ -53,7 +54,8 @@ def test_context_explorer_and_logits_inspector(browser, tmp_path):
     (tmp_path / "index.html").write_text(
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<title>explorers</title><link rel="icon" href="data:,"></head><body>'
+        '<title>explorers</title><link rel="icon" href="data:,">' + page_assets()
+        + '</head><body>'
         + "\n".join(parts) + "</body></html>", encoding="utf-8")
     server, url = serve(tmp_path)
     try:
