@@ -44,10 +44,12 @@ def _from_student(exc: BaseException | None) -> BaseException | None:
 
 def _failure_message(exc: BaseException, test, filename: str,
                      notes: dict[str, str] | None = None) -> str:
-    """Why a test failed, for the student: the exception, the test's line (unless it is
-    a hidden one) and, when their code raised, their own traceback lines (never the
-    grader's). A function that is not written yet, or not defined because its cell
-    failed, gets a message that says so."""
+    """Why a test failed, for the student, in words they can act on.
+
+    The exception, the test's line (unless it is a hidden one) and, when their code raised,
+    their own traceback lines (never the grader's). A function that is not written yet, or not defined because its cell
+    failed, gets a message that says so.
+    """
     hidden = test.hidden_line_numbers()
     where = ""
     for frame in traceback.extract_tb(exc.__traceback__):

@@ -1,5 +1,7 @@
-"""Command line: ``python -m autograder release | check NOTEBOOK | grade SUBMISSIONS --out OUT
-| kit``, and the student kit's ``softmax-check NOTEBOOK`` (the same ``check``).
+"""The command line: ``python -m autograder`` and the student kit's ``softmax-check``.
+
+Commands: ``release | check NOTEBOOK | grade SUBMISSIONS --out OUT | kit | collect | export |
+report``; ``softmax-check NOTEBOOK`` is the same ``check``.
 
 Kept importable by old Pythons (no newer syntax here), so that an unsupported Python
 gets one sentence instead of a traceback.
@@ -11,7 +13,6 @@ import argparse
 import os
 import sys
 from pathlib import Path
-
 
 PYTHON_NEEDED = (3, 11)
 
@@ -189,6 +190,7 @@ def _lms(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit status (0 when it did everything it was asked)."""
     if _python_too_old("python -m autograder"):
         return 2
     # nbgrader runs `alembic` as a command: make the environment's tools findable.

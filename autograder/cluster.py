@@ -54,8 +54,10 @@ _WORKER: dict[str, Any] = {}
 
 
 def _worker_sandbox(sources: dict, sandboxed: bool, fingerprint: str):
-    """The worker's sandbox (found and self-tested once per worker process), after
-    checking that the worker grades with the client's grader code."""
+    """The worker's sandbox, found and self-tested once per worker process.
+
+    First checks that the worker grades with the client's grader code.
+    """
     from .fingerprint import grader_fingerprint
     from .sandbox import Sandbox
 
@@ -78,8 +80,10 @@ def _worker_sandbox(sources: dict, sandboxed: bool, fingerprint: str):
 
 def grade_task(job, notebook: bytes, sources: dict, limits, sandboxed: bool,
                fingerprint: str) -> tuple[dict, str]:
-    """One submission, on a worker: its bytes in a private temporary file, graded by
-    the same function as a local run."""
+    """Grade one submission on a worker, with the same function as a local run.
+
+    Its bytes go into a private temporary file first.
+    """
     from .grade import grade_submission
 
     sandbox = _worker_sandbox(sources, sandboxed, fingerprint)
@@ -98,8 +102,10 @@ class Cluster:
 
     @classmethod
     def connect(cls, address: str, timeout: float = CONNECT_SECONDS) -> Cluster:
-        """Connect to a scheduler's address (``tcp://host:8786``) or its scheduler file
-        (the JSON file ``dask scheduler --scheduler-file`` writes)."""
+        """Connect to a scheduler's address (``tcp://host:8786``) or its scheduler file.
+
+        The scheduler file is the JSON file ``dask scheduler --scheduler-file`` writes.
+        """
         try:
             import distributed
         except ImportError:

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import nbformat
-import nbgrader  # type: ignore[import-untyped]
+import nbgrader
 
 from .limits import DEFAULTS
 from .notebooks import Assignment, nbgrader_meta

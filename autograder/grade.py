@@ -72,8 +72,10 @@ class Job:
 
 
 def _write_atomic(path: Path, data: str | bytes) -> None:
-    """Write a file whole or not at all, with the permissions the umask allows; text is
-    made UTF-8-safe first."""
+    """Write a file whole or not at all, with the permissions the umask allows.
+
+    Text is made UTF-8-safe first.
+    """
     if isinstance(data, str):
         data = clean_text(data).encode("utf-8")
     tmp = None
@@ -107,7 +109,9 @@ def discover(submissions: Path, sources: dict) -> tuple[dict, list[str]]:
     Returns ({(student_id, assignment_id): Job}, notes); student ids are canonical
     (see :mod:`autograder.roster`); the jobs' keys are filled in later.
     """
-    found, notes, owners = {}, [], {}
+    found: dict[tuple[str, str], Job] = {}
+    notes: list[str] = []
+    owners: dict[str, Path] = {}
     for student_dir in sorted(submissions.iterdir()):
         refused = _refused_folder(student_dir, submissions)
         if refused:
@@ -168,8 +172,11 @@ def result_key(job: Job, fingerprint: str, limits: Limits, sandboxed: bool,
 
 
 def _refused_folder(path: Path, submissions: Path) -> str:
-    """Why a folder of the submissions tree is refused ("" if it is fine): a symbolic
-    link (to a classmate's folder, to the solutions...) or anything resolving outside."""
+    """Why a folder of the submissions tree is refused ("" if it is fine).
+
+    A symbolic link (to a classmate's folder, to the solutions...) or anything resolving
+    outside the tree is refused.
+    """
     if path.is_symlink():
         return "a symbolic link, refused (submissions must be real folders and files)"
     if path.is_dir() and not inside(path, submissions):
@@ -178,8 +185,11 @@ def _refused_folder(path: Path, submissions: Path) -> str:
 
 
 def _content_digest(path: Path) -> bytes:
-    """The submission's bytes for its result key, read only if it is a regular file
-    of a readable size (what else it is goes into the key instead)."""
+    """The submission's bytes for its result key.
+
+    Read only if it is a regular file of a readable size (what else it is goes into the key
+    instead).
+    """
     try:
         return hashlib.sha256(read_regular_file(path, MAX_NOTEBOOK_BYTES)).digest()
     except NotARegularFile as exc:
@@ -222,15 +232,18 @@ def grade_submission(job: Job, source, limits: Limits, sandbox: Sandbox | None,
             "not run: nothing submitted")
         return result.to_dict(), render_failure(result, job.student_id, job.late)
     try:
-        nb, result = read_or_fail(source, path)
-        if result is None:
+        nb, unreadable = read_or_fail(source, path)
+        if unreadable is not None or nb is None:
+            result = unreadable or NotebookResult.failed(source, "the notebook could not be read",
+                                                         "not run")
+        else:
             result = grade_notebook(source, path, limits, sandbox, nb=nb)
         if job.note:
             result.problems.insert(0, job.note)
         if job.late.problem:
             result.problems.append(job.late.problem)
         mark = time.monotonic()
-        if result.status == "failed":
+        if result.status == "failed" or nb is None:
             page = render_failure(result, job.student_id, job.late)
         else:
             page = render_feedback(autograded_notebook(source, nb, result), result,
@@ -660,8 +673,9 @@ def _summary(jobs, done, rows, notes, resumed, graded_now, seconds, workers, san
         lines.append(f"  only {selection.describe()}: the other rows of grades.csv keep their "
                      "last saved grades")
     graded = [done[(j.student_id, j.assignment_id)] for j in jobs]
-    failed = [(j, r) for j, r in zip(jobs, graded) if r.status == "failed"]
-    noted = [(j, r) for j, r in zip(jobs, graded) if r.status != "failed" and r.problems]
+    failed = [(j, r) for j, r in zip(jobs, graded, strict=True) if r.status == "failed"]
+    noted = [(j, r) for j, r in zip(jobs, graded, strict=True)
+             if r.status != "failed" and r.problems]
     late = [j for j in jobs if j.late.seconds]
     full = sum(1 for r in graded if r.score == r.max_score)
     in_scope = [r for r in rows if selection.covers(r["student_id"], r["assignment"])]

@@ -142,7 +142,7 @@ def _assignment_of(file_name: str, notebooks: dict[str, str]) -> tuple[str | Non
     for i, candidate in enumerate(candidates):
         for aid, name in notebooks.items():
             if _key(candidate) in (_key(Path(name).stem), _key(aid)):
-                if i == 1:
+                if i == 1 and match is not None:
                     attempt = int(match.group(2) or match.group(3))
                 return aid, attempt
     return None, 0
@@ -445,6 +445,7 @@ def feedback_zips(out: Path, rows: list[dict], target: Path) -> list[Path]:
 
 
 def read_grades(out: Path) -> list[dict]:
+    """The rows of ``OUT/grades.csv`` (a clear ``CollectError`` when it is missing or unreadable)."""
     path = Path(out) / "grades.csv"
     try:
         with open(path, encoding="utf-8", newline="") as handle:

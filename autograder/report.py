@@ -39,8 +39,11 @@ STUB_HINT = "replace the `raise NotImplementedError()` line of its answer cell w
 
 
 def _hints_in(source: str) -> set[str]:
-    """The likely-mistake hints a piece of test code can attach to a message: ``hint=``
-    keyword strings, and the text after the last `` - `` of a message literal."""
+    """The likely-mistake hints a piece of test code can attach to a message.
+
+    These are ``hint=`` keyword strings, and the text after the last `` - `` of a message
+    literal.
+    """
     import ast
 
     try:
@@ -157,6 +160,7 @@ def _histogram(scores: list[float], max_score: float, title: str) -> str:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     matplotlib.rcParams["svg.hashsalt"] = "softmax-course"
     fig, ax = plt.subplots(figsize=(5, 2.4))
@@ -165,7 +169,7 @@ def _histogram(scores: list[float], max_score: float, title: str) -> str:
     ax.set_xlabel("score")
     ax.set_ylabel("students")
     ax.set_title(title)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None})
@@ -179,6 +183,7 @@ def _bars(labels: list[str], counts: list[int], title: str) -> str:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     matplotlib.rcParams["svg.hashsalt"] = "softmax-course"
     fig, ax = plt.subplots(figsize=(6, 0.4 * len(labels) + 1))
@@ -187,7 +192,7 @@ def _bars(labels: list[str], counts: list[int], title: str) -> str:
     ax.invert_yaxis()
     ax.set_xlabel("students")
     ax.set_title(title)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None})

@@ -91,8 +91,11 @@ _CELL_FILES: set[str] = set()
 
 
 def _describe(exc: BaseException) -> dict:
-    """An exception as plain data: its class and the builtin classes it derives from
-    (so the checker can rebuild it), the message, and the student's own frames."""
+    """An exception as plain data, for the trusted side to rebuild.
+
+    Its class and the builtin classes it derives from (so the checker can rebuild it), the
+    message, and the student's own frames.
+    """
     import builtins
 
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in _CELL_FILES]
@@ -133,6 +136,7 @@ def _shares_memory(result, arg) -> bool:
 
 
 def serve(request_fd: int, reply_fd: int) -> None:
+    """Answer the trusted side's requests, one reply each, until it closes the channel."""
     from autograder import protocol
 
     reply = os.fdopen(reply_fd, "wb", buffering=0)
@@ -328,8 +332,9 @@ UID_VARIABLE = "AUTOGRADER_UID"
 
 
 def _become_unprivileged() -> None:
-    """Before any student code: take the unprivileged uid (root is exempt from
-    RLIMIT_NPROC) and set the process cap.
+    """Before any student code: take the unprivileged uid and set the process cap.
+
+    Root is exempt from RLIMIT_NPROC, hence the uid.
 
     RLIMIT_NPROC is set here, inside the sandbox, rather than before bubblewrap
     starts, where it would also count every other process of the same host user.
@@ -350,6 +355,7 @@ def _become_unprivileged() -> None:
 
 
 def main() -> None:
+    """The worker's entry point inside the sandbox: ``main REQUEST_FD REPLY_FD``."""
     request_fd, reply_fd = int(sys.argv[1]), int(sys.argv[2])
     # Student code sees an empty stdin, and whatever it writes at the OS level
     # goes nowhere near the replies.

@@ -34,8 +34,10 @@ EXIT_OUT_OF_MEMORY = 86
 
 
 class GradingLimit(BaseException):
-    """The student's process hit a limit or died. A BaseException, so that a test's
-    ``except Exception`` cannot swallow it."""
+    """The student's process hit a limit or died.
+
+    A BaseException, so that a test's ``except Exception`` cannot swallow it.
+    """
 
 
 class StudentError(RuntimeError):
@@ -92,9 +94,11 @@ def rebuild_exception(error: dict, function: str | None = None) -> Exception:
 
 @dataclass
 class CallRecord:
-    """What the last call of a student's function did besides returning: the
-    positions (ints) or keyword names of the arguments it changed in place, and of
-    those its result shares memory with."""
+    """What the last call of a student's function did besides returning.
+
+    The positions (ints) or keyword names of the arguments it changed in place, and of
+    those its result shares memory with.
+    """
 
     changed: frozenset = frozenset()
     aliased: frozenset = frozenset()
@@ -171,8 +175,10 @@ class StudentProcess:
         self.proc = None
 
     def restart(self) -> None:
-        """A fresh process after a limit or a crash (the old one and all it started
-        are killed); the caller runs the notebook's cells again."""
+        """A fresh process after a limit or a crash; the caller runs the cells again.
+
+        The old process and all it started are killed.
+        """
         self.close()
         self.dead_reason = None
         self._buffer = bytearray()
@@ -370,8 +376,11 @@ class StudentFunction:
         return f"<student function {self.__name__}>"
 
     def measure_peak(self, *args, **kwargs):
-        """Call the student's function and return ``(result, peak bytes)``: the peak memory
-        the call allocated in the student's process (tracemalloc around the call there)."""
+        """Call the student's function and return ``(result, peak bytes)``.
+
+        The peak is the memory the call allocated in the student's process (tracemalloc
+        around the call there).
+        """
         self._measure = True
         try:
             result = self(*args, **kwargs)

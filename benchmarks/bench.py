@@ -512,8 +512,11 @@ def grading(students: int, skip_stock: bool) -> str:
 
 
 def cluster_grading(students: int, workers: int = 2) -> str:
-    """The same class graded by the local pool and by a dask LocalCluster of as many
-    worker processes (`grade --scheduler`), and a projection to a MOOC-sized class."""
+    """The same class graded by the local pool and by a dask LocalCluster.
+
+    The cluster has as many worker processes (`grade --scheduler`); the figures give a
+    projection to a MOOC-sized class.
+    """
     import distributed
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-cluster-"))

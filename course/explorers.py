@@ -288,7 +288,7 @@ def temperature_explorer(logits, labels: Sequence[str],
     shown = temperature_bars(z, labels, temps[start], top)
 
     rows = []
-    for k, (name, value) in enumerate(zip(shown["labels"], shown["values"])):
+    for k, (name, value) in enumerate(zip(shown["labels"], shown["values"], strict=True)):
         other = k == len(idx)
         lab = "other" if other else f"<code>{html.escape(name)}</code>"
         rows.append(

@@ -39,7 +39,7 @@ LABELS: dict[str, str] = {}
 
 
 def _plain(latex: str) -> str:
-    """BibTeX text as readers see it: 'M\\"uller' -> 'Müller', '{SciPy}' -> 'SciPy'."""
+    r"""BibTeX text as readers see it: 'M\"uller' -> 'Müller', '{SciPy}' -> 'SciPy'."""
     return Text.from_latex(latex).render_as("text")
 
 

@@ -265,7 +265,7 @@ def logits_inspector(logits: Sequence[float], labels: Sequence[str],
     t0 = temps[start]
     shown = inspect_logits(z, t0)
     rows = []
-    for i, (name, v) in enumerate(zip(labels, z)):
+    for i, (name, v) in enumerate(zip(labels, z, strict=True)):
         p, o = shown["probabilities"][i], shown["odds"][i]
         rows.append(
             f'<tr class="sx-opt" data-p="{p!r}" data-odds="{o!r}">'
