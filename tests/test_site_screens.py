@@ -229,3 +229,15 @@ def test_screenshots_phone_and_desktop_light_and_dark(chromium, origin):  # noqa
                     page.wait_for_timeout(500)
                     page.screenshot(path=SHOTS / f"nav-contents-{size}.png")
             context.close()
+
+
+def test_search_snippets_show_no_raw_tex(chromium, origin):  # noqa: F811
+    context = new_context(chromium, phone=False)
+    page = context.new_page()
+    page.goto(f"{origin}/search.html?q=softmax")
+    page.wait_for_selector("#search-results li p.context", timeout=30_000)
+    snippets = page.locator("#search-results li p.context").all_text_contents()
+    assert snippets
+    raw = [s for s in snippets if "\\(" in s or "\\frac" in s or "\\sum" in s or "\\exp" in s]
+    assert not raw, raw
+    context.close()
