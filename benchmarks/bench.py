@@ -5,7 +5,7 @@ Numbers are medians of repeated runs with the min-max range; nothing here
 fails because a machine is slow.
 
     python benchmarks/bench.py                 # everything (about 25-30 minutes)
-    python benchmarks/bench.py --only numerics # one part: numerics, scale, grading, cluster, build, tests
+    python benchmarks/bench.py --only numerics # one part: numerics, scale, grading, cluster, build, tests, weight
 """
 
 from __future__ import annotations
@@ -578,6 +578,68 @@ def build_and_tests(skip_tests: bool) -> str:
     return table(["what", "seconds"], rows)
 
 
+# -- page weight -------------------------------------------------------------------------
+
+def page_weight() -> str:
+    """Bytes a first, uncached view of each _toc.yml page transfers, measured in Chromium.
+
+    Serves the already built ``_build/html`` on 127.0.0.1 and loads every page in a fresh
+    browser context (empty cache), summing headers and bodies of all finished requests.
+    """
+    import functools
+    import http.server
+    import statistics
+    import threading
+
+    import yaml
+    from playwright.sync_api import sync_playwright
+
+    html = ROOT / "_build" / "html"
+    if not (html / "index.html").exists():
+        return "(no built site in _build/html: build the book first)"
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    pages = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                pages.append(str(node["file"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(html))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    sizes = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        for name in pages:
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            page = context.new_page()
+            got: list[int] = []
+            page.on("requestfinished", lambda r, got=got: got.append(
+                r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"]))
+            page.goto(f"{origin}/{name}.html", wait_until="networkidle")
+            page.wait_for_timeout(500)
+            sizes.append(sum(got))
+            context.close()
+        browser.close()
+    server.shutdown()
+    mb = 1e6
+    rows = [["bytes per first page view (all requests, uncached), median over pages",
+             f"{statistics.median(sizes) / mb:.2f} MB"],
+            ["bytes per first page view, max over pages", f"{max(sizes) / mb:.2f} MB"]]
+    return table(["what", "value"], rows)
+
+
 def merge(old: str, new: str) -> str:
     """The old report with the sections that ``new`` has replaced by the new ones."""
     def split(text):
@@ -602,7 +664,7 @@ def main() -> int:
     """Run the benchmarks the arguments name and merge their tables into REPORT.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["numerics", "scale", "grading", "cluster", "build",
-                                           "tests"])
+                                           "tests", "weight"])
     parser.add_argument("--students", type=int, default=40)
     parser.add_argument("--cluster-students", type=int, default=8,
                         help="class size of the cluster section (x every chapter)")
@@ -614,7 +676,7 @@ def main() -> int:
     sections = ["# Benchmark report", "", "Made by `make bench` (`python benchmarks/bench.py`).",
                 "", "## Machine", "", machine()]
     parts = [args.only] if args.only else ["numerics", "scale", "grading", "cluster", "build",
-                                           "tests"]
+                                           "tests", "weight"]
     if "numerics" in parts:
         print("numerics ...", file=sys.stderr)
         sections += ["", "## Reference numerics against scipy and torch", "",
@@ -634,6 +696,9 @@ def main() -> int:
         print("build and tests ...", file=sys.stderr)
         sections += ["", "## Build and test time", "",
                      build_and_tests(skip_tests="tests" not in parts)]
+    if "weight" in parts:
+        print("page weight ...", file=sys.stderr)
+        sections += ["", "## Page weight", "", page_weight()]
     report = "\n".join(sections) + "\n"
     if args.only and args.out.exists():
         report = merge(args.out.read_text(encoding="utf-8"), report)

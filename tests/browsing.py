@@ -123,3 +123,12 @@ def explorer_overflow(page) -> list[str]:
     return page.evaluate("""() => Array.from(document.querySelectorAll("[data-explorer]"))
         .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
         .map(e => e.id)""")
+
+
+def wait_for_mathjax(page) -> None:
+    """Wait until MathJax has typeset the page (if the page has maths)."""
+    if page.locator(".math").count() == 0:
+        return
+    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+    page.evaluate("() => MathJax.startup.promise.then(() => true)")
+    page.wait_for_selector("mjx-container", state="attached")

@@ -22,7 +22,16 @@ import yaml
 
 from course.explorers import mask_explorer, page_assets, temperature_bars, temperature_explorer
 
-from browsing import PHONE, SHOTS, TIMEOUT_MS, Watched, explorer_overflow, serve, toc_pages
+from browsing import (
+    PHONE,
+    SHOTS,
+    TIMEOUT_MS,
+    Watched,
+    explorer_overflow,
+    serve,
+    toc_pages,
+    wait_for_mathjax,
+)
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -36,15 +45,6 @@ TEMPERATURE_PAGE = "book/02-temperature"
 
 
 # ----------------------------------------------------------------------------- fixtures
-
-
-def wait_for_mathjax(page) -> None:
-    """Wait until MathJax has typeset the page (if the page has maths)."""
-    if page.locator(".math").count() == 0:
-        return
-    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
-    page.evaluate("() => MathJax.startup.promise.then(() => true)")
-    page.wait_for_selector("mjx-container", state="attached")
 
 
 BROKEN_IMAGES_JS = """async () => {
