@@ -78,7 +78,8 @@ def bound_cells(cells: list[dict], max_cells: int = MAX_CELLS,
     """The cells a page shows, and a note saying what was left out ("" if nothing).
 
     Test cells (they carry the scores) are always kept; other cells are kept in
-    order while both budgets last."""
+    order while both budgets last.
+    """
     kept: list[dict] = []
     dropped, used = 0, 0
     cut_at: int | None = None
@@ -213,9 +214,11 @@ def render_failure(result, student_id: str, late=None) -> str:
 
 
 def autograded_notebook(assignment: Assignment, nb: dict, result: NotebookResult) -> dict:
-    """The submission (as read by :func:`read_or_fail`) as nbgrader's feedback template
-    expects it: test cells restored from the source (hidden tests removed), with
-    scores and outputs."""
+    """The submission as nbgrader's feedback template expects it.
+
+    The notebook is the one :func:`read_or_fail` read; its test cells are restored from the
+    source (hidden tests removed), with scores and outputs.
+    """
     by_id = {t.grade_id: t for t in result.tests}
     placed = set()
     cells = []

@@ -103,6 +103,13 @@ def _umask() -> int:
     return mask
 
 
+class Skipped(str):
+    """A note about a submission that was not graded (a refused or unplaceable folder).
+
+    Any such note makes ``grade`` exit with status 1: not everything handed in was graded.
+    """
+
+
 def discover(submissions: Path, sources: dict) -> tuple[dict, list[str]]:
     """Every (student, assignment) submission folder, and what is wrong about the layout.
 
@@ -115,25 +122,25 @@ def discover(submissions: Path, sources: dict) -> tuple[dict, list[str]]:
     for student_dir in sorted(submissions.iterdir()):
         refused = _refused_folder(student_dir, submissions)
         if refused:
-            notes.append(f"{shown(student_dir)}: {refused}")
+            notes.append(Skipped(f"{shown(student_dir)}: {refused}"))
             continue
         if not student_dir.is_dir():
             notes.append(f"{student_dir}: not a student folder (ignored)")
             continue
         sid, why = student_id(student_dir.name)
         if sid is None:
-            notes.append(f"{submissions}/{shown(student_dir.name)}: not a usable "
-                         f"student id: {why} (ignored)")
+            notes.append(Skipped(f"{submissions}/{shown(student_dir.name)}: not a usable "
+                                 f"student id: {why} (ignored)"))
             continue
         if sid in owners:
-            notes.append(f"{student_dir}: the same student id as {owners[sid]} "
-                         "(ignored)")
+            notes.append(Skipped(f"{student_dir}: the same student id as {owners[sid]} "
+                                 "(ignored)"))
             continue
         owners[sid] = student_dir
         for assignment_dir in sorted(student_dir.iterdir()):
             refused = _refused_folder(assignment_dir, submissions)
             if refused:
-                notes.append(f"{shown(assignment_dir)}: {refused}")
+                notes.append(Skipped(f"{shown(assignment_dir)}: {refused}"))
                 continue
             if not assignment_dir.is_dir():
                 if assignment_dir.name != TIMESTAMP_FILE:
@@ -141,7 +148,7 @@ def discover(submissions: Path, sources: dict) -> tuple[dict, list[str]]:
                 continue
             aid = assignment_dir.name
             if aid not in sources:
-                notes.append(f"{assignment_dir}: unknown assignment '{aid}' (ignored)")
+                notes.append(Skipped(f"{assignment_dir}: unknown assignment '{aid}' (ignored)"))
                 continue
             expected = assignment_dir / sources[aid].notebook_name
             note = ""
@@ -434,7 +441,7 @@ def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, strea
     if roster is not None:
         class_ids = set(roster.students)
         for sid in sorted({s for s, _ in found} - class_ids):
-            notes.append(f"{submissions}/{sid}: '{sid}' is not on the roster (ignored)")
+            notes.append(Skipped(f"{submissions}/{sid}: '{sid}' is not on the roster (ignored)"))
         found = {k: j for k, j in found.items() if k[0] in class_ids}
         dropped = sorted((known | _saved_students(out / ".results")) - class_ids)
     else:
@@ -570,6 +577,11 @@ def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, strea
                        sandbox_note, selection, dropped, mathjax_note)
     _write_atomic(out / "summary.txt", summary)
     print(summary, file=stream, end="")
+    ungraded = sum(isinstance(note, Skipped) for note in notes)
+    if ungraded:
+        print(f"grade: {ungraded} submission folder(s) were not graded (listed under "
+              "'Skipped' in summary.txt): exit status 1", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -358,7 +358,10 @@ def mask_explorer(n: int = 6, length: int = 4, padding_side: str = "left", seed:
     shows two fully masked rows.
 
     Args:
-        n, length, padding_side, seed: the example, as for :func:`mask_weights`.
+        n: the number of positions (queries and keys).
+        length: how many of them are real tokens; the rest is padding.
+        padding_side: ``"left"`` or ``"right"``, where the padding goes.
+        seed: the seed of the random scores.
         initial: the mode selected at first, one of :data:`MASK_MODES`.
         title: the explorer's heading.
 

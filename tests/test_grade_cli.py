@@ -203,3 +203,20 @@ def test_check_measures_memory_and_streams_blocks_in_chapter_07(tmp_path):
     assert done.returncode == 1
     assert "FAIL  test_flash_memory" in done.stdout and "allocated up to" in done.stdout
     assert "PASS  test_flash_values" in done.stdout and "PASS  test_flash_mask" in done.stdout
+
+
+def test_exit_status_says_whether_every_folder_was_graded(tmp_path):
+    """0 when every folder is graded, 1 when one is skipped (an unknown assignment), and the
+    skipped folder never costs the others their grades."""
+    subs = tmp_path / "submitted"
+    write_notebook(make_submission("01-definition"), subs / "ada" / "01-definition" /
+                   "01-definition.ipynb")
+    done = run_cli("grade", subs, "--out", tmp_path / "out", "--gradebook", tmp_path / "gb.db",
+                   "--workers", "1", "--timeout", "30")
+    assert done.returncode == 0, done.stderr
+    (subs / "ada" / "99-unknown").mkdir()
+    done = run_cli("grade", subs, "--out", tmp_path / "out", "--gradebook", tmp_path / "gb.db",
+                   "--workers", "1", "--timeout", "30")
+    assert done.returncode == 1 and "were not graded" in done.stderr, done.stderr
+    assert "unknown assignment '99-unknown'" in (tmp_path / "out" / "summary.txt").read_text()
+    assert "ada,01-definition,01-definition.ipynb,10" in (tmp_path / "out" / "grades.csv").read_text()

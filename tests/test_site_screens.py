@@ -146,7 +146,7 @@ def test_one_search_box_that_opens_the_search(chromium, origin, phone):
         assert page.locator(f"#pst-primary-sidebar-modal :is({SEARCH_BOXES})").count() == 0
         page.keyboard.press("Escape")
         page.wait_for_timeout(300)
-    press(page, ".search-button-field, .search-button", phone)
+    press(page, ":is(.search-button-field, .search-button)", phone)
     page.wait_for_function("() => document.querySelector('#pst-search-dialog').open")
     assert page.locator("#pst-search-dialog input[name=q]").is_visible()
     context.close()
