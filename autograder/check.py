@@ -30,8 +30,9 @@ def find_assignment(path: Path):
     grade_ids = {nbgrader_meta(c).get("grade_id") for c in nb["cells"]} - {None}
     best, overlap = None, 0
     for assignment_id in ids:
-        source = load_assignment(course_dir.notebook_path(assignment_id, course_dir.RELEASED),
-                                 assignment_id)
+        source = load_assignment(
+            course_dir.notebook_path(assignment_id, course_dir.RELEASED), assignment_id
+        )
         common = len(grade_ids & (set(source.tests) | set(source.solutions)))
         if common > overlap:
             best, overlap = source, common
@@ -65,9 +66,13 @@ def _candidates(name: str, start: Path, depth: int, seen: set, deadline: float) 
                 try:
                     if entry.name == name and entry.is_file():
                         found.append(entry)
-                    elif entry.is_dir() and not entry.is_symlink() and \
-                            not entry.name.startswith(".") and entry.name not in _SKIP \
-                            and str(entry) not in ("/proc", "/sys", "/dev"):
+                    elif (
+                        entry.is_dir()
+                        and not entry.is_symlink()
+                        and not entry.name.startswith(".")
+                        and entry.name not in _SKIP
+                        and str(entry) not in ("/proc", "/sys", "/dev")
+                    ):
                         below.append(entry)
                 except OSError:
                     continue
@@ -77,26 +82,33 @@ def _candidates(name: str, start: Path, depth: int, seen: set, deadline: float) 
 
 def where_is(path: Path) -> str:
     """A hint for a notebook that is not where the student said: where it probably is."""
-    names = [n for n in (course_dir.notebook_path(a, course_dir.RELEASED).name
-                         for a in course_dir.assignment_ids(course_dir.RELEASED))]
+    names = [
+        n
+        for n in (
+            course_dir.notebook_path(a, course_dir.RELEASED).name
+            for a in course_dir.assignment_ids(course_dir.RELEASED)
+        )
+    ]
     name = path.name if path.suffix == ".ipynb" else path.name + ".ipynb"
     seen: set = set()
     found = []
     deadline = time.monotonic() + _SEARCH_SECONDS
     for start, depth in ((course_dir.ROOT / "work", 1), (Path.cwd(), 3), (Path.home(), 3)):
         if start.is_dir():
-            found += [p for p in _candidates(name, start, depth, seen, deadline)
-                      if p not in found]
+            found += [p for p in _candidates(name, start, depth, seen, deadline) if p not in found]
     if course_dir.RELEASED.is_dir():  # the originals are not the student's work
         found = [p for p in found if course_dir.RELEASED.resolve() not in p.resolve().parents]
     if found:
         found.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-        shown = [os.path.relpath(p) if Path.cwd() in p.resolve().parents else str(p)
-                 for p in found[:3]]
+        shown = [
+            os.path.relpath(p) if Path.cwd() in p.resolve().parents else str(p) for p in found[:3]
+        ]
         return "; did you mean " + " or ".join(shown) + "?"
     if name in names:
-        return (f"; {name} comes in softmax-exercises.zip (the course site's page 'Get the "
-                "exercises'): unzip it and run the check in that folder")
+        return (
+            f"; {name} comes in softmax-exercises.zip (the course site's page 'Get the "
+            "exercises'): unzip it and run the check in that folder"
+        )
     return "; the course's notebooks are " + ", ".join(names)
 
 
@@ -115,8 +127,10 @@ def run_check(path: Path, timeout: float, out=sys.stdout) -> int:
     path = Path(path).resolve() if Path(path).is_symlink() else Path(path)
     if not path.is_file():
         problem = "is a folder, not a notebook" if path.is_dir() else "no such file"
-        print(f"check: {path}: {problem}{where_is(path) if not path.is_dir() else ''}",
-              file=sys.stderr)
+        print(
+            f"check: {path}: {problem}{where_is(path) if not path.is_dir() else ''}",
+            file=sys.stderr,
+        )
         return 2
     try:
         source = find_assignment(path)
@@ -130,8 +144,10 @@ def run_check(path: Path, timeout: float, out=sys.stdout) -> int:
     def show(test):
         shown.add(test.grade_id)
         mark = "PASS" if test.passed else "FAIL"
-        print(f"  {mark}  {test.grade_id:<38} {test.score:g}/{test.points:g}  "
-              f"{test.description}", file=out)
+        print(
+            f"  {mark}  {test.grade_id:<38} {test.score:g}/{test.points:g}  {test.description}",
+            file=out,
+        )
         if not test.passed:
             for line in test.message.splitlines():
                 print(f"          {line}", file=out)
@@ -148,13 +164,18 @@ def run_check(path: Path, timeout: float, out=sys.stdout) -> int:
         return 1
     for index, out_cell in sorted(result.cell_outputs.items()):
         if out_cell.get("error"):
-            print(f"\n  Note: cell {index + 1} raised an error when run:\n"
-                  + "\n".join("    " + line for line in out_cell["error"].splitlines()[-6:]),
-                  file=out)
+            print(
+                f"\n  Note: cell {index + 1} raised an error when run:\n"
+                + "\n".join("    " + line for line in out_cell["error"].splitlines()[-6:]),
+                file=out,
+            )
     for problem in result.problems:
         print(f"\n  Note: {problem}", file=out)
     passed = sum(t.passed for t in result.tests)
-    print(f"\n{passed} of {len(result.tests)} visible tests passed: {result.score:g} of "
-          f"{result.max_score:g} points. Grading also runs hidden tests of the cases the "
-          "notebook describes.", file=out)
+    print(
+        f"\n{passed} of {len(result.tests)} visible tests passed: {result.score:g} of "
+        f"{result.max_score:g} points. Grading also runs hidden tests of the cases the "
+        "notebook describes.",
+        file=out,
+    )
     return 0 if passed == len(result.tests) and result.tests else 1

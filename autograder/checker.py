@@ -27,8 +27,10 @@ from .results import CellResult, NotebookResult, cap
 from .sandbox import Sandbox
 from .student_proxy import Clock, GradingLimit, StudentFunction, StudentProcess
 
-HIDDEN_OUTPUT_NOTE = ("[What the code printed during this test is not shown: the test has "
-                      "hidden parts, and the output could reveal their inputs.]\n")
+HIDDEN_OUTPUT_NOTE = (
+    "[What the code printed during this test is not shown: the test has "
+    "hidden parts, and the output could reveal their inputs.]\n"
+)
 
 
 def _from_student(exc: BaseException | None) -> BaseException | None:
@@ -42,8 +44,9 @@ def _from_student(exc: BaseException | None) -> BaseException | None:
     return None
 
 
-def _failure_message(exc: BaseException, test, filename: str,
-                     notes: dict[str, str] | None = None) -> str:
+def _failure_message(
+    exc: BaseException, test, filename: str, notes: dict[str, str] | None = None
+) -> str:
     """Why a test failed, for the student, in words they can act on.
 
     The exception, the test's line (unless it is a hidden one) and, when their code raised,
@@ -54,29 +57,40 @@ def _failure_message(exc: BaseException, test, filename: str,
     where = ""
     for frame in traceback.extract_tb(exc.__traceback__):
         if frame.filename == filename:
-            where = ("in a hidden test" if frame.lineno in hidden
-                     else f"line {frame.lineno}: {(frame.line or '').strip()}")
+            where = (
+                "in a hidden test"
+                if frame.lineno in hidden
+                else f"line {frame.lineno}: {(frame.line or '').strip()}"
+            )
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     if isinstance(exc, AssertionError) and not str(exc):
         text = "AssertionError (a check failed)"
     student = _from_student(exc)
     function = getattr(student, "student_function", None)
-    if student is exc and isinstance(exc, NotImplementedError) and \
-            getattr(exc, "student_type", None) == "NotImplementedError":
-        text = (f"NotImplementedError: {function} is not written yet - replace the "
-                "`raise NotImplementedError()` line of its answer cell with your code")
+    if (
+        student is exc
+        and isinstance(exc, NotImplementedError)
+        and getattr(exc, "student_type", None) == "NotImplementedError"
+    ):
+        text = (
+            f"NotImplementedError: {function} is not written yet - replace the "
+            "`raise NotImplementedError()` line of its answer cell with your code"
+        )
     elif student is exc and isinstance(exc, NameError) and notes and function in notes:
         text = f"NameError: {notes[function]}"
     parts = [text] + ([f"  ({where})"] if where else [])
     frames = getattr(student, "student_traceback", "")
     if frames:
-        parts.append("  Where your code raised it:\n" + "\n".join(
-            "  " + line for line in frames.rstrip("\n").splitlines()))
+        parts.append(
+            "  Where your code raised it:\n"
+            + "\n".join("  " + line for line in frames.rstrip("\n").splitlines())
+        )
     return "\n".join(parts)
 
 
-def run_test(test, namespace: dict, clock: Clock, hidden: bool = True,
-             notes: dict[str, str] | None = None) -> CellResult:
+def run_test(
+    test, namespace: dict, clock: Clock, hidden: bool = True, notes: dict[str, str] | None = None
+) -> CellResult:
     """Run one test cell's code in the checker; any exception means it failed.
 
     ``notes`` maps an exercise name to why it is not defined (its cell failed).
@@ -85,16 +99,21 @@ def run_test(test, namespace: dict, clock: Clock, hidden: bool = True,
     filename = f"<test {test.grade_id}>"
     # Tracebacks and warnings quote lines from linecache: hidden lines stay blank there.
     hidden_lines = test.hidden_line_numbers() if hidden else set()
-    shown = ["\n" if number in hidden_lines else line
-             for number, line in enumerate(code.splitlines(True), start=1)]
+    shown = [
+        "\n" if number in hidden_lines else line
+        for number, line in enumerate(code.splitlines(True), start=1)
+    ]
     linecache.cache[filename] = (len(code), None, shown, filename)
     out = io.StringIO()
     clock.restart()
     passed, message = True, ""
     # Warnings are recorded here, not left to whoever handles them outside: under pytest
     # (which records every test's warnings itself) they would never reach the output.
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out), \
-            warnings.catch_warnings(record=True) as caught:
+    with (
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(out),
+        warnings.catch_warnings(record=True) as caught,
+    ):
         warnings.simplefilter("always")
         try:
             exec(compile(code, filename, "exec"), namespace)
@@ -103,14 +122,21 @@ def run_test(test, namespace: dict, clock: Clock, hidden: bool = True,
         except Exception as exc:  # noqa: BLE001 - any failure of the test
             passed, message = False, _failure_message(exc, test, filename, notes)
     printed = out.getvalue() + "".join(
-        warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line)
-        for w in caught)
+        warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line) for w in caught
+    )
     if hidden_lines and printed:
         # What the student's code printed while a hidden test called it would show
         # that test's inputs (or the expected values it was compared with).
         printed = HIDDEN_OUTPUT_NOTE
-    return CellResult(test.grade_id, test.description, test.points,
-                      test.points if passed else 0.0, passed, message, cap(printed))
+    return CellResult(
+        test.grade_id,
+        test.description,
+        test.points,
+        test.points if passed else 0.0,
+        passed,
+        message,
+        cap(printed),
+    )
 
 
 def _restart(process: StudentProcess, ran, limits: Limits, deadline: float) -> str | None:
@@ -133,26 +159,39 @@ def _restart(process: StudentProcess, ran, limits: Limits, deadline: float) -> s
 _SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
 
 
-def _note_failed_cell(notes: dict, assignment: Assignment, nb: dict, index: int, code: str,
-                      done) -> None:
+def _note_failed_cell(
+    notes: dict, assignment: Assignment, nb: dict, index: int, code: str, done
+) -> None:
     """Remember, for each exercise function a failed cell would define, why it may be missing."""
     grade_id = nbgrader_meta(nb["cells"][index]).get("grade_id")
-    cell = f"cell {index + 1}" + (f" (the answer cell '{grade_id}')"
-                                  if grade_id in assignment.solutions else "")
+    cell = f"cell {index + 1}" + (
+        f" (the answer cell '{grade_id}')" if grade_id in assignment.solutions else ""
+    )
     line = f" at line {done.error_line}" if done.error_line else ""
     message = re.sub(r" \(<[^>]*>, line \d+\)$", "", done.error_message)
     for name in set(bound_names(code)) & set(assignment.exercise_names):
         if done.error_type in _SYNTAX_ERRORS:
-            notes[name] = (f"{name} is not defined: {cell} has a {done.error_type}{line} "
-                           f"({message}), so none of that cell ran - fix it and run it again")
+            notes[name] = (
+                f"{name} is not defined: {cell} has a {done.error_type}{line} "
+                f"({message}), so none of that cell ran - fix it and run it again"
+            )
         else:
-            notes[name] = (f"{name} is not defined: {cell} stopped{line} with "
-                           f"{done.error_type}: {message} - before it defined {name}")
+            notes[name] = (
+                f"{name} is not defined: {cell} stopped{line} with "
+                f"{done.error_type}: {message} - before it defined {name}"
+            )
 
 
-def grade_notebook(assignment: Assignment, path: Path, limits: Limits, sandbox: Sandbox | None,
-                   hidden: bool = True, scratch_root: Path | None = None,
-                   on_test=None, nb: dict | None = None) -> NotebookResult:
+def grade_notebook(
+    assignment: Assignment,
+    path: Path,
+    limits: Limits,
+    sandbox: Sandbox | None,
+    hidden: bool = True,
+    scratch_root: Path | None = None,
+    on_test=None,
+    nb: dict | None = None,
+) -> NotebookResult:
     """Grade one submitted notebook against the trusted source assignment.
 
     ``nb`` is the submission already read by :func:`read_or_fail`; without it the
@@ -164,8 +203,9 @@ def grade_notebook(assignment: Assignment, path: Path, limits: Limits, sandbox: 
         if failure is not None:
             return failure
     assert nb is not None  # read_or_fail gives a notebook or a failure
-    result = NotebookResult(assignment.assignment_id, assignment.notebook_name, "graded", 0.0,
-                            assignment.max_score)
+    result = NotebookResult(
+        assignment.assignment_id, assignment.notebook_name, "graded", 0.0, assignment.max_score
+    )
     steps, problems = plan_submission(assignment, nb)
     result.problems += problems
     results: dict[str, CellResult] = {}
@@ -185,8 +225,10 @@ def grade_notebook(assignment: Assignment, path: Path, limits: Limits, sandbox: 
         for name in assignment.exercise_names:
             namespace[name] = StudentFunction(process, name, clock)
             if name not in where:
-                notes[name] = (f"{name} is not defined: no cell of the notebook defines it "
-                               "(was its answer cell deleted?)")
+                notes[name] = (
+                    f"{name} is not defined: no cell of the notebook defines it "
+                    "(was its answer cell deleted?)"
+                )
         timings = result.timings
         ran: list[tuple[str, str]] = []  # (code, cell name) of the notebook cells run so far
         restarts = 0
@@ -204,8 +246,10 @@ def grade_notebook(assignment: Assignment, path: Path, limits: Limits, sandbox: 
                     break
                 left = notebook_deadline - time.monotonic()
                 if left <= 0:
-                    result.problems.append("grading stopped early: the notebook ran longer "
-                                           f"than {limits.notebook_seconds:g} s in all")
+                    result.problems.append(
+                        "grading stopped early: the notebook ran longer "
+                        f"than {limits.notebook_seconds:g} s in all"
+                    )
                     break
                 cell_time = min(limits.cell_seconds, left)
                 label = f"cell {index + 1}" if index is not None else f"course cell {payload}"
@@ -224,18 +268,26 @@ def grade_notebook(assignment: Assignment, path: Path, limits: Limits, sandbox: 
                             continue
                         done = process.exec_cell(code, cell_time, name=label)
                         ran.append((code, label))
-                        timings["notebook_code"] = (timings.get("notebook_code", 0.0)
-                                                    + time.monotonic() - mark)
+                        timings["notebook_code"] = (
+                            timings.get("notebook_code", 0.0) + time.monotonic() - mark
+                        )
                         if index is not None and (done.stdout or done.error):
-                            result.cell_outputs[index] = {"stdout": cap(done.stdout),
-                                                          "error": cap(done.error)}
+                            result.cell_outputs[index] = {
+                                "stdout": cap(done.stdout),
+                                "error": cap(done.error),
+                            }
                         if not done.ok and index is not None:
                             _note_failed_cell(notes, assignment, nb, index, code, done)
                 except GradingLimit as exc:
                     if kind == "test":
                         results[payload] = CellResult(
-                            payload, assignment.tests[payload].description,
-                            assignment.tests[payload].points, 0.0, False, f"stopped: {exc}")
+                            payload,
+                            assignment.tests[payload].description,
+                            assignment.tests[payload].points,
+                            0.0,
+                            False,
+                            f"stopped: {exc}",
+                        )
                         if on_test:
                             on_test(results[payload])
                     elif index is not None:
@@ -247,27 +299,34 @@ def grade_notebook(assignment: Assignment, path: Path, limits: Limits, sandbox: 
                     # process, with the notebook's cells (except this one) run again.
                     restarts += 1
                     what = f"test '{payload}'" if kind == "test" else label
-                    result.problems.append(f"{what} was stopped ({exc}); the notebook's code "
-                                           "ran again in a fresh process for what follows")
+                    result.problems.append(
+                        f"{what} was stopped ({exc}); the notebook's code "
+                        "ran again in a fresh process for what follows"
+                    )
                     failed = _restart(process, ran, limits, notebook_deadline)
                     if failed:
-                        result.problems.append(f"grading stopped early: running the notebook's "
-                                               f"code again failed ({failed})")
+                        result.problems.append(
+                            f"grading stopped early: running the notebook's "
+                            f"code again failed ({failed})"
+                        )
                         break
         finally:
             process.close()
 
     if process.scratch_filled:
-        result.problems.append(f"the code wrote more than {limits.scratch_mb} MB into its scratch "
-                               "folder, the limit: writing more failed")
+        result.problems.append(
+            f"the code wrote more than {limits.scratch_mb} MB into its scratch "
+            "folder, the limit: writing more failed"
+        )
     for grade_id, test in assignment.tests.items():
         if grade_id not in results:
             if process.dead_reason:
                 reason = f"not run: {process.dead_reason}"
             else:
                 reason = "not run: this test cell is missing from the notebook"
-            results[grade_id] = CellResult(grade_id, test.description, test.points, 0.0,
-                                           False, reason)
+            results[grade_id] = CellResult(
+                grade_id, test.description, test.points, 0.0, False, reason
+            )
     result.tests = [results[g] for g in assignment.tests]
     result.score = float(sum(t.score for t in result.tests))
     result.seconds = time.monotonic() - started

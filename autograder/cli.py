@@ -19,8 +19,9 @@ PYTHON_NEEDED = (3, 11)
 
 def _add_check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebook", type=Path)
-    parser.add_argument("--timeout", type=float, default=60.0,
-                        help="seconds a cell may run (default: 60)")
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds a cell may run (default: 60)"
+    )
 
 
 def _check(args) -> int:
@@ -35,9 +36,12 @@ def _check(args) -> int:
 def _python_too_old(prog: str) -> bool:
     if sys.version_info[:2] >= PYTHON_NEEDED:
         return False
-    print(f"{prog}: the course needs Python {PYTHON_NEEDED[0]}.{PYTHON_NEEDED[1]} or newer, "
-          f"and this is Python {sys.version_info[0]}.{sys.version_info[1]}: install a newer "
-          "Python and the kit into a new virtual environment.", file=sys.stderr)
+    print(
+        f"{prog}: the course needs Python {PYTHON_NEEDED[0]}.{PYTHON_NEEDED[1]} or newer, "
+        f"and this is Python {sys.version_info[0]}.{sys.version_info[1]}: install a newer "
+        "Python and the kit into a new virtual environment.",
+        file=sys.stderr,
+    )
     return True
 
 
@@ -45,9 +49,11 @@ def _instructor_only(command: str, module: str | None = None) -> bool:
     """True (and says so) when this is the student kit, which has no such command."""
     if (Path(__file__).parent / f"{module or command}.py").is_file():
         return False
-    print(f"python -m autograder {command}: this is an instructor's command and not part of "
-          "the student kit, which has the self-check only (softmax-check NOTEBOOK).",
-          file=sys.stderr)
+    print(
+        f"python -m autograder {command}: this is an instructor's command and not part of "
+        "the student kit, which has the self-check only (softmax-check NOTEBOOK).",
+        file=sys.stderr,
+    )
     return True
 
 
@@ -58,7 +64,8 @@ def check_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="softmax-check",
         description="Self-check one exercise notebook of the softmax course with its visible "
-                    "tests (the same as `python -m autograder check`).")
+        "tests (the same as `python -m autograder check`).",
+    )
     _add_check_arguments(parser)
     return _check(parser.parse_args(argv))
 
@@ -66,7 +73,8 @@ def check_main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m autograder",
-        description="Release, self-check and grade the softmax course's exercise notebooks.")
+        description="Release, self-check and grade the softmax course's exercise notebooks.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("release", help="regenerate notebooks/ from solutions/")
@@ -75,79 +83,161 @@ def _parser() -> argparse.ArgumentParser:
     _add_check_arguments(check)
 
     kit = sub.add_parser("kit", help="build the student kit (a wheel and a zip) into OUT")
-    kit.add_argument("--out", type=Path, default=Path("_build") / "kit",
-                     help="where the kit is written (default: _build/kit)")
+    kit.add_argument(
+        "--out",
+        type=Path,
+        default=Path("_build") / "kit",
+        help="where the kit is written (default: _build/kit)",
+    )
 
     grade = sub.add_parser("grade", help="grade a class's submissions")
-    grade.add_argument("submissions", type=Path,
-                       help="folder laid out as SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb")
-    grade.add_argument("--out", type=Path, required=True,
-                       help="where grades.csv, summary.txt and feedback/ are written")
-    grade.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                       help="submissions graded in parallel (default: the number of cores)")
-    grade.add_argument("--timeout", type=float, default=60.0,
-                       help="seconds one cell may run (default: 60)")
-    grade.add_argument("--notebook-timeout", type=float, default=600.0,
-                       help="seconds one notebook may run in all (default: 600)")
-    grade.add_argument("--memory", type=int, default=2048,
-                       help="memory limit of a student's process in MB (default: 2048)")
-    grade.add_argument("--no-sandbox", action="store_true",
-                       help="run student code without bubblewrap isolation (not recommended)")
-    grade.add_argument("--gradebook", type=Path, default=None,
-                       help="nbgrader gradebook to record grades in "
-                            "(default: .grading/gradebook.db in the course folder)")
-    grade.add_argument("--force", action="store_true",
-                       help="regrade every selected submission, even when a saved result "
-                            "is still valid")
-    grade.add_argument("--students", type=Path, default=None, metavar="ROSTER.csv",
-                       help="the class list, in nbgrader's `db student import` CSV format "
-                            "(id,first_name,last_name,email); students not on it are dropped. "
-                            "Default: the gradebook's students and everyone who handed in")
-    grade.add_argument("--assignment", action="append", default=None, metavar="ID",
-                       help="grade only this assignment (repeatable); other rows of "
-                            "grades.csv keep their saved grades")
-    grade.add_argument("--student", action="append", default=None, metavar="ID",
-                       help="grade only this student (repeatable); other rows of "
-                            "grades.csv keep their saved grades")
-    grade.add_argument("--config", type=Path, default=None, metavar="GRADING.toml",
-                       help="due dates and late policy (default: grading.toml at the course "
-                            "root, when it exists)")
-    grade.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                       help="grade on a dask.distributed cluster: its scheduler's address "
-                            "(tcp://HOST:8786) or scheduler file; --workers is then the "
-                            "cluster's (see the README, 'Grading on a cluster')")
+    grade.add_argument(
+        "submissions",
+        type=Path,
+        help="folder laid out as SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb",
+    )
+    grade.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="where grades.csv, summary.txt and feedback/ are written",
+    )
+    grade.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="submissions graded in parallel (default: the number of cores)",
+    )
+    grade.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds one cell may run (default: 60)"
+    )
+    grade.add_argument(
+        "--notebook-timeout",
+        type=float,
+        default=600.0,
+        help="seconds one notebook may run in all (default: 600)",
+    )
+    grade.add_argument(
+        "--memory",
+        type=int,
+        default=2048,
+        help="memory limit of a student's process in MB (default: 2048)",
+    )
+    grade.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run student code without bubblewrap isolation (not recommended)",
+    )
+    grade.add_argument(
+        "--gradebook",
+        type=Path,
+        default=None,
+        help="nbgrader gradebook to record grades in "
+        "(default: .grading/gradebook.db in the course folder)",
+    )
+    grade.add_argument(
+        "--force",
+        action="store_true",
+        help="regrade every selected submission, even when a saved result is still valid",
+    )
+    grade.add_argument(
+        "--students",
+        type=Path,
+        default=None,
+        metavar="ROSTER.csv",
+        help="the class list, in nbgrader's `db student import` CSV format "
+        "(id,first_name,last_name,email); students not on it are dropped. "
+        "Default: the gradebook's students and everyone who handed in",
+    )
+    grade.add_argument(
+        "--assignment",
+        action="append",
+        default=None,
+        metavar="ID",
+        help="grade only this assignment (repeatable); other rows of "
+        "grades.csv keep their saved grades",
+    )
+    grade.add_argument(
+        "--student",
+        action="append",
+        default=None,
+        metavar="ID",
+        help="grade only this student (repeatable); other rows of "
+        "grades.csv keep their saved grades",
+    )
+    grade.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="GRADING.toml",
+        help="due dates and late policy (default: grading.toml at the course root, when it exists)",
+    )
+    grade.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="grade on a dask.distributed cluster: its scheduler's address "
+        "(tcp://HOST:8786) or scheduler file; --workers is then the "
+        "cluster's (see the README, 'Grading on a cluster')",
+    )
     _add_lms_commands(sub)
     return parser
 
 
 def _add_lms_commands(sub) -> None:
-    collect = sub.add_parser("collect", help="unpack an LMS's all-submissions zip into "
-                                             "SUBMISSIONS/<student>/<assignment>/")
+    collect = sub.add_parser(
+        "collect",
+        help="unpack an LMS's all-submissions zip into SUBMISSIONS/<student>/<assignment>/",
+    )
     collect.add_argument("zip", type=Path, help="the zip downloaded from Canvas, Moodle, ...")
     collect.add_argument("--out", type=Path, required=True, metavar="SUBMISSIONS")
-    collect.add_argument("--format", choices=["auto", "canvas", "moodle", "blackboard"],
-                         default="auto", help="the LMS's file naming (default: try each)")
-    collect.add_argument("--pattern", action="append", default=None, metavar="REGEX",
-                         help="a regular expression with named groups file and student "
-                              "(or name), optionally late, attempt, timestamp (repeatable)")
-    collect.add_argument("--students", type=Path, default=None, metavar="ROSTER.csv",
-                         help="class list with an lms_user_id column (or names) mapping the "
-                              "LMS's ids to student ids")
-    collect.add_argument("--assignment", default=None, metavar="ID",
-                         help="every notebook in the zip belongs to this assignment")
+    collect.add_argument(
+        "--format",
+        choices=["auto", "canvas", "moodle", "blackboard"],
+        default="auto",
+        help="the LMS's file naming (default: try each)",
+    )
+    collect.add_argument(
+        "--pattern",
+        action="append",
+        default=None,
+        metavar="REGEX",
+        help="a regular expression with named groups file and student "
+        "(or name), optionally late, attempt, timestamp (repeatable)",
+    )
+    collect.add_argument(
+        "--students",
+        type=Path,
+        default=None,
+        metavar="ROSTER.csv",
+        help="class list with an lms_user_id column (or names) mapping the "
+        "LMS's ids to student ids",
+    )
+    collect.add_argument(
+        "--assignment",
+        default=None,
+        metavar="ID",
+        help="every notebook in the zip belongs to this assignment",
+    )
 
-    export = sub.add_parser("export", help="Canvas gradebook CSV and per-student feedback "
-                                           "zips from a graded OUT")
+    export = sub.add_parser(
+        "export", help="Canvas gradebook CSV and per-student feedback zips from a graded OUT"
+    )
     export.add_argument("out", type=Path, metavar="OUT")
     export.add_argument("--students", type=Path, default=None, metavar="ROSTER.csv")
-    export.add_argument("--canvas-id", action="append", default=None,
-                        metavar="ASSIGNMENT=CANVAS_ID",
-                        help="Canvas's id of an assignment, for the CSV's column header")
+    export.add_argument(
+        "--canvas-id",
+        action="append",
+        default=None,
+        metavar="ASSIGNMENT=CANVAS_ID",
+        help="Canvas's id of an assignment, for the CSV's column header",
+    )
 
     report = sub.add_parser("report", help="rewrite OUT/report.html and report.csv")
     report.add_argument("out", type=Path, metavar="OUT")
-    report.add_argument("--names", action="store_true",
-                        help="list the students under each test and hint")
+    report.add_argument(
+        "--names", action="store_true", help="list the students under each test and hint"
+    )
 
 
 def _lms(args) -> int:
@@ -155,8 +245,7 @@ def _lms(args) -> int:
 
     try:
         if args.command == "collect":
-            patterns = args.pattern or ([FORMATS[args.format]] if args.format != "auto"
-                                        else None)
+            patterns = args.pattern or ([FORMATS[args.format]] if args.format != "auto" else None)
             result = collect(args.zip, args.out, patterns, args.students, args.assignment)
             print(result.summary(), end="")
             return 0 if result.complete else 1
@@ -165,8 +254,9 @@ def _lms(args) -> int:
             for item in args.canvas_id or []:
                 name, sep, value = item.partition("=")
                 if not sep or not name or not value:
-                    print(f"export: --canvas-id {item!r}: write ASSIGNMENT=CANVAS_ID",
-                          file=sys.stderr)
+                    print(
+                        f"export: --canvas-id {item!r}: write ASSIGNMENT=CANVAS_ID", file=sys.stderr
+                    )
                     return 2
                 ids[name] = value
             for path in export(args.out, args.students, ids):
@@ -175,8 +265,10 @@ def _lms(args) -> int:
         from .report import write_report
 
         if not (args.out / "grades.csv").is_file():
-            print(f"report: {args.out / 'grades.csv'}: no such file (run grade first)",
-                  file=sys.stderr)
+            print(
+                f"report: {args.out / 'grades.csv'}: no such file (run grade first)",
+                file=sys.stderr,
+            )
             return 2
         for path in write_report(args.out, names=args.names):
             print(f"wrote {path}")
@@ -200,8 +292,14 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
 
     module = {"collect": "lms", "export": "lms"}.get(args.command, args.command)
-    if args.command in ("release", "grade", "kit", "collect", "export", "report") \
-            and _instructor_only(args.command, module):
+    if args.command in (
+        "release",
+        "grade",
+        "kit",
+        "collect",
+        "export",
+        "report",
+    ) and _instructor_only(args.command, module):
         return 2
 
     if args.command == "release":
@@ -239,23 +337,38 @@ def main(argv: list[str] | None = None) -> int:
         from .grade import Selection, run_grade
         from .sandbox import Limits
 
-        if args.workers < 1 or args.timeout <= 0 or args.notebook_timeout <= 0 \
-                or args.memory < 256:
-            print("grade: --workers must be >= 1, timeouts positive and --memory >= 256",
-                  file=sys.stderr)
+        if args.workers < 1 or args.timeout <= 0 or args.notebook_timeout <= 0 or args.memory < 256:
+            print(
+                "grade: --workers must be >= 1, timeouts positive and --memory >= 256",
+                file=sys.stderr,
+            )
             return 2
-        limits = Limits(cell_seconds=args.timeout, notebook_seconds=args.notebook_timeout,
-                        cpu_seconds=int(args.notebook_timeout) + 10, memory_mb=args.memory)
+        limits = Limits(
+            cell_seconds=args.timeout,
+            notebook_seconds=args.notebook_timeout,
+            cpu_seconds=int(args.notebook_timeout) + 10,
+            memory_mb=args.memory,
+        )
         if args.config is not None and not args.config.is_file():
             print(f"grade: --config {args.config}: no such file", file=sys.stderr)
             return 2
         selection = Selection(
             sorted(set(args.assignment)) if args.assignment else None,
             sorted({unicodedata.normalize("NFC", s) for s in args.student})
-            if args.student else None)
-        return run_grade(args.submissions, args.out, args.workers, limits,
-                         use_sandbox=not args.no_sandbox,
-                         gradebook=args.gradebook or course_dir.GRADEBOOK, force=args.force,
-                         roster_file=args.students, selection=selection, config=args.config,
-                         scheduler=args.scheduler)
+            if args.student
+            else None,
+        )
+        return run_grade(
+            args.submissions,
+            args.out,
+            args.workers,
+            limits,
+            use_sandbox=not args.no_sandbox,
+            gradebook=args.gradebook or course_dir.GRADEBOOK,
+            force=args.force,
+            roster_file=args.students,
+            selection=selection,
+            config=args.config,
+            scheduler=args.scheduler,
+        )
     return 2

@@ -64,9 +64,11 @@ def _worker_sandbox(sources: dict, sandboxed: bool, fingerprint: str):
     if _WORKER.get("fingerprint") != fingerprint:
         mine = grader_fingerprint(sources)
         if mine != fingerprint:
-            raise WorkerUnfit("the worker's grader code or library versions differ from the "
-                              f"client's (fingerprint {mine[:12]}, the client's "
-                              f"{fingerprint[:12]}): install the same grader on every worker")
+            raise WorkerUnfit(
+                "the worker's grader code or library versions differ from the "
+                f"client's (fingerprint {mine[:12]}, the client's "
+                f"{fingerprint[:12]}): install the same grader on every worker"
+            )
         _WORKER["fingerprint"] = fingerprint
     if not sandboxed:
         return None
@@ -78,8 +80,9 @@ def _worker_sandbox(sources: dict, sandboxed: bool, fingerprint: str):
     return _WORKER["sandbox"]
 
 
-def grade_task(job, notebook: bytes, sources: dict, limits, sandboxed: bool,
-               fingerprint: str) -> tuple[dict, str]:
+def grade_task(
+    job, notebook: bytes, sources: dict, limits, sandboxed: bool, fingerprint: str
+) -> tuple[dict, str]:
     """Grade one submission on a worker, with the same function as a local run.
 
     Its bytes go into a private temporary file first.
@@ -109,22 +112,28 @@ class Cluster:
         try:
             import distributed
         except ImportError:
-            raise ClusterError("--scheduler needs dask.distributed: pip install the "
-                               "requirements.txt of the course") from None
+            raise ClusterError(
+                "--scheduler needs dask.distributed: pip install the requirements.txt of the course"
+            ) from None
         as_file = Path(address).is_file()
         if not as_file and "://" not in address and ":" not in address:
-            raise ClusterError(f"--scheduler {address}: neither a scheduler file nor an "
-                               "address like tcp://HOST:8786")
+            raise ClusterError(
+                f"--scheduler {address}: neither a scheduler file nor an "
+                "address like tcp://HOST:8786"
+            )
         try:
             if as_file:
-                client = distributed.Client(scheduler_file=address, timeout=timeout,
-                                            set_as_default=False)
+                client = distributed.Client(
+                    scheduler_file=address, timeout=timeout, set_as_default=False
+                )
             else:
                 client = distributed.Client(address, timeout=timeout, set_as_default=False)
         except Exception as exc:  # noqa: BLE001 - OSError, TimeoutError, a bad file
-            raise ClusterError(f"cannot reach the dask scheduler at {address} within "
-                               f"{timeout:g} s ({type(exc).__name__}: {exc}); nothing was "
-                               "graded or changed") from None
+            raise ClusterError(
+                f"cannot reach the dask scheduler at {address} within "
+                f"{timeout:g} s ({type(exc).__name__}: {exc}); nothing was "
+                "graded or changed"
+            ) from None
         return cls(client, address)
 
     def threads(self) -> int:
@@ -138,8 +147,9 @@ class Cluster:
     def close(self) -> None:
         self.client.close()
 
-    def results(self, todo: list, sources: dict, limits, sandboxed: bool,
-                fingerprint: str) -> Iterator[tuple[Any, tuple[dict, str]]]:
+    def results(
+        self, todo: list, sources: dict, limits, sandboxed: bool, fingerprint: str
+    ) -> Iterator[tuple[Any, tuple[dict, str]]]:
         """(job, (result dict, feedback page)) for every job, as the workers finish them.
 
         Submissions that cannot be read as a notebook file (none handed in, a symbolic
@@ -154,8 +164,7 @@ class Cluster:
         pending = []
         for job in todo:
             try:
-                data = None if job.path is None else read_regular_file(job.path,
-                                                                       MAX_NOTEBOOK_BYTES)
+                data = None if job.path is None else read_regular_file(job.path, MAX_NOTEBOOK_BYTES)
             except (NotARegularFile, OSError):
                 data = None
             if data is None:
@@ -173,8 +182,16 @@ class Cluster:
         def submit_next() -> None:
             for job, data in queue:
                 future = self.client.submit(
-                    grade_task, job, data, shared, limits, sandboxed, fingerprint,
-                    key=f"grade-{job.folder}-{job.assignment_id}-{job.key[:16]}", pure=False)
+                    grade_task,
+                    job,
+                    data,
+                    shared,
+                    limits,
+                    sandboxed,
+                    fingerprint,
+                    key=f"grade-{job.folder}-{job.assignment_id}-{job.key[:16]}",
+                    pure=False,
+                )
                 futures[future] = job
                 done.add(future)
                 return

@@ -48,18 +48,31 @@ AUTOGRADED = RUNTIME / "autograded"
 FEEDBACK = RUNTIME / "feedback"
 
 #: What the sandboxed worker runs: its own modules (paths relative to ROOT).
-WORKER_FILES = ("autograder/__init__.py", "autograder/limits.py", "autograder/protocol.py",
-                "autograder/sandboxed_worker.py")
+WORKER_FILES = (
+    "autograder/__init__.py",
+    "autograder/limits.py",
+    "autograder/protocol.py",
+    "autograder/sandboxed_worker.py",
+)
 #: The helpers the notebooks' given cells import; students get them in the kit.
 STUDENT_HELPERS = ("course/__init__.py", "course/checks.py", "course/gradcheck.py")
 #: Every file the sandbox shows student code (read-only), and nothing else of the course.
 SANDBOX_FILES = WORKER_FILES + STUDENT_HELPERS
 #: The self-check, which the kit ships besides the helpers (``softmax-check``).
 CHECK_FILES = WORKER_FILES + (
-    "autograder/__main__.py", "autograder/cli.py", "autograder/check.py",
-    "autograder/course_dir.py", "autograder/checker.py", "autograder/notebooks.py",
-    "autograder/markers.py", "autograder/plan.py", "autograder/results.py",
-    "autograder/safety.py", "autograder/sandbox.py", "autograder/student_proxy.py")
+    "autograder/__main__.py",
+    "autograder/cli.py",
+    "autograder/check.py",
+    "autograder/course_dir.py",
+    "autograder/checker.py",
+    "autograder/notebooks.py",
+    "autograder/markers.py",
+    "autograder/plan.py",
+    "autograder/results.py",
+    "autograder/safety.py",
+    "autograder/sandbox.py",
+    "autograder/student_proxy.py",
+)
 #: Course files that must never reach a student: reference solutions and build-time code
 #: that computes exercise answers.
 INSTRUCTOR_ONLY = ("course/reference.py", "course/explorers.py")
@@ -90,14 +103,18 @@ def assignment_ids(folder: Path = SOLUTIONS) -> list[str]:
     """Chapter folders holding a notebook, in course order (their names sort that way)."""
     if not folder.is_dir():
         return []
-    return sorted(p.name for p in folder.iterdir()
-                  if p.is_dir() and any(p.glob("*.ipynb")) and not p.name.startswith("."))
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_dir() and any(p.glob("*.ipynb")) and not p.name.startswith(".")
+    )
 
 
 def notebook_path(assignment_id: str, folder: Path = SOLUTIONS) -> Path:
     """The one exercise notebook of a chapter folder."""
     notebooks = sorted((folder / assignment_id).glob("*.ipynb"))
     if len(notebooks) != 1:
-        raise FileNotFoundError(f"{folder / assignment_id} should hold exactly one notebook, "
-                                f"found {len(notebooks)}")
+        raise FileNotFoundError(
+            f"{folder / assignment_id} should hold exactly one notebook, found {len(notebooks)}"
+        )
     return notebooks[0]

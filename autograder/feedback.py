@@ -28,8 +28,16 @@ from .safety import clean_text, csp_meta, sanitize_html
 
 _TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
 _OURS = Path(__file__).parent / "templates"
-_BOOTSTRAP = (Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "static"
-              / "node_modules" / "bootstrap" / "dist" / "css")
+_BOOTSTRAP = (
+    Path(nbgrader.__file__).parent
+    / "server_extensions"
+    / "formgrader"
+    / "static"
+    / "node_modules"
+    / "bootstrap"
+    / "dist"
+    / "css"
+)
 
 #: Bounds of one feedback page.
 MAX_CELLS = DEFAULTS.feedback_cells
@@ -37,8 +45,11 @@ MAX_CHARS = DEFAULTS.feedback_chars
 MAX_SECONDS = DEFAULTS.feedback_seconds
 
 
-_REMOTE_SCRIPT = re.compile(r"<script\b[^>]*\bsrc=[\"']?(?:https?:|//)[^>]*>"
-                            r"\s*</script\s*>", re.IGNORECASE)
+_REMOTE_SCRIPT = re.compile(
+    r"<script\b[^>]*\bsrc=[\"']?(?:https?:|//)[^>]*>"
+    r"\s*</script\s*>",
+    re.IGNORECASE,
+)
 
 
 class RenderTooSlow(Exception):
@@ -64,17 +75,21 @@ def _late_note(late) -> str:
     if not sentence:
         return ""
     kind = "alert-danger" if late.penalty else "alert-info"
-    return (f'<div class="alert {kind} late-submission" style="margin:1em"><b>Submission time'
-            f'</b>: {html.escape(clean_text(sentence))}</div>')
+    return (
+        f'<div class="alert {kind} late-submission" style="margin:1em"><b>Submission time'
+        f"</b>: {html.escape(clean_text(sentence))}</div>"
+    )
 
 
 def _cell_chars(cell: dict) -> int:
-    return len(cell.get("source", "")) + sum(len(o.get("text", "")) for o in
-                                             cell.get("outputs", []))
+    return len(cell.get("source", "")) + sum(
+        len(o.get("text", "")) for o in cell.get("outputs", [])
+    )
 
 
-def bound_cells(cells: list[dict], max_cells: int = MAX_CELLS,
-                max_chars: int = MAX_CHARS) -> tuple[list[dict], str]:
+def bound_cells(
+    cells: list[dict], max_cells: int = MAX_CELLS, max_chars: int = MAX_CHARS
+) -> tuple[list[dict], str]:
     """The cells a page shows, and a note saying what was left out ("" if nothing).
 
     Test cells (they carry the scores) are always kept; other cells are kept in
@@ -84,8 +99,9 @@ def bound_cells(cells: list[dict], max_cells: int = MAX_CELLS,
     dropped, used = 0, 0
     cut_at: int | None = None
     for cell in cells:
-        is_test = bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade")) \
-            and not cell.get("metadata", {}).get("nbgrader", {}).get("solution")
+        is_test = bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade")) and not cell.get(
+            "metadata", {}
+        ).get("nbgrader", {}).get("solution")
         size = _cell_chars(cell)
         if is_test or (len(kept) < max_cells and used + size <= max_chars):
             kept.append(cell)
@@ -96,11 +112,19 @@ def bound_cells(cells: list[dict], max_cells: int = MAX_CELLS,
             dropped += 1
     if not dropped:
         return kept, ""
-    note = (f"This page shows {len(kept):,} of the notebook's {len(cells):,} cells: a "
-            f"feedback page shows at most {max_cells:,} cells and {max_chars / 1e6:g} million "
-            "characters; every test cell is shown.")
-    kept.insert(len(kept) if cut_at is None else cut_at, {"cell_type": "markdown", "metadata": {},
-                         "source": f"**[{dropped:,} cells not shown here.]** {note}"})
+    note = (
+        f"This page shows {len(kept):,} of the notebook's {len(cells):,} cells: a "
+        f"feedback page shows at most {max_cells:,} cells and {max_chars / 1e6:g} million "
+        "characters; every test cell is shown."
+    )
+    kept.insert(
+        len(kept) if cut_at is None else cut_at,
+        {
+            "cell_type": "markdown",
+            "metadata": {},
+            "source": f"**[{dropped:,} cells not shown here.]** {note}",
+        },
+    )
     return kept, note
 
 
@@ -129,7 +153,7 @@ def _inert(page: str) -> str:
     end = page.rfind("</body>")
     if start < 0 or end < start:
         return _plain_page("feedback", "<p>The page could not be rendered.</p>")
-    head, inner = page[:start], page[page.index(">", start) + 1:end]
+    head, inner = page[:start], page[page.index(">", start) + 1 : end]
     # A script from the network would be a connection (and someone else's code).
     head = _REMOTE_SCRIPT.sub("", head)
     meta = csp_meta(head)
@@ -151,22 +175,31 @@ def render_feedback(notebook: dict, result, student_id: str, late=None) -> str:
         result.problems.append(note)  # the instructor's summary says so too
     problems = list(result.problems)
     nb = nbformat.from_dict(notebook)
-    resources = {"nbgrader": {"notebook": html.escape(os.path.splitext(result.notebook)[0]),
-                              "assignment": html.escape(result.assignment),
-                              "student": html.escape(clean_text(student_id)),
-                              "score": result.score, "max_score": result.max_score,
-                              "late_penalty": late.penalty if late is not None else 0},
-                 # Rendered (and escaped) by our template, templates/feedback_local.
-                 "autograder": {"problems": [clean_text(p) for p in problems],
-                                "late_sentence": clean_text(late.sentence()) if late else "",
-                                "late_penalty": late.penalty if late is not None else 0}}
+    resources = {
+        "nbgrader": {
+            "notebook": html.escape(os.path.splitext(result.notebook)[0]),
+            "assignment": html.escape(result.assignment),
+            "student": html.escape(clean_text(student_id)),
+            "score": result.score,
+            "max_score": result.max_score,
+            "late_penalty": late.penalty if late is not None else 0,
+        },
+        # Rendered (and escaped) by our template, templates/feedback_local.
+        "autograder": {
+            "problems": [clean_text(p) for p in problems],
+            "late_sentence": clean_text(late.sentence()) if late else "",
+            "late_penalty": late.penalty if late is not None else 0,
+        },
+    }
     try:
         with _time_bound(MAX_SECONDS):
             body, _ = _exporter().from_notebook_node(nb, resources=resources)
             body = _inert(body)
     except RenderTooSlow:
-        result.problems.append(f"the feedback page shows the scores only: the notebook took "
-                               f"longer than {MAX_SECONDS:g} s to render")
+        result.problems.append(
+            f"the feedback page shows the scores only: the notebook took "
+            f"longer than {MAX_SECONDS:g} s to render"
+        )
         return render_scores(result, student_id, result.problems, late)
     return body
 
@@ -185,32 +218,44 @@ def _plain_page(title: str, content: str) -> str:
 def _tests_table(result, scored: bool) -> str:
     rows = "".join(
         f"<tr><td><code>{html.escape(t.grade_id)}</code></td><td>{html.escape(t.description)}"
-        f"</td><td>{(t.score if scored else 0):g} / {t.points:g}</td></tr>" for t in result.tests)
-    return (f'<table border="1" cellpadding="4"><tr><th>Test</th><th>Checks</th>'
-            f"<th>Score</th></tr>\n{rows}</table>")
+        f"</td><td>{(t.score if scored else 0):g} / {t.points:g}</td></tr>"
+        for t in result.tests
+    )
+    return (
+        f'<table border="1" cellpadding="4"><tr><th>Test</th><th>Checks</th>'
+        f"<th>Score</th></tr>\n{rows}</table>"
+    )
 
 
 def render_scores(result, student_id: str, problems: list[str], late=None) -> str:
     """A plain page with the scores only (when the notebook cannot be shown)."""
     items = "".join(f"<li>{html.escape(clean_text(p))}</li>" for p in problems)
-    return _plain_page(result.notebook, f"""
+    return _plain_page(
+        result.notebook,
+        f"""
 <h1>{html.escape(result.assignment)}: {html.escape(clean_text(student_id))}</h1>
 <p><b>Score: {result.score:g} / {result.max_score:g}.</b></p>
 <ul>{items}</ul>
 {_late_note(late)}
-{_tests_table(result, scored=True)}""")
+{_tests_table(result, scored=True)}""",
+    )
 
 
 def render_failure(result, student_id: str, late=None) -> str:
     """A plain page for a submission that could not be graded at all."""
-    items = "".join(f"<li>{html.escape(clean_text(p))}</li>" for p in result.problems) \
+    items = (
+        "".join(f"<li>{html.escape(clean_text(p))}</li>" for p in result.problems)
         or "<li>unknown</li>"
-    return _plain_page(result.notebook, f"""
+    )
+    return _plain_page(
+        result.notebook,
+        f"""
 <h1>{html.escape(result.assignment)}: {html.escape(clean_text(student_id))}</h1>
 <p><b>Score: 0 / {result.max_score:g}.</b> This submission could not be graded:</p>
 <ul>{items}</ul>
 {_late_note(late)}
-{_tests_table(result, scored=False)}""")
+{_tests_table(result, scored=False)}""",
+    )
 
 
 def autograded_notebook(assignment: Assignment, nb: dict, result: NotebookResult) -> dict:
@@ -233,8 +278,13 @@ def autograded_notebook(assignment: Assignment, nb: dict, result: NotebookResult
             continue
         new = {"cell_type": cell["cell_type"], "metadata": {}, "source": cell["source"]}
         if grade_id in assignment.solutions and meta.get("solution"):
-            new["metadata"]["nbgrader"] = {"solution": True, "grade": False, "locked": False,
-                                           "grade_id": grade_id, "schema_version": 3}
+            new["metadata"]["nbgrader"] = {
+                "solution": True,
+                "grade": False,
+                "locked": False,
+                "grade_id": grade_id,
+                "schema_version": 3,
+            }
         if cell["cell_type"] == "code":
             new.update(execution_count=None, outputs=_outputs(result.cell_outputs.get(index)))
         cells.append(new)
@@ -242,9 +292,10 @@ def autograded_notebook(assignment: Assignment, nb: dict, result: NotebookResult
         if grade_id not in placed:
             cells.append(_test_cell(assignment, by_id[grade_id]))
     # The submission's own notebook metadata is not trusted, so it is not copied.
-    metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                               "language": "python"},
-                "language_info": {"name": "python"}}
+    metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    }
     return {"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 4}
 
 
@@ -262,14 +313,37 @@ def _outputs(out: dict | None) -> list:
 def _test_cell(assignment: Assignment, test: CellResult) -> dict:
     code = assignment.tests[test.grade_id].visible_code
     if test.passed:
-        outputs = [{"output_type": "stream", "name": "stdout",
-                    "text": (test.output or "") + f"Passed: {test.points:g} of {test.points:g} "
-                                                  "points.\n"}]
+        outputs = [
+            {
+                "output_type": "stream",
+                "name": "stdout",
+                "text": (test.output or "") + f"Passed: {test.points:g} of {test.points:g} "
+                "points.\n",
+            }
+        ]
     else:
-        outputs = [{"output_type": "stream", "name": "stderr",
-                    "text": (test.output or "") + f"Failed (0 of {test.points:g} points): "
-                                                  f"{test.message}\n"}]
-    return {"cell_type": "code", "execution_count": None, "source": code, "outputs": outputs,
-            "metadata": {"nbgrader": {"grade": True, "solution": False, "locked": True,
-                                      "grade_id": test.grade_id, "points": test.points,
-                                      "score": test.score, "schema_version": 3}}}
+        outputs = [
+            {
+                "output_type": "stream",
+                "name": "stderr",
+                "text": (test.output or "") + f"Failed (0 of {test.points:g} points): "
+                f"{test.message}\n",
+            }
+        ]
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "source": code,
+        "outputs": outputs,
+        "metadata": {
+            "nbgrader": {
+                "grade": True,
+                "solution": False,
+                "locked": True,
+                "grade_id": test.grade_id,
+                "points": test.points,
+                "score": test.score,
+                "schema_version": 3,
+            }
+        },
+    }

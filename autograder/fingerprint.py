@@ -27,8 +27,9 @@ from . import course_dir
 _LIBRARIES = ("numpy", "scipy", "nbgrader", "nbconvert", "nbformat")
 
 
-def _imported_modules(code: str, package: str, current: str | None = None,
-                      is_package: bool = False) -> set[str]:
+def _imported_modules(
+    code: str, package: str, current: str | None = None, is_package: bool = False
+) -> set[str]:
     """Dotted names of ``package`` modules that ``code`` imports (absolute and relative).
 
     ``current`` is the dotted name of the module the code belongs to (for relative imports).
@@ -46,7 +47,7 @@ def _imported_modules(code: str, package: str, current: str | None = None,
                 if current is None:
                     continue
                 parts = current.split(".") if is_package else current.split(".")[:-1]
-                parts = parts[:len(parts) - (node.level - 1)]
+                parts = parts[: len(parts) - (node.level - 1)]
                 module = ".".join(parts + ([node.module] if node.module else []))
             else:
                 module = node.module or ""
@@ -82,8 +83,9 @@ def course_files(codes, root: Path = course_dir.ROOT) -> list[Path]:
         if path is None:
             continue  # a name imported from a module, not a module
         seen[name] = path
-        todo |= _imported_modules(path.read_text(encoding="utf-8"), "course", name,
-                                  path.name == "__init__.py")
+        todo |= _imported_modules(
+            path.read_text(encoding="utf-8"), "course", name, path.name == "__init__.py"
+        )
     files = set(seen.values())
     data = root / "course" / "data"
     if seen and data.is_dir():
@@ -101,8 +103,9 @@ def grader_fingerprint(sources: dict, root: Path = course_dir.ROOT) -> str:
         codes += list(source.given.values()) + [t.code for t in source.tests.values()]
     # Only code and templates: the package folder may also hold runtime data (gradebook).
     package = root / "autograder"
-    files = sorted([*package.glob("*.py"),
-                    *(p for p in (package / "templates").rglob("*") if p.is_file())])
+    files = sorted(
+        [*package.glob("*.py"), *(p for p in (package / "templates").rglob("*") if p.is_file())]
+    )
     digest = hashlib.sha256()
     for path in files + course_files(codes, root):
         digest.update(str(path.relative_to(root)).encode() + b"\0")

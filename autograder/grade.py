@@ -51,8 +51,21 @@ from .safety import NotARegularFile, clean_text, inside, read_regular_file, refu
 from .sandbox import Limits, Sandbox
 
 #: Columns of grades.csv: nbgrader export's names where they exist.
-COLUMNS = ["student_id", "assignment", "notebook", "score", "max_score", "status", "reason",
-           "raw_score", "late_penalty", "timestamp", "duedate", "days_late", "feedback"]
+COLUMNS = [
+    "student_id",
+    "assignment",
+    "notebook",
+    "score",
+    "max_score",
+    "status",
+    "reason",
+    "raw_score",
+    "late_penalty",
+    "timestamp",
+    "duedate",
+    "days_late",
+    "feedback",
+]
 
 
 @dataclass
@@ -129,12 +142,15 @@ def discover(submissions: Path, sources: dict) -> tuple[dict, list[str]]:
             continue
         sid, why = student_id(student_dir.name)
         if sid is None:
-            notes.append(Skipped(f"{submissions}/{shown(student_dir.name)}: not a usable "
-                                 f"student id: {why} (ignored)"))
+            notes.append(
+                Skipped(
+                    f"{submissions}/{shown(student_dir.name)}: not a usable "
+                    f"student id: {why} (ignored)"
+                )
+            )
             continue
         if sid in owners:
-            notes.append(Skipped(f"{student_dir}: the same student id as {owners[sid]} "
-                                 "(ignored)"))
+            notes.append(Skipped(f"{student_dir}: the same student id as {owners[sid]} (ignored)"))
             continue
         owners[sid] = student_dir
         for assignment_dir in sorted(student_dir.iterdir()):
@@ -155,23 +171,32 @@ def discover(submissions: Path, sources: dict) -> tuple[dict, list[str]]:
             if os.path.lexists(expected):
                 path = expected  # whatever it is: reading it says why it cannot be graded
             else:
-                others = sorted(p for p in assignment_dir.glob("*.ipynb")
-                                if refusal(p) is None)
+                others = sorted(p for p in assignment_dir.glob("*.ipynb") if refusal(p) is None)
                 path = others[0] if len(others) == 1 else None
                 if path is not None:
-                    note = (f"graded {path.name}: the notebook should be named "
-                            f"{sources[aid].notebook_name}")
+                    note = (
+                        f"graded {path.name}: the notebook should be named "
+                        f"{sources[aid].notebook_name}"
+                    )
             found[(sid, aid)] = Job(sid, aid, path, note=note, folder_path=assignment_dir)
     return found, notes
 
 
-def result_key(job: Job, fingerprint: str, limits: Limits, sandboxed: bool,
-               source_hash: str) -> str:
+def result_key(
+    job: Job, fingerprint: str, limits: Limits, sandboxed: bool, source_hash: str
+) -> str:
     """Everything that can change this submission's grade or feedback page, hashed."""
     digest = hashlib.sha256()
-    parts = {"grader": fingerprint, "limits": dataclasses.asdict(limits), "sandbox": sandboxed,
-             "source": source_hash, "name": job.path.name if job.path else None,
-             "note": job.note, "late": job.late.to_dict(), "student": job.student_id}
+    parts = {
+        "grader": fingerprint,
+        "limits": dataclasses.asdict(limits),
+        "sandbox": sandboxed,
+        "source": source_hash,
+        "name": job.path.name if job.path else None,
+        "note": job.note,
+        "late": job.late.to_dict(),
+        "student": job.student_id,
+    }
     digest.update(json.dumps(parts, sort_keys=True).encode())
     if job.path is not None:
         digest.update(_content_digest(job.path))
@@ -220,12 +245,14 @@ def _init_worker(sources, limits, sandbox):
 
 
 def _grade_job(job: Job) -> tuple[dict, str]:
-    return grade_submission(job, _STATE["sources"][job.assignment_id], _STATE["limits"],
-                            _STATE["sandbox"])
+    return grade_submission(
+        job, _STATE["sources"][job.assignment_id], _STATE["limits"], _STATE["sandbox"]
+    )
 
 
-def grade_submission(job: Job, source, limits: Limits, sandbox: Sandbox | None,
-                     path: Path | None = None) -> tuple[dict, str]:
+def grade_submission(
+    job: Job, source, limits: Limits, sandbox: Sandbox | None, path: Path | None = None
+) -> tuple[dict, str]:
     """Grade one submission: its result (as a dict) and its feedback page.
 
     The one per-submission step, the same in a local pool process and on a cluster
@@ -235,14 +262,17 @@ def grade_submission(job: Job, source, limits: Limits, sandbox: Sandbox | None,
     path = path if path is not None else job.path
     if path is None:
         result = NotebookResult.failed(
-            source, f"no notebook named {source.notebook_name} in the submission folder",
-            "not run: nothing submitted")
+            source,
+            f"no notebook named {source.notebook_name} in the submission folder",
+            "not run: nothing submitted",
+        )
         return result.to_dict(), render_failure(result, job.student_id, job.late)
     try:
         nb, unreadable = read_or_fail(source, path)
         if unreadable is not None or nb is None:
-            result = unreadable or NotebookResult.failed(source, "the notebook could not be read",
-                                                         "not run")
+            result = unreadable or NotebookResult.failed(
+                source, "the notebook could not be read", "not run"
+            )
         else:
             result = grade_notebook(source, path, limits, sandbox, nb=nb)
         if job.note:
@@ -253,17 +283,23 @@ def grade_submission(job: Job, source, limits: Limits, sandbox: Sandbox | None,
         if result.status == "failed" or nb is None:
             page = render_failure(result, job.student_id, job.late)
         else:
-            page = render_feedback(autograded_notebook(source, nb, result), result,
-                                   job.student_id, job.late)
+            page = render_feedback(
+                autograded_notebook(source, nb, result), result, job.student_id, job.late
+            )
         result.timings["feedback"] = time.monotonic() - mark
     except Exception as exc:  # a bug of ours must not stop the class
         # The student sees no detail of ours (paths, command lines); the instructor's
         # terminal gets it.
-        print(f"grade: internal error on {shown(job.student_id)}/{job.assignment_id}: "
-              f"{type(exc).__name__}: {shown(exc)}", file=sys.stderr)
+        print(
+            f"grade: internal error on {shown(job.student_id)}/{job.assignment_id}: "
+            f"{type(exc).__name__}: {shown(exc)}",
+            file=sys.stderr,
+        )
         result = NotebookResult.failed(
-            source, f"internal grader error ({type(exc).__name__}); the instructor has the "
-                    "details", "not run")
+            source,
+            f"internal grader error ({type(exc).__name__}); the instructor has the details",
+            "not run",
+        )
         page = render_failure(result, job.student_id, job.late)
     return result.to_dict(), page
 
@@ -274,13 +310,17 @@ def process_failed(job: Job, source, exc: BaseException) -> tuple[dict, str]:
     return result.to_dict(), render_failure(result, job.student_id, job.late)
 
 
-def _local_results(todo: list[Job], workers: int, sources: dict, limits: Limits,
-                   sandbox: Sandbox | None):
+def _local_results(
+    todo: list[Job], workers: int, sources: dict, limits: Limits, sandbox: Sandbox | None
+):
     """(job, (result dict, page)) for every job, as a local process pool finishes them."""
     context = multiprocessing.get_context("fork")
-    with cf.ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context,
-                                initializer=_init_worker,
-                                initargs=(sources, limits, sandbox)) as pool:
+    with cf.ProcessPoolExecutor(
+        max_workers=max(1, workers),
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(sources, limits, sandbox),
+    ) as pool:
         futures = {pool.submit(_grade_job, job): job for job in todo}
         try:
             for future in cf.as_completed(futures):
@@ -296,15 +336,18 @@ def _local_results(todo: list[Job], workers: int, sources: dict, limits: Limits,
 
 # -- the command ------------------------------------------------------------------
 
+
 @dataclass
 class Selection:
     """What one run grades: ``None`` means every assignment / every student."""
+
     assignments: list[str] | None = None
     students: list[str] | None = None
 
     def covers(self, student: str, assignment: str) -> bool:
-        return ((self.assignments is None or assignment in self.assignments)
-                and (self.students is None or student in self.students))
+        return (self.assignments is None or assignment in self.assignments) and (
+            self.students is None or student in self.students
+        )
 
     def describe(self) -> str:
         parts = []
@@ -329,13 +372,18 @@ def run_grade(submissions: Path, out: Path, *args, **kwargs) -> int:
         return _fail(f"--out {out} must not be inside the submissions folder")
     if kwargs.get("use_sandbox", True):  # before anything is written into --out
         gradebook = Path(kwargs.get("gradebook") or course_dir.GRADEBOOK)
-        for what, path in (("the submissions folder", submissions), ("--out", out),
-                           ("the gradebook", gradebook)):
+        for what, path in (
+            ("the submissions folder", submissions),
+            ("--out", out),
+            ("the gradebook", gradebook),
+        ):
             mounted = Sandbox.exposes(path)
             if mounted:
-                return _fail(f"{what} {path} is inside {mounted}, which the sandbox shows to "
-                             "student code: keep submissions, output and the gradebook "
-                             "elsewhere.")
+                return _fail(
+                    f"{what} {path} is inside {mounted}, which the sandbox shows to "
+                    "student code: keep submissions, output and the gradebook "
+                    "elsewhere."
+                )
     lock = OutputLock(out)
     try:
         lock.__enter__()
@@ -358,10 +406,20 @@ def run_grade(submissions: Path, out: Path, *args, **kwargs) -> int:
         lock.__exit__(None, None, None)
 
 
-def _run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_sandbox: bool,
-               gradebook: Path, stream=sys.stdout, force: bool = False,
-               roster_file: Path | None = None, selection: Selection | None = None,
-               config: Path | None = None, scheduler: str | None = None) -> int:
+def _run_grade(
+    submissions: Path,
+    out: Path,
+    workers: int,
+    limits: Limits,
+    use_sandbox: bool,
+    gradebook: Path,
+    stream=sys.stdout,
+    force: bool = False,
+    roster_file: Path | None = None,
+    selection: Selection | None = None,
+    config: Path | None = None,
+    scheduler: str | None = None,
+) -> int:
     from tqdm import tqdm
 
     from .gradebook import GradebookError, GradebookWriter
@@ -378,8 +436,10 @@ def _run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_s
     if selection.assignments is not None:
         unknown = [a for a in selection.assignments if a not in sources]
         if unknown:
-            return _fail(f"--assignment {', '.join(unknown)}: no such assignment "
-                         f"(the assignments are {', '.join(sources)})")
+            return _fail(
+                f"--assignment {', '.join(unknown)}: no such assignment "
+                f"(the assignments are {', '.join(sources)})"
+            )
     try:
         policy, notes = load_policy(config or course_dir.GRADING_CONFIG, sources)
     except ConfigError as exc:
@@ -399,9 +459,12 @@ def _run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_s
         try:
             sandbox = Sandbox.find()
         except Exception as exc:
-            print(f"grade: the sandbox is not available: {exc}.\n"
-                  "Student code must not run unisolated by accident: install bubblewrap, or "
-                  "pass --no-sandbox to grade without isolation.", file=sys.stderr)
+            print(
+                f"grade: the sandbox is not available: {exc}.\n"
+                "Student code must not run unisolated by accident: install bubblewrap, or "
+                "pass --no-sandbox to grade without isolation.",
+                file=sys.stderr,
+            )
             return 2
     else:
         sandbox_note = "WARNING: graded with --no-sandbox: student code ran without isolation."
@@ -418,9 +481,26 @@ def _run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_s
         except GradebookError as exc:
             return _fail(str(exc))
         try:
-            return _run(submissions, out, workers, limits, sandbox, sandbox_note, writer,
-                        stream, force, roster, selection, policy, notes, sources, hashes, tqdm,
-                        cluster, use_sandbox)
+            return _run(
+                submissions,
+                out,
+                workers,
+                limits,
+                sandbox,
+                sandbox_note,
+                writer,
+                stream,
+                force,
+                roster,
+                selection,
+                policy,
+                notes,
+                sources,
+                hashes,
+                tqdm,
+                cluster,
+                use_sandbox,
+            )
         finally:
             writer.__exit__(None, None, None)
     finally:
@@ -428,9 +508,26 @@ def _run_grade(submissions: Path, out: Path, workers: int, limits: Limits, use_s
             cluster.close()
 
 
-def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, stream, force,
-         roster, selection, policy, notes, sources, hashes, tqdm, cluster=None,
-         sandboxed=None) -> int:
+def _run(
+    submissions,
+    out,
+    workers,
+    limits,
+    sandbox,
+    sandbox_note,
+    writer,
+    stream,
+    force,
+    roster,
+    selection,
+    policy,
+    notes,
+    sources,
+    hashes,
+    tqdm,
+    cluster=None,
+    sandboxed=None,
+) -> int:
     sandboxed = sandbox is not None if sandboxed is None else sandboxed
     found, layout_notes = discover(submissions, sources)
     notes += layout_notes
@@ -450,8 +547,10 @@ def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, strea
     if selection.students is not None:
         unknown = [s for s in selection.students if s not in class_ids]
         if unknown:
-            return _fail(f"--student {', '.join(unknown)}: not in the class (not on the roster, "
-                         "in the gradebook or in the submissions)")
+            return _fail(
+                f"--student {', '.join(unknown)}: not in the class (not on the roster, "
+                "in the gradebook or in the submissions)"
+            )
 
     fingerprint = grader_fingerprint(sources)
     jobs = []
@@ -474,8 +573,10 @@ def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, strea
     try:
         mathjax_note = _install_mathjax(out)
     except OSError as exc:
-        mathjax_note = (f"Note: MathJax could not be copied into {out / 'mathjax'} ({exc}): "
-                        "formulas in feedback pages show as TeX source.")
+        mathjax_note = (
+            f"Note: MathJax could not be copied into {out / 'mathjax'} ({exc}): "
+            "formulas in feedback pages show as TeX source."
+        )
 
     # Students who left the class: no row, no gradebook entry, no feedback, no saved result.
     if roster is not None:
@@ -502,16 +603,21 @@ def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, strea
     try:
         for job in jobs:
             if (job.student_id, job.assignment_id) in done:  # saved by an earlier run
-                writer.record(job.student_id, done[(job.student_id, job.assignment_id)],
-                              job.late)
+                writer.record(job.student_id, done[(job.student_id, job.assignment_id)], job.late)
         if todo:
             started = time.monotonic()
             if cluster is None:
                 results = _local_results(todo, workers, sources, limits, sandbox)
             else:
                 results = cluster.results(todo, sources, limits, sandboxed, fingerprint)
-            bar = tqdm(total=len(jobs), initial=resumed, unit="nb", desc="grading",
-                       file=sys.stderr, disable=not sys.stderr.isatty())
+            bar = tqdm(
+                total=len(jobs),
+                initial=resumed,
+                unit="nb",
+                desc="grading",
+                file=sys.stderr,
+                disable=not sys.stderr.isatty(),
+            )
             try:
                 with contextlib.closing(results):
                     for job, (data, page) in results:
@@ -524,8 +630,11 @@ def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, strea
                 bar.close()
             grading_seconds = time.monotonic() - started
     except KeyboardInterrupt:
-        print(f"\ngrade: interrupted; {len(done)} of {len(jobs)} submissions are saved. "
-              "Run the same command again to grade the rest.", file=sys.stderr)
+        print(
+            f"\ngrade: interrupted; {len(done)} of {len(jobs)} submissions are saved. "
+            "Run the same command again to grade the rest.",
+            file=sys.stderr,
+        )
         return 130
 
     # nbgrader's view of the class (for `nbgrader export`): every student, every assignment.
@@ -552,17 +661,27 @@ def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, strea
                 except (KeyError, TypeError, ValueError):
                     pass
             if job is not None:
-                rows.append(_missing_row(sid, aid, sources, policy, status="pending",
-                                         reason="submitted; not graded yet (outside this "
-                                                "run's --assignment/--student)"))
+                rows.append(
+                    _missing_row(
+                        sid,
+                        aid,
+                        sources,
+                        policy,
+                        status="pending",
+                        reason="submitted; not graded yet (outside this "
+                        "run's --assignment/--student)",
+                    )
+                )
             else:
                 rows.append(_missing_row(sid, aid, sources, policy))
     buffer = io.StringIO()
     writer_csv = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer_csv.writeheader()
     # ids and reasons as one visible line each (control characters, look-alikes escaped)
-    writer_csv.writerows({**r, "student_id": shown(r["student_id"]),
-                          "reason": shown(r["reason"], 2000)} for r in rows)
+    writer_csv.writerows(
+        {**r, "student_id": shown(r["student_id"]), "reason": shown(r["reason"], 2000)}
+        for r in rows
+    )
     _write_atomic(out / "grades.csv", buffer.getvalue())
     try:  # what the class got wrong (report.html, report.csv), from what is saved
         from .report import write_report
@@ -573,14 +692,29 @@ def _run(submissions, out, workers, limits, sandbox, sandbox_note, writer, strea
 
     if cluster is not None:
         workers = cluster.describe()
-    summary = _summary(jobs, done, rows, notes, resumed, len(todo), grading_seconds, workers,
-                       sandbox_note, selection, dropped, mathjax_note)
+    summary = _summary(
+        jobs,
+        done,
+        rows,
+        notes,
+        resumed,
+        len(todo),
+        grading_seconds,
+        workers,
+        sandbox_note,
+        selection,
+        dropped,
+        mathjax_note,
+    )
     _write_atomic(out / "summary.txt", summary)
     print(summary, file=stream, end="")
     ungraded = sum(isinstance(note, Skipped) for note in notes)
     if ungraded:
-        print(f"grade: {ungraded} submission folder(s) were not graded (listed under "
-              "'Skipped' in summary.txt): exit status 1", file=sys.stderr)
+        print(
+            f"grade: {ungraded} submission folder(s) were not graded (listed under "
+            "'Skipped' in summary.txt): exit status 1",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -607,8 +741,9 @@ def _feedback_path(folder: str, assignment_id: str, sources: dict) -> str:
 
 def _load_saved(results_dir: Path, folder: str, assignment_id: str) -> dict | None:
     try:
-        saved = json.loads((results_dir / folder / f"{assignment_id}.json")
-                           .read_text(encoding="utf-8"))
+        saved = json.loads(
+            (results_dir / folder / f"{assignment_id}.json").read_text(encoding="utf-8")
+        )
         return saved if isinstance(saved, dict) and "result" in saved else None
     except (OSError, ValueError):
         return None
@@ -617,36 +752,57 @@ def _load_saved(results_dir: Path, folder: str, assignment_id: str) -> dict | No
 def _row(job: Job, result: NotebookResult, sources: dict) -> dict:
     late = job.late
     score = max(0.0, result.score - late.penalty)
-    return {"student_id": job.student_id, "assignment": job.assignment_id,
-            "notebook": result.notebook, "score": f"{score:g}",
-            "max_score": f"{result.max_score:g}", "status": result.status,
-            "reason": result.reason, "raw_score": f"{result.score:g}",
-            "late_penalty": f"{late.penalty:g}", "timestamp": late.to_dict()["timestamp"],
-            "duedate": late.to_dict()["due"],
-            "days_late": f"{late.days:.2f}" if late.seconds else "0",
-            "feedback": _feedback_path(job.folder, job.assignment_id, sources)}
+    return {
+        "student_id": job.student_id,
+        "assignment": job.assignment_id,
+        "notebook": result.notebook,
+        "score": f"{score:g}",
+        "max_score": f"{result.max_score:g}",
+        "status": result.status,
+        "reason": result.reason,
+        "raw_score": f"{result.score:g}",
+        "late_penalty": f"{late.penalty:g}",
+        "timestamp": late.to_dict()["timestamp"],
+        "duedate": late.to_dict()["due"],
+        "days_late": f"{late.days:.2f}" if late.seconds else "0",
+        "feedback": _feedback_path(job.folder, job.assignment_id, sources),
+    }
 
 
 def _missing_row(sid, aid, sources, policy, status="missing", reason="nothing submitted") -> dict:
     due = policy.due.get(aid)
-    return {"student_id": sid, "assignment": aid, "notebook": sources[aid].notebook_name,
-            "score": "0", "max_score": f"{sources[aid].max_score:g}", "status": status,
-            "reason": reason, "raw_score": "0", "late_penalty": "0", "timestamp": "",
-            "duedate": Lateness(due=due).to_dict()["due"], "days_late": "0", "feedback": ""}
+    return {
+        "student_id": sid,
+        "assignment": aid,
+        "notebook": sources[aid].notebook_name,
+        "score": "0",
+        "max_score": f"{sources[aid].max_score:g}",
+        "status": status,
+        "reason": reason,
+        "raw_score": "0",
+        "late_penalty": "0",
+        "timestamp": "",
+        "duedate": Lateness(due=due).to_dict()["due"],
+        "days_late": "0",
+        "feedback": "",
+    }
 
 
 def _install_mathjax(out: Path) -> str:
     """Copy the course's MathJax into OUT/mathjax once (feedback pages load it from there)."""
     source = course_dir.MATHJAX
     if not (source / "tex-chtml.js").is_file():
-        return (f"Note: MathJax was not found in {source} (run `make setup`): formulas in "
-                "feedback pages show as TeX source.")
+        return (
+            f"Note: MathJax was not found in {source} (run `make setup`): formulas in "
+            "feedback pages show as TeX source."
+        )
     target = out / "mathjax"
-    config = ("window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], "
-              "processEscapes: true}, options: {enableMenu: false}};\n")
+    config = (
+        "window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], "
+        "processEscapes: true}, options: {enableMenu: false}};\n"
+    )
     current = target / "tex-chtml.js"
-    if not (current.is_file()
-            and current.read_bytes() == (source / "tex-chtml.js").read_bytes()):
+    if not (current.is_file() and current.read_bytes() == (source / "tex-chtml.js").read_bytes()):
         staging = out / ".mathjax-copy"  # a run killed midway leaves this; the next reuses it
         shutil.rmtree(staging, ignore_errors=True)
         try:
@@ -655,46 +811,77 @@ def _install_mathjax(out: Path) -> str:
             os.replace(staging, target)
         finally:  # a full disk: nothing half-copied stays to take the pages' room
             shutil.rmtree(staging, ignore_errors=True)
-    if not (target / "config.js").is_file() or \
-            (target / "config.js").read_text(encoding="utf-8") != config:
+    if (
+        not (target / "config.js").is_file()
+        or (target / "config.js").read_text(encoding="utf-8") != config
+    ):
         _write_atomic(target / "config.js", config)
     return ""
 
 
-def _save(out: Path, results_dir: Path, job: Job, result: NotebookResult, page: str,
-          sources: dict) -> None:
+def _save(
+    out: Path, results_dir: Path, job: Job, result: NotebookResult, page: str, sources: dict
+) -> None:
     _write_atomic(out / _feedback_path(job.folder, job.assignment_id, sources), page)
-    _write_atomic(results_dir / job.folder / f"{job.assignment_id}.json",
-                  json.dumps({"key": job.key, "student_id": job.student_id,
-                              "late": job.late.to_dict(), "result": result.to_dict()}))
+    _write_atomic(
+        results_dir / job.folder / f"{job.assignment_id}.json",
+        json.dumps(
+            {
+                "key": job.key,
+                "student_id": job.student_id,
+                "late": job.late.to_dict(),
+                "result": result.to_dict(),
+            }
+        ),
+    )
 
 
-def _summary(jobs, done, rows, notes, resumed, graded_now, seconds, workers, sandbox_note,
-             selection, dropped, mathjax_note) -> str:
+def _summary(
+    jobs,
+    done,
+    rows,
+    notes,
+    resumed,
+    graded_now,
+    seconds,
+    workers,
+    sandbox_note,
+    selection,
+    dropped,
+    mathjax_note,
+) -> str:
     lines = []
     if sandbox_note:
         lines.append(sandbox_note)
     if mathjax_note:
         lines.append(mathjax_note)
-    rate = (f": {graded_now / seconds * 60:.0f} notebooks per minute"
-            if graded_now and seconds else "")
-    lines.append(f"Graded {graded_now} notebook(s) in this run ({resumed} from an earlier run) "
-                 f"in {seconds:.1f} s with "
-                 f"{workers if isinstance(workers, str) else f'{workers} worker(s)'}{rate}.")
+    rate = (
+        f": {graded_now / seconds * 60:.0f} notebooks per minute" if graded_now and seconds else ""
+    )
+    lines.append(
+        f"Graded {graded_now} notebook(s) in this run ({resumed} from an earlier run) "
+        f"in {seconds:.1f} s with "
+        f"{workers if isinstance(workers, str) else f'{workers} worker(s)'}{rate}."
+    )
     if selection.describe():
-        lines.append(f"  only {selection.describe()}: the other rows of grades.csv keep their "
-                     "last saved grades")
+        lines.append(
+            f"  only {selection.describe()}: the other rows of grades.csv keep their "
+            "last saved grades"
+        )
     graded = [done[(j.student_id, j.assignment_id)] for j in jobs]
     failed = [(j, r) for j, r in zip(jobs, graded, strict=True) if r.status == "failed"]
-    noted = [(j, r) for j, r in zip(jobs, graded, strict=True)
-             if r.status != "failed" and r.problems]
+    noted = [
+        (j, r) for j, r in zip(jobs, graded, strict=True) if r.status != "failed" and r.problems
+    ]
     late = [j for j in jobs if j.late.seconds]
     full = sum(1 for r in graded if r.score == r.max_score)
     in_scope = [r for r in rows if selection.covers(r["student_id"], r["assignment"])]
     missing = [r for r in in_scope if r["status"] == "missing"]
-    lines.append(f"  full marks: {full}   partial or zero: {len(jobs) - full - len(failed)}   "
-                 f"could not be graded: {len(failed)}   late: {len(late)}   "
-                 f"missing: {len(missing)}")
+    lines.append(
+        f"  full marks: {full}   partial or zero: {len(jobs) - full - len(failed)}   "
+        f"could not be graded: {len(failed)}   late: {len(late)}   "
+        f"missing: {len(missing)}"
+    )
     if failed:
         lines.append("\nCould not be graded (scored 0):")
         for job, result in failed:
@@ -706,9 +893,11 @@ def _summary(jobs, done, rows, notes, resumed, graded_now, seconds, workers, san
     if late:
         lines.append("\nLate (penalty applied):")
         for job in late:
-            lines.append(f"  {shown(job.student_id)}/{job.assignment_id}: "
-                         f"{duration(job.late.seconds)} "
-                         f"late, -{job.late.penalty:g} points")
+            lines.append(
+                f"  {shown(job.student_id)}/{job.assignment_id}: "
+                f"{duration(job.late.seconds)} "
+                f"late, -{job.late.penalty:g} points"
+            )
     if missing:
         lines.append("\nMissing (nothing submitted, scored 0):")
         by_student: dict[str, list[str]] = {}
@@ -717,8 +906,9 @@ def _summary(jobs, done, rows, notes, resumed, graded_now, seconds, workers, san
         for sid, aids in by_student.items():
             lines.append(f"  {shown(sid)}: {', '.join(aids)}")
     if dropped:
-        lines.append("\nDropped (not on the roster; removed from grades.csv, the gradebook "
-                     "and feedback/):")
+        lines.append(
+            "\nDropped (not on the roster; removed from grades.csv, the gradebook and feedback/):"
+        )
         lines += [f"  {shown(sid)}" for sid in dropped]
     if notes:
         lines.append("\nSkipped:")
@@ -728,12 +918,15 @@ def _summary(jobs, done, rows, notes, resumed, graded_now, seconds, workers, san
     for row in rows:
         aid = row["assignment"]
         max_score = float(row["max_score"])
-        by_assignment.setdefault(aid, []).append(float(row["score"]) / max_score
-                                                 if max_score else 0)
+        by_assignment.setdefault(aid, []).append(
+            float(row["score"]) / max_score if max_score else 0
+        )
         counts[aid] = counts.get(aid, 0) + (row["status"] not in ("missing", "pending"))
     if by_assignment:
         lines.append("\nassignment            submissions   missing   mean score (missing = 0)")
         for aid, fractions in sorted(by_assignment.items()):
-            lines.append(f"  {aid:<20} {counts[aid]:>11}   {len(fractions) - counts[aid]:>7}   "
-                         f"{100 * sum(fractions) / len(fractions):9.1f}%")
+            lines.append(
+                f"  {aid:<20} {counts[aid]:>11}   {len(fractions) - counts[aid]:>7}   "
+                f"{100 * sum(fractions) / len(fractions):9.1f}%"
+            )
     return "\n".join(lines) + "\n"

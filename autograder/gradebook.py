@@ -36,8 +36,9 @@ class GradebookWriter:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                self._gb = Gradebook(f"sqlite:///{self.db_path.resolve()}",
-                                     course_id="softmax-course")
+                self._gb = Gradebook(
+                    f"sqlite:///{self.db_path.resolve()}", course_id="softmax-course"
+                )
             except Exception as exc:
                 raise GradebookError(f"cannot open the gradebook {self.db_path}: {exc}") from None
         return self
@@ -81,9 +82,11 @@ class GradebookWriter:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for student in students:
-                fields = {k: getattr(student, k) for k in ("first_name", "last_name", "email",
-                                                             "lms_user_id")
-                          if getattr(student, k)}
+                fields = {
+                    k: getattr(student, k)
+                    for k in ("first_name", "last_name", "email", "lms_user_id")
+                    if getattr(student, k)
+                }
                 self._book.update_or_create_student(student.id, **fields)
             self._book.db.commit()
 
@@ -102,7 +105,8 @@ class GradebookWriter:
                 self._sync(assignment_id)
                 when = due.get(assignment_id)
                 self._book.update_or_create_assignment(
-                    assignment_id, duedate=when.replace(tzinfo=None) if when else None)
+                    assignment_id, duedate=when.replace(tzinfo=None) if when else None
+                )
             self._book.db.commit()
 
     def remove_submission(self, student_id: str, assignment_id: str) -> None:

@@ -56,8 +56,10 @@ def wheel_name() -> str:
 
 
 def _released() -> list[tuple[str, Path]]:
-    return [(aid, course_dir.notebook_path(aid, course_dir.RELEASED))
-            for aid in course_dir.assignment_ids(course_dir.RELEASED)]
+    return [
+        (aid, course_dir.notebook_path(aid, course_dir.RELEASED))
+        for aid in course_dir.assignment_ids(course_dir.RELEASED)
+    ]
 
 
 def _pyproject() -> str:
@@ -163,15 +165,30 @@ def build(out: Path) -> tuple[Path, Path]:
     with tempfile.TemporaryDirectory(prefix="kit-") as scratch:
         staging, built = Path(scratch) / "src", Path(scratch) / "dist"
         _stage(staging)
-        done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                               "--no-build-isolation", "--no-index", "--wheel-dir", str(built),
-                               str(staging)], capture_output=True, text=True,
-                              env={**os.environ, "SOURCE_DATE_EPOCH": str(ZIP_EPOCH)})
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "--no-index",
+                "--wheel-dir",
+                str(built),
+                str(staging),
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "SOURCE_DATE_EPOCH": str(ZIP_EPOCH)},
+        )
         if done.returncode != 0:
             raise KitError("building the wheel failed:\n" + done.stdout + done.stderr)
         shutil.copyfile(built / wheel.name, wheel)
     tmp_zip = archive.with_suffix(".tmp")
     with zipfile.ZipFile(tmp_zip, "w", zipfile.ZIP_DEFLATED) as zz:
+
         def add(name: str, data: bytes) -> None:
             info = zipfile.ZipInfo(f"{FOLDER}/{name}", ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED

@@ -51,13 +51,15 @@ class LatePolicy:
     due: dict = field(default_factory=dict)
 
     def describe(self) -> str:
-        grace = f" after a grace period of {self.grace_minutes:g} min" \
-            if self.grace_minutes else ""
-        return (f"{self.percent_per_day:g}% of the max score per started day late{grace}, "
-                f"at most {self.max_percent:g}%")
+        grace = f" after a grace period of {self.grace_minutes:g} min" if self.grace_minutes else ""
+        return (
+            f"{self.percent_per_day:g}% of the max score per started day late{grace}, "
+            f"at most {self.max_percent:g}%"
+        )
 
-    def penalty(self, assignment_id: str, timestamp: dt.datetime | None,
-                max_score: float) -> Lateness:
+    def penalty(
+        self, assignment_id: str, timestamp: dt.datetime | None, max_score: float
+    ) -> Lateness:
         due = self.due.get(assignment_id)
         late = Lateness(timestamp=timestamp, due=due)
         if due is None or timestamp is None:
@@ -86,16 +88,26 @@ class Lateness:
     problem: str = ""
 
     def to_dict(self) -> dict:
-        return {"timestamp": _iso(self.timestamp), "due": _iso(self.due),
-                "seconds": self.seconds, "penalty": self.penalty, "policy": self.policy,
-                "problem": self.problem}
+        return {
+            "timestamp": _iso(self.timestamp),
+            "due": _iso(self.due),
+            "seconds": self.seconds,
+            "penalty": self.penalty,
+            "policy": self.policy,
+            "problem": self.problem,
+        }
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Lateness:
         data = data or {}
-        return cls(_parse_iso(data.get("timestamp")), _parse_iso(data.get("due")),
-                   float(data.get("seconds", 0.0)), float(data.get("penalty", 0.0)),
-                   data.get("policy", ""), data.get("problem", ""))
+        return cls(
+            _parse_iso(data.get("timestamp")),
+            _parse_iso(data.get("due")),
+            float(data.get("seconds", 0.0)),
+            float(data.get("penalty", 0.0)),
+            data.get("policy", ""),
+            data.get("problem", ""),
+        )
 
     @property
     def days(self) -> float:
@@ -109,9 +121,11 @@ class Lateness:
             if self.timestamp and self.due:
                 return f"Submitted {_shown(self.timestamp)}, on time (due {_shown(self.due)})."
             return ""
-        return (f"Submitted {_shown(self.timestamp)}, {duration(self.seconds)} after the due "
-                f"date ({_shown(self.due)}): late penalty {self.penalty:g} points "
-                f"({self.policy}).")
+        return (
+            f"Submitted {_shown(self.timestamp)}, {duration(self.seconds)} after the due "
+            f"date ({_shown(self.due)}): late penalty {self.penalty:g} points "
+            f"({self.policy})."
+        )
 
 
 def duration(seconds: float) -> str:
@@ -143,8 +157,9 @@ def _as_utc(value, where: str) -> dt.datetime:
     if isinstance(value, dt.date):
         # a bare date: due at the end of that day, UTC
         return dt.datetime.combine(value, dt.time(23, 59, 59), tzinfo=UTC)
-    raise ConfigError(f"{where} should be a TOML date-time such as 2026-09-14T23:59:00Z, "
-                      f"got {value!r}")
+    raise ConfigError(
+        f"{where} should be a TOML date-time such as 2026-09-14T23:59:00Z, got {value!r}"
+    )
 
 
 def load_policy(path: Path | None, assignments) -> tuple[LatePolicy, list[str]]:
@@ -160,27 +175,33 @@ def load_policy(path: Path | None, assignments) -> tuple[LatePolicy, list[str]]:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     unknown_tables = sorted(set(data) - {"late", "due"})
     if unknown_tables:
-        raise ConfigError(f"{path}: unknown section(s) {', '.join(unknown_tables)} "
-                          "(expected [late] and [due])")
+        raise ConfigError(
+            f"{path}: unknown section(s) {', '.join(unknown_tables)} (expected [late] and [due])"
+        )
     late, due = data.get("late", {}), data.get("due", {})
     if not isinstance(late, dict) or not isinstance(due, dict):
         raise ConfigError(f"{path}: [late] and [due] must be tables")
     values = {}
-    for key, default in (("percent_per_day", 10.0), ("max_percent", 50.0),
-                         ("grace_minutes", 0.0)):
+    for key, default in (("percent_per_day", 10.0), ("max_percent", 50.0), ("grace_minutes", 0.0)):
         value = late.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
-                or (key != "grace_minutes" and value > 100):
-            raise ConfigError(f"{path}: late.{key} should be a number"
-                              + (" from 0 to 100" if key != "grace_minutes" else " >= 0")
-                              + f", got {value!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or value < 0
+            or (key != "grace_minutes" and value > 100)
+        ):
+            raise ConfigError(
+                f"{path}: late.{key} should be a number"
+                + (" from 0 to 100" if key != "grace_minutes" else " >= 0")
+                + f", got {value!r}"
+            )
         values[key] = float(value)
     extra = sorted(set(late) - set(values))
     if extra:
         raise ConfigError(f"{path}: unknown setting(s) late.{', late.'.join(extra)}")
     notes, dates = [], {}
     for aid, value in due.items():
-        when = _as_utc(value, f"{path}: due.\"{aid}\"")
+        when = _as_utc(value, f'{path}: due."{aid}"')
         if aid not in assignments:
             notes.append(f"{path.name}: due date for unknown assignment '{aid}' (ignored)")
             continue
@@ -210,6 +231,7 @@ def read_timestamp(folder: Path) -> tuple[dt.datetime | None, str]:
         else:
             value = parse_utc(text)
     except (OSError, ValueError, OverflowError, UnicodeDecodeError) as exc:
-        return None, (f"{TIMESTAMP_FILE} could not be read ({exc}); the submission is "
-                      "not counted late")
+        return None, (
+            f"{TIMESTAMP_FILE} could not be read ({exc}); the submission is not counted late"
+        )
     return value.replace(tzinfo=UTC), ""

@@ -60,11 +60,11 @@ CHUNK = 1024 * 1024
 
 FORMATS: dict[str, str] = {
     "canvas": r"^(?:.*/)?(?P<name>[^/_]+)_(?:(?P<late>late)_)?(?P<student>\d+)_\d+_"
-              r"(?P<file>[^/]+)$",
+    r"(?P<file>[^/]+)$",
     "moodle": r"^(?:.*/)?(?P<name>[^/_]+)_(?P<student>\d+)_assignsubmission_file_/?"
-              r"(?P<file>[^/]+)$",
+    r"(?P<file>[^/]+)$",
     "blackboard": r"^(?:.*/)?[^/]*_(?P<student>[^/_]+)_attempt_"
-                  r"(?P<timestamp>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)_(?P<file>[^/]+)$",
+    r"(?P<timestamp>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)_(?P<file>[^/]+)$",
 }
 
 
@@ -155,26 +155,36 @@ def _check_zip(archive: zipfile.ZipFile, zip_path: Path) -> None:
         name = info.filename
         parts = re.split(r"[/\\]", name)
         if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
-            raise CollectError(f"{zip_path}: member {shown(name)!r} has an absolute path: "
-                               "refused (nothing was written)")
+            raise CollectError(
+                f"{zip_path}: member {shown(name)!r} has an absolute path: "
+                "refused (nothing was written)"
+            )
         if ".." in parts:
-            raise CollectError(f"{zip_path}: member {shown(name)!r} has a '..' path that "
-                               "points outside the target: refused (nothing was written)")
+            raise CollectError(
+                f"{zip_path}: member {shown(name)!r} has a '..' path that "
+                "points outside the target: refused (nothing was written)"
+            )
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
-            raise CollectError(f"{zip_path}: member {shown(name)!r} is a symbolic link: "
-                               "refused (nothing was written)")
+            raise CollectError(
+                f"{zip_path}: member {shown(name)!r} is a symbolic link: "
+                "refused (nothing was written)"
+            )
         if info.is_dir():
             continue
         if info.file_size > MAX_MEMBER_BYTES:
-            raise CollectError(f"{zip_path}: member {shown(name)!r} declares "
-                               f"{info.file_size} bytes uncompressed, more than the "
-                               f"{MAX_MEMBER_BYTES} a notebook may have (a zip bomb?): "
-                               "refused (nothing was written)")
+            raise CollectError(
+                f"{zip_path}: member {shown(name)!r} declares "
+                f"{info.file_size} bytes uncompressed, more than the "
+                f"{MAX_MEMBER_BYTES} a notebook may have (a zip bomb?): "
+                "refused (nothing was written)"
+            )
         total += info.file_size
         if total > MAX_TOTAL_BYTES:
-            raise CollectError(f"{zip_path}: the members declare more than {MAX_TOTAL_BYTES} "
-                               "bytes in all: refused (nothing was written)")
+            raise CollectError(
+                f"{zip_path}: the members declare more than {MAX_TOTAL_BYTES} "
+                "bytes in all: refused (nothing was written)"
+            )
 
 
 def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, zip_path: Path) -> bytes:
@@ -183,9 +193,11 @@ def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, zip_path: Path
         while chunk := handle.read(CHUNK):
             data += chunk
             if len(data) > MAX_MEMBER_BYTES:
-                raise CollectError(f"{zip_path}: member {shown(info.filename)!r} unpacks to "
-                                   f"more than {MAX_MEMBER_BYTES} bytes although it declares "
-                                   f"{info.file_size} (a zip bomb?): refused")
+                raise CollectError(
+                    f"{zip_path}: member {shown(info.filename)!r} unpacks to "
+                    f"more than {MAX_MEMBER_BYTES} bytes although it declares "
+                    f"{info.file_size} (a zip bomb?): refused"
+                )
     return bytes(data)
 
 
@@ -233,9 +245,12 @@ def _lookup(roster: Roster | None, match: dict) -> tuple[str | None, str]:
         raw = lms_id or name
         sid, why = student_id(raw)
         if sid is None or folder_name(sid) != sid:
-            return None, (f"the student id {shown(raw)!r} is not a safe folder name"
-                          + (f" ({why})" if why else "") + ": give a roster (--students) "
-                          "that maps it")
+            return None, (
+                f"the student id {shown(raw)!r} is not a safe folder name"
+                + (f" ({why})" if why else "")
+                + ": give a roster (--students) "
+                "that maps it"
+            )
         return sid, ""
     for student in roster.students.values():
         if lms_id and student.lms_user_id and student.lms_user_id == lms_id:
@@ -245,9 +260,16 @@ def _lookup(roster: Roster | None, match: dict) -> tuple[str | None, str]:
             return student.id, ""
     if name:
         wanted = _key(name)
-        hits = [s.id for s in roster.students.values()
-                if wanted and wanted in (_key((s.last_name or "") + (s.first_name or "")),
-                                         _key((s.first_name or "") + (s.last_name or "")))]
+        hits = [
+            s.id
+            for s in roster.students.values()
+            if wanted
+            and wanted
+            in (
+                _key((s.last_name or "") + (s.first_name or "")),
+                _key((s.first_name or "") + (s.last_name or "")),
+            )
+        ]
         if len(hits) == 1:
             return hits[0], ""
         if len(hits) > 1:
@@ -255,9 +277,14 @@ def _lookup(roster: Roster | None, match: dict) -> tuple[str | None, str]:
     return None, f"LMS id {shown(lms_id)!r} / name {shown(name)!r} is not on the roster"
 
 
-def collect(zip_path: Path, out: Path, patterns: list[str] | None = None,
-            roster_file: Path | None = None, assignment: str | None = None,
-            notebooks: dict[str, str] | None = None) -> CollectReport:
+def collect(
+    zip_path: Path,
+    out: Path,
+    patterns: list[str] | None = None,
+    roster_file: Path | None = None,
+    assignment: str | None = None,
+    notebooks: dict[str, str] | None = None,
+) -> CollectReport:
     """Unpack an LMS zip into ``out/<student>/<assignment>/<notebook>``.
 
     Raises:
@@ -266,16 +293,20 @@ def collect(zip_path: Path, out: Path, patterns: list[str] | None = None,
     zip_path, out = Path(zip_path), Path(out)
     notebooks = notebooks if notebooks is not None else course_notebooks()
     if assignment is not None and assignment not in notebooks:
-        raise CollectError(f"--assignment {shown(assignment)}: not an assignment of this "
-                           f"course ({', '.join(notebooks)})")
+        raise CollectError(
+            f"--assignment {shown(assignment)}: not an assignment of this "
+            f"course ({', '.join(notebooks)})"
+        )
     try:
         compiled = [re.compile(p) for p in (patterns or FORMATS.values())]
     except re.error as exc:
         raise CollectError(f"--pattern: not a regular expression ({exc})") from None
     for regex in compiled:
         if "file" not in regex.groupindex or not {"student", "name"} & set(regex.groupindex):
-            raise CollectError(f"--pattern {regex.pattern!r}: needs the named groups "
-                               "(?P<file>...) and (?P<student>...) or (?P<name>...)")
+            raise CollectError(
+                f"--pattern {regex.pattern!r}: needs the named groups "
+                "(?P<file>...) and (?P<student>...) or (?P<name>...)"
+            )
     try:
         roster = read_roster(roster_file) if roster_file is not None else None
     except RosterError as exc:
@@ -309,12 +340,14 @@ def collect(zip_path: Path, out: Path, patterns: list[str] | None = None,
             if aid is None and assignment is not None and groups["file"].endswith(".ipynb"):
                 aid = assignment
             if aid is None:
-                report.miss(name, f"unknown assignment: {shown(groups['file'])!r} "
-                                              "names no notebook of this course")
+                report.miss(
+                    name,
+                    f"unknown assignment: {shown(groups['file'])!r} "
+                    "names no notebook of this course",
+                )
                 continue
             if assignment is not None and aid != assignment:
-                report.miss(name, f"belongs to {aid}, not to --assignment "
-                                              f"{assignment}")
+                report.miss(name, f"belongs to {aid}, not to --assignment {assignment}")
                 continue
             sid, why = _lookup(roster, groups)
             if sid is None:
@@ -323,8 +356,7 @@ def collect(zip_path: Path, out: Path, patterns: list[str] | None = None,
             if "attempt" in groups and groups["attempt"].isdigit():
                 attempt = int(groups["attempt"])
             stamp = _parse_time(groups["timestamp"]) if "timestamp" in groups else None
-            placed = Placed(sid, aid, name, late="late" in groups, attempt=attempt,
-                            timestamp=stamp)
+            placed = Placed(sid, aid, name, late="late" in groups, attempt=attempt, timestamp=stamp)
             order = (stamp or dt.datetime.min.replace(tzinfo=dt.UTC), attempt)
             chosen.setdefault((sid, aid), []).append((order, info, placed))
 
@@ -334,43 +366,50 @@ def collect(zip_path: Path, out: Path, patterns: list[str] | None = None,
             if len(entries) > 1 and entries[-2][0] == latest[0]:
                 names = ", ".join(shown(e[2].member) for e in entries if e[0] == latest[0])
                 for e in entries:
-                    report.miss(e[2].member, f"two files for one student and "
-                                            f"assignment ({shown(sid)}/{aid}: {names}), and "
-                                            "neither is the later attempt")
+                    report.miss(
+                        e[2].member,
+                        f"two files for one student and "
+                        f"assignment ({shown(sid)}/{aid}: {names}), and "
+                        "neither is the later attempt",
+                    )
                 continue
             report.superseded += [e[2].member for e in entries[:-1]]
             try:
                 data = _read_capped(archive, latest[1], zip_path)
             except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-                report.miss(latest[2].member, f"cannot be read from the zip "
-                                                          f"({exc})")
+                report.miss(latest[2].member, f"cannot be read from the zip ({exc})")
                 continue
             except CollectError as exc:
                 report.miss(latest[2].member, str(exc))
                 continue
             target = out / sid / aid
             existing, _ = read_timestamp(target)
-            if existing is not None and latest[2].timestamp is not None \
-                    and latest[2].timestamp < existing:
-                report.superseded.append(f"{latest[2].member} (older than the submission "
-                                         f"already in {target})")
+            if (
+                existing is not None
+                and latest[2].timestamp is not None
+                and latest[2].timestamp < existing
+            ):
+                report.superseded.append(
+                    f"{latest[2].member} (older than the submission already in {target})"
+                )
                 continue
             try:
                 _write_atomic(target / notebooks[aid], data)
                 stamp = latest[2].timestamp
                 if stamp is not None:
-                    text = stamp.astimezone(dt.UTC).strftime(
-                        "%Y-%m-%d %H:%M:%S.%f UTC")
+                    text = stamp.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
                     _write_atomic(target / TIMESTAMP_FILE, text.encode())
             except OSError as exc:
-                report.miss(latest[2].member, f"cannot write {target}: "
-                                                          f"{exc.strerror or exc}")
+                report.miss(latest[2].member, f"cannot write {target}: {exc.strerror or exc}")
                 continue
             report.placed.append(latest[2])
     if not report.placed and report.unplaced:
-        report.miss(str(zip_path), "no member is a submission of this course's "
-                                "assignments (" + ", ".join(notebooks) + "): a zip from "
-                                "another course?")
+        report.miss(
+            str(zip_path),
+            "no member is a submission of this course's "
+            "assignments (" + ", ".join(notebooks) + "): a zip from "
+            "another course?",
+        )
     return report
 
 
@@ -385,8 +424,9 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def canvas_csv(rows: list[dict], roster: Roster | None,
-               canvas_ids: dict[str, str] | None = None) -> str:
+def canvas_csv(
+    rows: list[dict], roster: Roster | None, canvas_ids: dict[str, str] | None = None
+) -> str:
     """Canvas's gradebook import CSV for the rows of grades.csv.
 
     Columns: Student, ID, SIS User ID, SIS Login ID, Section, then one column per assignment
@@ -404,15 +444,23 @@ def canvas_csv(rows: list[dict], roster: Roster | None,
     students: dict[str, dict[str, str]] = {}
     for r in rows:
         students.setdefault(r["student_id"], {})[r["assignment"]] = (
-            "" if r.get("status") == "pending" else r["score"])
+            "" if r.get("status") == "pending" else r["score"]
+        )
     for sid in sorted(students):
         info = roster.students.get(sid) if roster is not None else None
         name = sid
         if info is not None and (info.last_name or info.first_name):
             name = ", ".join(x for x in (info.last_name, info.first_name) if x)
-        writer.writerow([_cell(name), _cell(info.lms_user_id or "" if info else ""), _cell(sid),
-                         _cell(info.email or "" if info else ""), ""]
-                        + [students[sid].get(a, "") for a in assignments])
+        writer.writerow(
+            [
+                _cell(name),
+                _cell(info.lms_user_id or "" if info else ""),
+                _cell(sid),
+                _cell(info.email or "" if info else ""),
+                "",
+            ]
+            + [students[sid].get(a, "") for a in assignments]
+        )
     return buffer.getvalue()
 
 
@@ -460,8 +508,9 @@ def read_grades(out: Path) -> list[dict]:
     return rows
 
 
-def export(out: Path, roster_file: Path | None = None,
-           canvas_ids: dict[str, str] | None = None) -> list[Path]:
+def export(
+    out: Path, roster_file: Path | None = None, canvas_ids: dict[str, str] | None = None
+) -> list[Path]:
     """Write OUT/export/canvas_gradebook.csv and OUT/export/feedback/<student>.zip."""
     out = Path(out)
     rows = read_grades(out)

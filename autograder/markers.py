@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: Marker texts by region kind: (begin, end).
-MARKERS = {"solution": ("BEGIN SOLUTION", "END SOLUTION"),
-           "hidden": ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")}
+MARKERS = {
+    "solution": ("BEGIN SOLUTION", "END SOLUTION"),
+    "hidden": ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS"),
+}
 #: Every marker text, which a released notebook must never contain.
 ALL_MARKERS = tuple(text for pair in MARKERS.values() for text in pair)
 
@@ -64,33 +66,40 @@ def regions(code: str, where: str = "a cell") -> list[Region]:
         begin, end = MARKERS[kind]
         if is_begin:
             if open_kind is not None:
-                raise MarkerError(f"{where}: line {number} has '{begin}' inside the "
-                                  f"'{MARKERS[open_kind][0]}' region opened at line "
-                                  f"{open_line}; close that region first")
+                raise MarkerError(
+                    f"{where}: line {number} has '{begin}' inside the "
+                    f"'{MARKERS[open_kind][0]}' region opened at line "
+                    f"{open_line}; close that region first"
+                )
             open_kind, open_line = kind, number
         else:
             if open_kind != kind:
-                raise MarkerError(f"{where}: line {number} has '{end}' without a "
-                                  f"'{begin}' before it")
+                raise MarkerError(
+                    f"{where}: line {number} has '{end}' without a '{begin}' before it"
+                )
             found.append(Region(kind, open_line, number))
             open_kind = None
     if open_kind is not None:
-        raise MarkerError(f"{where}: the '{MARKERS[open_kind][0]}' at line {open_line} "
-                          f"has no '{MARKERS[open_kind][1]}' after it")
+        raise MarkerError(
+            f"{where}: the '{MARKERS[open_kind][0]}' at line {open_line} "
+            f"has no '{MARKERS[open_kind][1]}' after it"
+        )
     return found
 
 
 def hidden_line_numbers(code: str, where: str = "a cell") -> set[int]:
     """1-based numbers of the lines of ``code`` that belong to hidden tests (markers too)."""
-    return {n for r in regions(code, where) if r.kind == "hidden"
-            for n in range(r.begin, r.end + 1)}
+    return {
+        n for r in regions(code, where) if r.kind == "hidden" for n in range(r.begin, r.end + 1)
+    }
 
 
 def strip_hidden_tests(code: str, where: str = "a cell") -> str:
     """``code`` without its hidden tests, as students may see it."""
     hidden = hidden_line_numbers(code, where)
-    kept = [line for number, line in enumerate(code.splitlines(True), start=1)
-            if number not in hidden]
+    kept = [
+        line for number, line in enumerate(code.splitlines(True), start=1) if number not in hidden
+    ]
     return "".join(kept).rstrip() + "\n"
 
 

@@ -151,7 +151,8 @@ def load_assignment(path: Path, assignment_id: str | None = None) -> Assignment:
         if meta.get("grade") and not meta.get("solution"):
             kind = "test"
             assignment.tests[grade_id] = GradedCell(
-                grade_id, cell.source, float(meta.get("points", 0)), _docstring_line(cell.source))
+                grade_id, cell.source, float(meta.get("points", 0)), _docstring_line(cell.source)
+            )
         elif meta.get("solution"):
             kind = "solution"
             assignment.solutions[grade_id] = cell.source
@@ -184,19 +185,23 @@ def read_submission(path: Path) -> dict:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BadNotebook(f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                          f"{exc.msg})") from None
+        raise BadNotebook(
+            f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
     except RecursionError:
         raise BadNotebook("the file nests lists or objects too deeply to be a notebook") from None
     if isinstance(data, dict) and (data.get("nbformat") in (1, 2, 3) or "worksheets" in data):
-        raise BadNotebook(f"this is a notebook in the old format {data.get('nbformat', 3)!r} "
-                          "(IPython 3 or older); open it in Jupyter, save it (which converts it "
-                          "to format 4) and submit it again")
+        raise BadNotebook(
+            f"this is a notebook in the old format {data.get('nbformat', 3)!r} "
+            "(IPython 3 or older); open it in Jupyter, save it (which converts it "
+            "to format 4) and submit it again"
+        )
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise BadNotebook("the file is JSON but not a Jupyter notebook (it has no list of cells)")
     if data.get("nbformat") != 4:
-        raise BadNotebook(f"unsupported notebook format {shown(data.get('nbformat'), 40)} "
-                          "(expected 4)")
+        raise BadNotebook(
+            f"unsupported notebook format {shown(data.get('nbformat'), 40)} (expected 4)"
+        )
     cells = []
     for index, cell in enumerate(data["cells"]):
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
@@ -209,12 +214,22 @@ def read_submission(path: Path) -> dict:
         metadata = cell.get("metadata")
         if not isinstance(metadata, dict):
             metadata = {}
-        cells.append({"cell_type": cell["cell_type"], "source": clean_text(source),
-                      "metadata": _plain_metadata(metadata)})
+        cells.append(
+            {
+                "cell_type": cell["cell_type"],
+                "source": clean_text(source),
+                "metadata": _plain_metadata(metadata),
+            }
+        )
     # Only the cells are used: the rest of the notebook's metadata is never trusted.
-    return {"cells": cells, "metadata": {}, "nbformat": 4,
-            "nbformat_minor": data.get("nbformat_minor") if type(data.get("nbformat_minor"))
-            is int else 4}
+    return {
+        "cells": cells,
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": data.get("nbformat_minor")
+        if type(data.get("nbformat_minor")) is int
+        else 4,
+    }
 
 
 def _plain_metadata(metadata: dict) -> dict:

@@ -50,8 +50,10 @@ class OutputLock:
                 holder = ""
             os.close(fd)
             who = f" (process {holder})" if holder.isdigit() else ""
-            raise OutputBusy(f"another grade run{who} is writing to {self.path.parent}; wait "
-                             "for it to finish, or use another --out") from None
+            raise OutputBusy(
+                f"another grade run{who} is writing to {self.path.parent}; wait "
+                "for it to finish, or use another --out"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self.fd = fd
@@ -85,8 +87,10 @@ def write_error(exc: OSError, out: Path) -> str:
         what = "it is read-only or not writable by you"
     else:
         what = exc.strerror or type(exc).__name__
-    return (f"cannot write into {out}: {what} ({exc.strerror or exc}). Everything saved so far "
-            "is kept; free space or fix the folder and run the same command again to resume.")
+    return (
+        f"cannot write into {out}: {what} ({exc.strerror or exc}). Everything saved so far "
+        "is kept; free space or fix the folder and run the same command again to resume."
+    )
 
 
 class CannotWrite(Exception):

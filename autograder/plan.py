@@ -38,18 +38,25 @@ def plan_submission(assignment: Assignment, nb: dict) -> tuple[list[tuple], list
         grade_id = meta.get("grade_id")
         if grade_id in assignment.tests:
             if grade_id in seen_tests:
-                problems.append(f"test cell '{grade_id}' appears more than once; "
-                                "only the first copy is used")
+                problems.append(
+                    f"test cell '{grade_id}' appears more than once; only the first copy is used"
+                )
                 continue
             seen_tests.add(grade_id)
             if _code_lines(cell["source"]) not in (
-                    _code_lines(assignment.tests[grade_id].visible_code),
-                    _code_lines(assignment.tests[grade_id].code)):
+                _code_lines(assignment.tests[grade_id].visible_code),
+                _code_lines(assignment.tests[grade_id].code),
+            ):
                 problems.append(f"test cell '{grade_id}' was edited; the original was run")
-            if not meta.get("grade") or meta.get("solution") or \
-                    meta.get("points") != assignment.tests[grade_id].points:
-                problems.append(f"the nbgrader metadata of test cell '{grade_id}' was "
-                                "altered; the original was used")
+            if (
+                not meta.get("grade")
+                or meta.get("solution")
+                or meta.get("points") != assignment.tests[grade_id].points
+            ):
+                problems.append(
+                    f"the nbgrader metadata of test cell '{grade_id}' was "
+                    "altered; the original was used"
+                )
             steps.append(("test", index, grade_id))
         elif grade_id in assignment.solutions:
             seen_solutions.add(grade_id)
@@ -59,15 +66,18 @@ def plan_submission(assignment: Assignment, nb: dict) -> tuple[list[tuple], list
             steps.append(("given", index, grade_id))
         else:
             if meta.get("grade") and grade_id not in assignment.tests:
-                problems.append(f"a cell claims to be test '{grade_id}', which the assignment "
-                                "does not have; it earns no points")
+                problems.append(
+                    f"a cell claims to be test '{grade_id}', which the assignment "
+                    "does not have; it earns no points"
+                )
             steps.append(("student", index, cell["source"]))
     missing_given = [g for g in assignment.given if g not in seen_given]
     steps = [("given", None, g) for g in missing_given] + steps
     for grade_id in assignment.tests:
         if grade_id not in seen_tests:
-            problems.append(f"test cell '{grade_id}' is missing from the submission; "
-                            "it counts as failed")
+            problems.append(
+                f"test cell '{grade_id}' is missing from the submission; it counts as failed"
+            )
     where = where_defined(steps)
     for grade_id in assignment.solutions:
         if grade_id in seen_solutions:
@@ -79,14 +89,16 @@ def plan_submission(assignment: Assignment, nb: dict) -> tuple[list[tuple], list
             problems.append(
                 f"the answer cell '{grade_id}' is missing (or its nbgrader metadata was "
                 f"changed), but cell {', '.join(map(str, cells))} defines {', '.join(names)}: "
-                "it is graded from there, nothing is lost")
+                "it is graded from there, nothing is lost"
+            )
         else:
             tests = [t for t in assignment.tests.values() if _mentions(t.code, lost)]
             problems.append(
                 f"the answer cell '{grade_id}' is missing (or its nbgrader metadata was "
                 f"changed) and no cell defines {', '.join(lost)}: {len(tests)} test"
                 f"{'s' if len(tests) != 1 else ''} ({sum(t.points for t in tests):g} points) "
-                "count as failed")
+                "count as failed"
+            )
     return steps, problems
 
 
@@ -113,5 +125,6 @@ def read_or_fail(assignment: Assignment, path: Path) -> tuple[dict | None, Noteb
     try:
         return read_submission(path), None
     except BadNotebook as exc:
-        return None, NotebookResult.failed(assignment, f"{Path(path).name}: {exc}",
-                                           "not run: the notebook could not be read")
+        return None, NotebookResult.failed(
+            assignment, f"{Path(path).name}: {exc}", "not run: the notebook could not be read"
+        )

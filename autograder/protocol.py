@@ -75,8 +75,9 @@ def encode(value, _depth: int = 0):
         return {"__dict__": {k: encode(v, _depth + 1) for k, v in value.items()}}
     if isinstance(value, np.random.Generator):
         bitgen = value.bit_generator
-        return {"__generator__": {"kind": type(bitgen).__name__,
-                                  "state": _plain_state(bitgen.state)}}
+        return {
+            "__generator__": {"kind": type(bitgen).__name__, "state": _plain_state(bitgen.state)}
+        }
     raise ProtocolError(f"a value of type {type(value).__name__} cannot be sent")
 
 
@@ -101,9 +102,13 @@ def _state_from_plain(state):
     return state
 
 
-_BIT_GENERATORS = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM,
-                   "MT19937": np.random.MT19937, "Philox": np.random.Philox,
-                   "SFC64": np.random.SFC64}
+_BIT_GENERATORS = {
+    "PCG64": np.random.PCG64,
+    "PCG64DXSM": np.random.PCG64DXSM,
+    "MT19937": np.random.MT19937,
+    "Philox": np.random.Philox,
+    "SFC64": np.random.SFC64,
+}
 
 
 def generator_from_plain(spec) -> np.random.Generator:
@@ -134,7 +139,7 @@ def decode(data, _depth: int = 0):
     if type(data) is list:
         return [decode(v, _depth + 1) for v in data]
     if type(data) is dict and len(data) == 1:
-        (tag, payload), = data.items()
+        ((tag, payload),) = data.items()
         if tag == "__float__" and payload in ("nan", "inf", "-inf"):
             return float(payload)
         if tag == "__complex__" and type(payload) is list and len(payload) == 2:
@@ -216,8 +221,11 @@ def encode_arguments(args: list, kwargs: dict) -> tuple[list, dict, dict]:
             return {STREAM_TAG: len(streams) - 1}
         return encode(value)
 
-    return ([one(v) for v in args], {"__dict__": {str(k): one(v) for k, v in kwargs.items()}},
-            streams)
+    return (
+        [one(v) for v in args],
+        {"__dict__": {str(k): one(v) for k, v in kwargs.items()}},
+        streams,
+    )
 
 
 def decode_arguments(data, open_stream):
@@ -225,6 +233,7 @@ def decode_arguments(data, open_stream):
 
     Placeholders become ``open_stream(number)``; everything else is plain data.
     """
+
     def one(value):
         if type(value) is dict and set(value) == {STREAM_TAG} and type(value[STREAM_TAG]) is int:
             return open_stream(value[STREAM_TAG])

@@ -36,12 +36,14 @@ def normalise_notebook(path: Path) -> None:
         if cell["cell_type"] == "code":
             cell["execution_count"] = None
             cell["outputs"] = []
-    nb["metadata"] = {"kernelspec": {"display_name": "Python 3", "language": "python",
-                                     "name": "python3"},
-                      "language_info": {"name": "python"}}
+    nb["metadata"] = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
     nb["nbformat"], nb["nbformat_minor"] = 4, 4
-    path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
 
 
 def generate(assignment_id: str, db_path: Path) -> Path:
@@ -73,8 +75,9 @@ def generate(assignment_id: str, db_path: Path) -> Path:
             app.start()
         except Exception as exc:  # nbgrader reports its own errors this way
             shutil.rmtree(out, ignore_errors=True)
-            raise ReleaseError(f"nbgrader could not generate {assignment_id}: {exc}\n"
-                               + stream.getvalue()) from None
+            raise ReleaseError(
+                f"nbgrader could not generate {assignment_id}: {exc}\n" + stream.getvalue()
+            ) from None
     return out / assignment_id
 
 
@@ -106,8 +109,9 @@ def release_assignment(assignment_id: str, out: Path | None = None) -> Path:
                 text = notebook.read_text(encoding="utf-8")
                 for marker in FORBIDDEN:
                     if marker in text:
-                        raise ReleaseError(f"{notebook.name} would contain '{marker}': "
-                                           "not released")
+                        raise ReleaseError(
+                            f"{notebook.name} would contain '{marker}': not released"
+                        )
             target = (course_dir.RELEASED if out is None else Path(out)) / assignment_id
             if target.exists():
                 shutil.rmtree(target)

@@ -30,8 +30,7 @@ from pathlib import Path
 from . import course_dir
 from .safety import csp_meta, shown
 
-REPORT_COLUMNS = ["kind", "assignment", "test", "description", "hint", "students", "of",
-                  "points"]
+REPORT_COLUMNS = ["kind", "assignment", "test", "description", "hint", "students", "of", "points"]
 
 
 #: The grader's own hint for an answer cell left as the stub (autograder/checker.py).
@@ -52,16 +51,22 @@ def _hints_in(source: str) -> set[str]:
         return set()
     found = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.keyword) and node.arg == "hint" \
-                and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+        if (
+            isinstance(node, ast.keyword)
+            and node.arg == "hint"
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
             found.add(node.value.value.strip())
-        elif isinstance(node, ast.JoinedStr) and node.values \
-                and isinstance(node.values[-1], ast.Constant):
+        elif (
+            isinstance(node, ast.JoinedStr)
+            and node.values
+            and isinstance(node.values[-1], ast.Constant)
+        ):
             tail = str(node.values[-1].value)
             if " - " in tail:
                 found.add(tail.rsplit(" - ", 1)[1].strip())
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                and " - " in node.value:
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and " - " in node.value:
             found.add(node.value.rsplit(" - ", 1)[1].strip())
     # a hint is words (not the tail of an expression such as "softmax(z - 30)")
     return {h for h in found if "\n" not in h and re.search(r"[A-Za-z]{2,} [A-Za-z]{2,}", h)}
@@ -80,8 +85,9 @@ def known_hints(assignment_id: str) -> set[str]:
             source = cell.get("source", "")
             source = "".join(source) if isinstance(source, list) else source
             # IPython magics are not Python: leave those lines out
-            source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                               for line in source.splitlines())
+            source = "\n".join(
+                "" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
+            )
             hints |= _hints_in(source)
     return hints
 
@@ -99,8 +105,9 @@ def hint_of(message: str, hints: set[str]) -> str:
 
 def error_kind(message: str) -> str:
     """What kind of failure a message without a known hint reports (its exception type)."""
-    match = re.match(r"\s*([A-Za-z_][\w.]{0,60}(?:Error|Exception|Warning|Exit|Interrupt))\b",
-                     message or "")
+    match = re.match(
+        r"\s*([A-Za-z_][\w.]{0,60}(?:Error|Exception|Warning|Exit|Interrupt))\b", message or ""
+    )
     return match.group(1) if match else "other"
 
 
@@ -126,9 +133,17 @@ def analyse(out: Path, rows: list[dict]) -> dict:
     hints_of: dict[str, set[str]] = {}
     assignments: dict[str, dict] = {}
     for r in rows:
-        a = assignments.setdefault(r["assignment"], {
-            "max_score": r["max_score"], "students": 0, "handed_in": 0, "scores": [],
-            "tests": {}, "hints": defaultdict(set)})
+        a = assignments.setdefault(
+            r["assignment"],
+            {
+                "max_score": r["max_score"],
+                "students": 0,
+                "handed_in": 0,
+                "scores": [],
+                "tests": {},
+                "hints": defaultdict(set),
+            },
+        )
         a["students"] += 1
         result = results.get((r["student_id"], r["assignment"]))
         if r.get("status") in ("missing", "pending") or result is None:
@@ -136,10 +151,17 @@ def analyse(out: Path, rows: list[dict]) -> dict:
         a["handed_in"] += 1
         a["scores"].append(float(r["score"]))
         for t in result.get("tests", []):
-            test = a["tests"].setdefault(t["grade_id"], {
-                "description": t.get("description", ""), "points": t.get("points", 0),
-                "passed": set(), "of": set(), "hints": defaultdict(set),
-                "unhinted": defaultdict(set)})
+            test = a["tests"].setdefault(
+                t["grade_id"],
+                {
+                    "description": t.get("description", ""),
+                    "points": t.get("points", 0),
+                    "passed": set(),
+                    "of": set(),
+                    "hints": defaultdict(set),
+                    "unhinted": defaultdict(set),
+                },
+            )
             test["of"].add(r["student_id"])
             if t.get("passed"):
                 test["passed"].add(r["student_id"])
@@ -175,7 +197,7 @@ def _histogram(scores: list[float], max_score: float, title: str) -> str:
     fig.savefig(buffer, format="svg", metadata={"Date": None})
     plt.close(fig)
     svg = buffer.getvalue()
-    return svg[svg.find("<svg"):]
+    return svg[svg.find("<svg") :]
 
 
 def _bars(labels: list[str], counts: list[int], title: str) -> str:
@@ -198,7 +220,7 @@ def _bars(labels: list[str], counts: list[int], title: str) -> str:
     fig.savefig(buffer, format="svg", metadata={"Date": None})
     plt.close(fig)
     svg = buffer.getvalue()
-    return svg[svg.find("<svg"):]
+    return svg[svg.find("<svg") :]
 
 
 def _ids(ids: set[str], names: bool) -> str:
@@ -220,60 +242,105 @@ def render(assignments: dict, names: bool = False) -> tuple[str, str]:
     ranked.sort(key=lambda x: (-x[0], x[1], x[2], x[3]))
     body.append("<h2>Misconceptions of this class, ranked</h2>")
     if ranked:
-        body.append("<table><tr><th>students</th><th>assignment</th><th>test</th>"
-                    "<th>hint</th>" + ("<th>who</th>" if names else "") + "</tr>")
+        body.append(
+            "<table><tr><th>students</th><th>assignment</th><th>test</th>"
+            "<th>hint</th>" + ("<th>who</th>" if names else "") + "</tr>"
+        )
         for count, aid, grade_id, hint, ids in ranked:
-            body.append(f"<tr><td>{count}</td><td>{esc(aid)}</td><td>{esc(grade_id)}</td>"
-                        f"<td>{esc(shown(hint))}</td>"
-                        + (f"<td>{esc(_ids(ids, True))}</td>" if names else "") + "</tr>")
+            body.append(
+                f"<tr><td>{count}</td><td>{esc(aid)}</td><td>{esc(grade_id)}</td>"
+                f"<td>{esc(shown(hint))}</td>"
+                + (f"<td>{esc(_ids(ids, True))}</td>" if names else "")
+                + "</tr>"
+            )
         body.append("</table>")
         top = ranked[:12]
-        body.append(_bars([f"{h[:40]} ({g})" for _, _, g, h, _ in top], [c for c, *_ in top],
-                          "most triggered hints"))
+        body.append(
+            _bars(
+                [f"{h[:40]} ({g})" for _, _, g, h, _ in top],
+                [c for c, *_ in top],
+                "most triggered hints",
+            )
+        )
     else:
         body.append("<p>No failed test named a likely mistake.</p>")
     for aid, a in sorted(assignments.items()):
         max_score = float(a["max_score"] or 0)
-        writer.writerow(["assignment", aid, "", "", "", a["handed_in"], a["students"],
-                         a["max_score"]] + ([""] if names else []))
+        writer.writerow(
+            ["assignment", aid, "", "", "", a["handed_in"], a["students"], a["max_score"]]
+            + ([""] if names else [])
+        )
         unwritten = set().union(*[ids for (_, h), ids in a["hints"].items() if h == STUB_HINT])
-        body.append(f"<h2>{esc(aid)}</h2><p>{a['handed_in']} of {a['students']} students "
-                    f"handed in; maximum {esc(a['max_score'])} points; {len(unwritten)} left "
-                    "at least one answer not written (the stub).</p>")
+        body.append(
+            f"<h2>{esc(aid)}</h2><p>{a['handed_in']} of {a['students']} students "
+            f"handed in; maximum {esc(a['max_score'])} points; {len(unwritten)} left "
+            "at least one answer not written (the stub).</p>"
+        )
         if a["scores"]:
             scores = sorted(a["scores"])
             mean = sum(scores) / len(scores)
-            median = scores[len(scores) // 2] if len(scores) % 2 else \
-                (scores[len(scores) // 2 - 1] + scores[len(scores) // 2]) / 2
-            body.append(f"<p>Mean score {mean:.2f}, median {median:g}, lowest {scores[0]:g}, "
-                        f"highest {scores[-1]:g}.</p>")
+            median = (
+                scores[len(scores) // 2]
+                if len(scores) % 2
+                else (scores[len(scores) // 2 - 1] + scores[len(scores) // 2]) / 2
+            )
+            body.append(
+                f"<p>Mean score {mean:.2f}, median {median:g}, lowest {scores[0]:g}, "
+                f"highest {scores[-1]:g}.</p>"
+            )
             body.append(_histogram(scores, max_score, f"{aid}: scores"))
             for score, count in sorted(Counter(scores).items()):
-                writer.writerow(["score", aid, "", "", f"{score:g}", count, len(scores), ""]
-                                + ([""] if names else []))
-        body.append("<table><tr><th>test</th><th>points</th><th>passed</th>"
-                    "<th>hints of the failures</th></tr>")
+                writer.writerow(
+                    ["score", aid, "", "", f"{score:g}", count, len(scores), ""]
+                    + ([""] if names else [])
+                )
+        body.append(
+            "<table><tr><th>test</th><th>points</th><th>passed</th>"
+            "<th>hints of the failures</th></tr>"
+        )
         for grade_id, t in a["tests"].items():
-            writer.writerow(["test", aid, grade_id, shown(t["description"]), "",
-                             len(t["passed"]), len(t["of"]), f"{t['points']:g}"]
-                            + ([_ids(t["passed"], True)] if names else []))
+            writer.writerow(
+                [
+                    "test",
+                    aid,
+                    grade_id,
+                    shown(t["description"]),
+                    "",
+                    len(t["passed"]),
+                    len(t["of"]),
+                    f"{t['points']:g}",
+                ]
+                + ([_ids(t["passed"], True)] if names else [])
+            )
             hints = sorted(t["hints"].items(), key=lambda kv: (-len(kv[1]), kv[0]))
             for hint, ids in hints:
-                writer.writerow(["hint", aid, grade_id, "", shown(hint), len(ids), len(t["of"]),
-                                 ""] + ([_ids(ids, True)] if names else []))
+                writer.writerow(
+                    ["hint", aid, grade_id, "", shown(hint), len(ids), len(t["of"]), ""]
+                    + ([_ids(ids, True)] if names else [])
+                )
             unhinted = sorted(t["unhinted"].items(), key=lambda kv: (-len(kv[1]), kv[0]))
             for kind, ids in unhinted:
-                writer.writerow(["unhinted", aid, grade_id, "", kind, len(ids), len(t["of"]),
-                                 ""] + ([_ids(ids, True)] if names else []))
-            cell = "<br>".join([f"{len(ids)} × {esc(shown(h))}"
-                                + (f" ({esc(_ids(ids, True))})" if names else "")
-                                for h, ids in hints]
-                               + [f"{len(ids)} × <i>no named hint: {esc(kind)}</i>"
-                                  + (f" ({esc(_ids(ids, True))})" if names else "")
-                                  for kind, ids in unhinted])
-            body.append(f"<tr><td>{esc(grade_id)}<br><small>{esc(shown(t['description']))}"
-                        f"</small></td><td>{t['points']:g}</td>"
-                        f"<td>{len(t['passed'])} of {len(t['of'])}</td><td>{cell}</td></tr>")
+                writer.writerow(
+                    ["unhinted", aid, grade_id, "", kind, len(ids), len(t["of"]), ""]
+                    + ([_ids(ids, True)] if names else [])
+                )
+            cell = "<br>".join(
+                [
+                    f"{len(ids)} × {esc(shown(h))}"
+                    + (f" ({esc(_ids(ids, True))})" if names else "")
+                    for h, ids in hints
+                ]
+                + [
+                    f"{len(ids)} × <i>no named hint: {esc(kind)}</i>"
+                    + (f" ({esc(_ids(ids, True))})" if names else "")
+                    for kind, ids in unhinted
+                ]
+            )
+            body.append(
+                f"<tr><td>{esc(grade_id)}<br><small>{esc(shown(t['description']))}"
+                f"</small></td><td>{t['points']:g}</td>"
+                f"<td>{len(t['passed'])} of {len(t['of'])}</td><td>{cell}</td></tr>"
+            )
         body.append("</table>")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -290,8 +357,9 @@ svg {{ max-width: 100%; height: auto; background: white; }}
 @media (prefers-color-scheme: dark) {{ body {{ background: #111; color: #ddd; }} }}
 </style></head><body>
 <h1>What the class got wrong</h1>
-<p>Counts of students, from the grades saved in this folder.{'' if names else
- ' No student is named (report OUT --names lists them).'}</p>
+<p>Counts of students, from the grades saved in this folder.{
+        "" if names else " No student is named (report OUT --names lists them)."
+    }</p>
 {chr(10).join(body)}
 </body></html>
 """

@@ -48,11 +48,18 @@ class NotebookResult:
     @classmethod
     def failed(cls, assignment: Assignment, reason: str, test_message: str) -> NotebookResult:
         """A submission that could not be graded: every test failed, with the reason."""
-        return cls(assignment.assignment_id, assignment.notebook_name, "failed", 0.0,
-                   assignment.max_score,
-                   tests=[CellResult(t.grade_id, t.description, t.points, 0.0, False,
-                                     test_message) for t in assignment.tests.values()],
-                   problems=[reason])
+        return cls(
+            assignment.assignment_id,
+            assignment.notebook_name,
+            "failed",
+            0.0,
+            assignment.max_score,
+            tests=[
+                CellResult(t.grade_id, t.description, t.points, 0.0, False, test_message)
+                for t in assignment.tests.values()
+            ],
+            problems=[reason],
+        )
 
     @classmethod
     def from_dict(cls, data: dict) -> NotebookResult:

@@ -47,9 +47,14 @@ def student_id(raw: str) -> tuple[str | None, str]:
         return None, "the id starts with a dot"
     if "/" in text or "\\" in text:
         return None, "the id contains a path separator"
-    bad = sorted({f"U+{ord(c):04X}" for c in text
-                  if unicodedata.category(c) in _UNSAFE_CATEGORIES
-                  or (unicodedata.category(c) == "Zs" and c != " ")})
+    bad = sorted(
+        {
+            f"U+{ord(c):04X}"
+            for c in text
+            if unicodedata.category(c) in _UNSAFE_CATEGORIES
+            or (unicodedata.category(c) == "Zs" and c != " ")
+        }
+    )
     if bad:
         return None, f"the id contains control or invisible characters ({', '.join(bad)})"
     if len(text) > MAX_ID_LENGTH:
@@ -104,12 +109,13 @@ def read_roster(path: Path) -> Roster:
         raise RosterError(f"{path}: cannot be read ({exc.strerror})") from None
     reader = csv.DictReader(text.splitlines())
     if not reader.fieldnames or "id" not in [f.strip() for f in reader.fieldnames]:
-        raise RosterError(f"{path}: the first line must be a header with an 'id' column "
-                          "(nbgrader's student import format: id,first_name,last_name,email)")
+        raise RosterError(
+            f"{path}: the first line must be a header with an 'id' column "
+            "(nbgrader's student import format: id,first_name,last_name,email)"
+        )
     roster = Roster()
     for line, row in enumerate(reader, start=2):
-        row = {(k or "").strip(): (v.strip() if isinstance(v, str) else v)
-               for k, v in row.items()}
+        row = {(k or "").strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items()}
         raw = row.get("id") or ""
         if not raw:
             if any(v for v in row.values() if isinstance(v, str)):
@@ -117,14 +123,14 @@ def read_roster(path: Path) -> Roster:
             continue
         sid, why = student_id(raw)
         if sid is None:
-            roster.refused.append(f"{path.name} line {line}: '{shown(raw)}': {why} "
-                                  "(ignored)")
+            roster.refused.append(f"{path.name} line {line}: '{shown(raw)}': {why} (ignored)")
             continue
         if sid in roster.students:
-            roster.refused.append(f"{path.name} line {line}: '{sid}' is listed twice "
-                                  "(the first row is used)")
+            roster.refused.append(
+                f"{path.name} line {line}: '{sid}' is listed twice (the first row is used)"
+            )
             continue
-        roster.students[sid] = Student(sid, *(row.get(k) or None for k in
-                                              ("first_name", "last_name", "email",
-                                               "lms_user_id")))
+        roster.students[sid] = Student(
+            sid, *(row.get(k) or None for k in ("first_name", "last_name", "email", "lms_user_id"))
+        )
     return roster

@@ -44,8 +44,16 @@ def clean_text(text) -> str:
 
 
 #: Characters that would fake a separator in our one-line records.
-_LOOKALIKES = {"\uff5c": "|", "\u2223": "|", "\u01c0": "|", "\uff0f": "/", "\u2215": "/",
-               "\u2044": "/", "\uff1a": ":", "\u2236": ":"}
+_LOOKALIKES = {
+    "\uff5c": "|",
+    "\u2223": "|",
+    "\u01c0": "|",
+    "\uff0f": "/",
+    "\u2215": "/",
+    "\u2044": "/",
+    "\uff1a": ":",
+    "\u2236": ":",
+}
 
 
 def shown(text, limit: int = 500) -> str:
@@ -58,11 +66,19 @@ def shown(text, limit: int = 500) -> str:
     parts = []
     for char in text:
         category = unicodedata.category(char)
-        if char in _LOOKALIKES or category in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn") \
-                or (category == "Zs" and char != " "):
+        if (
+            char in _LOOKALIKES
+            or category in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn")
+            or (category == "Zs" and char != " ")
+        ):
             code = ord(char)
-            parts.append(f"\\x{code:02x}" if code < 0x100 else
-                         f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+            parts.append(
+                f"\\x{code:02x}"
+                if code < 0x100
+                else f"\\u{code:04x}"
+                if code < 0x10000
+                else f"\\U{code:08x}"
+            )
         else:
             parts.append(char)
     out = "".join(parts)
@@ -113,17 +129,22 @@ def read_regular_file(path: Path, limit: int) -> bytes:
         except OSError:
             mode = stat.S_IFREG
         if not stat.S_ISREG(mode):
-            raise NotARegularFile(f"the file is {file_kind(mode)}, not a regular file: submit "
-                                  "the notebook itself") from None
+            raise NotARegularFile(
+                f"the file is {file_kind(mode)}, not a regular file: submit the notebook itself"
+            ) from None
         raise NotARegularFile(f"cannot read the file: {exc.strerror}") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise NotARegularFile(f"the file is {file_kind(info.st_mode)}, not a regular "
-                                  "file: submit the notebook itself")
+            raise NotARegularFile(
+                f"the file is {file_kind(info.st_mode)}, not a regular "
+                "file: submit the notebook itself"
+            )
         if info.st_size > limit:
-            raise NotARegularFile(f"the file is too large ({info.st_size / 1e6:,.1f} MB; "
-                                  f"the limit is {limit / 1e6:.0f} MB)")
+            raise NotARegularFile(
+                f"the file is too large ({info.st_size / 1e6:,.1f} MB; "
+                f"the limit is {limit / 1e6:.0f} MB)"
+            )
         chunks, total = [], 0
         while True:
             chunk = os.read(fd, min(1 << 20, limit + 1 - total))
@@ -148,15 +169,72 @@ def inside(path: Path, folder: Path) -> bool:
 
 # -- HTML ------------------------------------------------------------------------------
 
-_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl",
-         "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li",
-         "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong", "sub",
-         "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
-         "var", "caption", "col", "colgroup", "figure", "figcaption", "section", "label"}
-_ATTRIBUTES = {"*": {"class", "id", "title", "lang", "dir"},
-               "a": {"href", "name"}, "img": {"src", "alt", "width", "height"},
-               "td": {"colspan", "rowspan", "align"}, "th": {"colspan", "rowspan", "align"},
-               "ol": {"start"}, "col": {"span"}}
+_TAGS = {
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "dd",
+    "del",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "samp",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "u",
+    "ul",
+    "var",
+    "caption",
+    "col",
+    "colgroup",
+    "figure",
+    "figcaption",
+    "section",
+    "label",
+}
+_ATTRIBUTES = {
+    "*": {"class", "id", "title", "lang", "dir"},
+    "a": {"href", "name"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align"},
+    "ol": {"start"},
+    "col": {"span"},
+}
 
 
 def _relative_or_data_only(element, attribute, value):
@@ -176,10 +254,15 @@ def sanitize_html(fragment: str) -> str:
     """Student-authored HTML with everything active removed (see the module docs)."""
     import nh3
 
-    return nh3.clean(clean_text(fragment), tags=_TAGS, attributes=_ATTRIBUTES,
-                     url_schemes={"http", "https", "mailto", "data"},
-                     attribute_filter=_relative_or_data_only, link_rel="noopener noreferrer",
-                     strip_comments=True)
+    return nh3.clean(
+        clean_text(fragment),
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto", "data"},
+        attribute_filter=_relative_or_data_only,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
 
 
 _SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
@@ -197,9 +280,11 @@ def csp_meta(head: str) -> str:
             continue
         digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
         hashes.append(f"'sha256-{digest}'")
-    policy = ("default-src 'none'; "
-              f"script-src 'self' {' '.join(sorted(set(hashes)))}; "
-              "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
-              "connect-src 'none'; media-src 'none'; object-src 'none'; frame-src 'none'; "
-              "worker-src 'none'; form-action 'none'; base-uri 'none'")
+    policy = (
+        "default-src 'none'; "
+        f"script-src 'self' {' '.join(sorted(set(hashes)))}; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+        "connect-src 'none'; media-src 'none'; object-src 'none'; frame-src 'none'; "
+        "worker-src 'none'; form-action 'none'; base-uri 'none'"
+    )
     return f'<meta http-equiv="Content-Security-Policy" content="{policy}">'

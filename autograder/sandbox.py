@@ -28,9 +28,21 @@ from .sandboxed_worker import PROCESSES_VARIABLE, UID_VARIABLE
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: System folders and files shown read-only, as they are on the host.
-SYSTEM_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin",
-                "/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf",
-                "/etc/ld.so.conf.d", "/etc/localtime", "/etc/ssl", "/etc/fonts")
+SYSTEM_PATHS = (
+    "/usr",
+    "/lib",
+    "/lib64",
+    "/lib32",
+    "/bin",
+    "/sbin",
+    "/etc/alternatives",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/ssl",
+    "/etc/fonts",
+)
 #: Where the worker's modules and the course helpers appear inside the sandbox.
 INSIDE = "/grader"
 
@@ -89,11 +101,18 @@ def _with_open_parents(argv: list[str]) -> list[str]:
         else:
             i += 1
     mounted = set(targets)
-    parents = sorted({str(parent) for t in targets for parent in Path(t).parents
-                      if str(parent) != "/" and str(parent) not in mounted},
-                     key=lambda p: (p.count("/"), p))
-    first = next((k for k, a in enumerate(argv) if a in ("--ro-bind", "--bind", "--tmpfs")),
-                 len(argv))
+    parents = sorted(
+        {
+            str(parent)
+            for t in targets
+            for parent in Path(t).parents
+            if str(parent) != "/" and str(parent) not in mounted
+        },
+        key=lambda p: (p.count("/"), p),
+    )
+    first = next(
+        (k for k, a in enumerate(argv) if a in ("--ro-bind", "--bind", "--tmpfs")), len(argv)
+    )
     extra = [x for parent in parents for x in ("--perms", "0755", "--dir", parent)]
     return argv[:first] + extra + argv[first:]
 
@@ -122,7 +141,8 @@ class Sandbox:
         bwrap = shutil.which("bwrap")
         if bwrap is None:
             raise SandboxUnavailable(
-                "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)")
+                "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+            )
         sandbox = cls(bwrap)
         sandbox.self_test()
         return sandbox
@@ -133,13 +153,21 @@ class Sandbox:
         with tempfile.TemporaryDirectory() as scratch:
             argv, env, cwd, _ = self.command(Path(scratch), Limits())
             try:
-                done = subprocess.run(argv + ["-I", "-c", "print('ok')"], env=env, cwd="/",
-                                      capture_output=True, text=True, timeout=60)
+                done = subprocess.run(
+                    argv + ["-I", "-c", "print('ok')"],
+                    env=env,
+                    cwd="/",
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                )
             except (OSError, subprocess.TimeoutExpired) as exc:
                 raise SandboxUnavailable(f"bubblewrap does not start: {exc}") from None
         if done.returncode != 0 or done.stdout.strip() != "ok":
-            raise SandboxUnavailable("bubblewrap does not work here: "
-                                     + (done.stderr.strip().splitlines() or ["no output"])[-1])
+            raise SandboxUnavailable(
+                "bubblewrap does not work here: "
+                + (done.stderr.strip().splitlines() or ["no output"])[-1]
+            )
 
     def command(self, scratch: Path, limits: Limits, scratch_inside: str = "/scratch"):
         # The root is read-only: the scratch folder is the one place to write.
@@ -150,28 +178,70 @@ class Sandbox:
             # from RLIMIT_NPROC); the worker keeps only the right to change its uid, and
             # uses it at once (autograder.sandboxed_worker._become_unprivileged).
             uid = SANDBOX_UID_BASE + os.getpid()
-            caps = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-                    "--unshare-cgroup-try", "--cap-drop", "ALL",
-                    "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+            caps = [
+                "--unshare-ipc",
+                "--unshare-pid",
+                "--unshare-net",
+                "--unshare-uts",
+                "--unshare-cgroup-try",
+                "--cap-drop",
+                "ALL",
+                "--cap-add",
+                "CAP_SETUID",
+                "--cap-add",
+                "CAP_SETGID",
+            ]
             env_caps = {UID_VARIABLE: str(uid)}
         else:  # unprivileged: bubblewrap makes a user namespace, counted on its own
             caps = ["--unshare-all", "--cap-drop", "ALL"]
-        argv = [self.bwrap, *caps, "--die-with-parent", "--new-session",
-                "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev"]
+        argv = [
+            self.bwrap,
+            *caps,
+            "--die-with-parent",
+            "--new-session",
+            "--hostname",
+            "sandbox",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+        ]
         for host, inside in read_only_mounts():
             argv += ["--ro-bind", host, inside]
         # The scratch is a tmpfs of its own, of bounded size, never the host's disk.
-        argv += ["--size", str(limits.scratch_mb * 1024 * 1024), "--perms", "1777",
-                 "--tmpfs", scratch_inside, "--remount-ro", "/",
-                 "--remount-ro", "/dev",  # devices still work; /dev/shm takes no files
-                 "--chdir", scratch_inside, "--", sys.executable]
+        argv += [
+            "--size",
+            str(limits.scratch_mb * 1024 * 1024),
+            "--perms",
+            "1777",
+            "--tmpfs",
+            scratch_inside,
+            "--remount-ro",
+            "/",
+            "--remount-ro",
+            "/dev",  # devices still work; /dev/shm takes no files
+            "--chdir",
+            scratch_inside,
+            "--",
+            sys.executable,
+        ]
         if env_caps:
             argv = _with_open_parents(argv)
-        env = {"PATH": "/usr/bin:/bin", "HOME": scratch_inside, "TMPDIR": scratch_inside,
-               "MPLCONFIGDIR": scratch_inside, "MPLBACKEND": "Agg", "LANG": "C.UTF-8",
-               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
-               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               PROCESSES_VARIABLE: str(limits.processes), **env_caps}
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": scratch_inside,
+            "TMPDIR": scratch_inside,
+            "MPLCONFIGDIR": scratch_inside,
+            "MPLBACKEND": "Agg",
+            "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONHASHSEED": "0",
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            PROCESSES_VARIABLE: str(limits.processes),
+            **env_caps,
+        }
         return argv, env, "/", INSIDE
 
     @staticmethod

@@ -73,8 +73,10 @@ class _NoIPython:
 
 def _transform(code: str) -> str:
     """Turn IPython syntax (magics, ``!cmd``) into plain Python."""
-    if not any(line.lstrip().startswith(("%", "!")) or line.rstrip().endswith("?")
-               for line in code.splitlines()):
+    if not any(
+        line.lstrip().startswith(("%", "!")) or line.rstrip().endswith("?")
+        for line in code.splitlines()
+    ):
         return code  # plain Python: no need to import IPython
     try:
         from IPython.core.inputtransformer2 import TransformerManager
@@ -103,12 +105,21 @@ def _describe(exc: BaseException) -> dict:
     line = frames[-1].lineno if frames else None
     if isinstance(exc, SyntaxError) and exc.filename in _CELL_FILES:
         line = exc.lineno
-    bases = [c.__name__ for c in type(exc).__mro__
-             if c.__module__ == "builtins" and getattr(builtins, c.__name__, None) is c]
-    return {"type": type(exc).__name__, "builtins": bases, "message": str(exc)[:2000],
-            "line": line, "frames": listed[-4000:],
-            "traceback": (listed + "".join(traceback.format_exception_only(type(exc), exc)))
-            [-DEFAULTS.worker_traceback_chars:]}
+    bases = [
+        c.__name__
+        for c in type(exc).__mro__
+        if c.__module__ == "builtins" and getattr(builtins, c.__name__, None) is c
+    ]
+    return {
+        "type": type(exc).__name__,
+        "builtins": bases,
+        "message": str(exc)[:2000],
+        "line": line,
+        "frames": listed[-4000:],
+        "traceback": (listed + "".join(traceback.format_exception_only(type(exc), exc)))[
+            -DEFAULTS.worker_traceback_chars :
+        ],
+    }
 
 
 def _numpy_errstate(settings: dict):
@@ -129,8 +140,11 @@ def _shares_memory(result, arg) -> bool:
     for part in parts:
         if part is arg and isinstance(arg, (list, np.ndarray)):
             return True
-        if isinstance(part, np.ndarray) and isinstance(arg, np.ndarray) and \
-                np.may_share_memory(part, arg):
+        if (
+            isinstance(part, np.ndarray)
+            and isinstance(arg, np.ndarray)
+            and np.may_share_memory(part, arg)
+        ):
             return True
     return False
 
@@ -141,17 +155,28 @@ def serve(request_fd: int, reply_fd: int) -> None:
 
     reply = os.fdopen(reply_fd, "wb", buffering=0)
     requests = os.fdopen(request_fd, "rb")
-    namespace = {"__name__": "__main__", "__builtins__": __builtins__,
-                 "get_ipython": lambda: _NoIPython(),
-                 "display": lambda *objs, **kw: print(*objs)}
+    namespace = {
+        "__name__": "__main__",
+        "__builtins__": __builtins__,
+        "get_ipython": lambda: _NoIPython(),
+        "display": lambda *objs, **kw: print(*objs),
+    }
     cell_number = 0
 
     def send(message):
         try:
             data = protocol.dumps(message)
         except (TypeError, ValueError) as exc:
-            data = protocol.dumps({"ok": False, "error": {
-                "type": "TypeError", "message": f"result cannot be sent: {exc}", "traceback": ""}})
+            data = protocol.dumps(
+                {
+                    "ok": False,
+                    "error": {
+                        "type": "TypeError",
+                        "message": f"result cannot be sent: {exc}",
+                        "traceback": "",
+                    },
+                }
+            )
         reply.write(data)
 
     while True:
@@ -184,8 +209,16 @@ def serve(request_fd: int, reply_fd: int) -> None:
                 send(_call(namespace, request, out, protocol, _Channel(send, requests)))
             else:
                 sys.stdout, sys.stderr = old_out, old_err
-                send({"ok": False, "error": {"type": "ProtocolError",
-                                             "message": "unknown request", "traceback": ""}})
+                send(
+                    {
+                        "ok": False,
+                        "error": {
+                            "type": "ProtocolError",
+                            "message": "unknown request",
+                            "traceback": "",
+                        },
+                    }
+                )
         finally:
             sys.stdout, sys.stderr = old_out, old_err
 
@@ -194,13 +227,24 @@ def _call(namespace, request, out, protocol, channel=None) -> dict:
     name = request["name"]
     func = namespace.get(name)
     if func is None:
-        return {"ok": False, "error": {
-            "type": "NameError", "traceback": "",
-            "message": f"name '{name}' is not defined: the solution cell that defines it did "
-                       "not run or was removed"}}
+        return {
+            "ok": False,
+            "error": {
+                "type": "NameError",
+                "traceback": "",
+                "message": f"name '{name}' is not defined: the solution cell that defines it did "
+                "not run or was removed",
+            },
+        }
     if not callable(func):
-        return {"ok": False, "error": {"type": "TypeError", "traceback": "",
-                                       "message": f"'{name}' is not a function"}}
+        return {
+            "ok": False,
+            "error": {
+                "type": "TypeError",
+                "traceback": "",
+                "message": f"'{name}' is not a function",
+            },
+        }
     open_stream = channel.open if channel is not None else None
     args = protocol.decode_arguments(request["args"], open_stream)
     kwargs = protocol.decode_arguments(request["kwargs"], open_stream)
@@ -209,9 +253,11 @@ def _call(namespace, request, out, protocol, channel=None) -> dict:
     sys.stdout = sys.stderr = out
     try:
         errstate = request.get("errstate") if isinstance(request.get("errstate"), dict) else {}
-        errstate = {k: v for k, v in errstate.items()
-                    if k in ("divide", "over", "under", "invalid")
-                    and v in ("ignore", "warn", "raise")}
+        errstate = {
+            k: v
+            for k, v in errstate.items()
+            if k in ("divide", "over", "under", "invalid") and v in ("ignore", "warn", "raise")
+        }
         with warnings.catch_warnings(record=True) as caught, _numpy_errstate(errstate):
             warnings.simplefilter("always")
             result = _invoke(func, args, kwargs, bool(request.get("measure")), stats)
@@ -232,14 +278,27 @@ def _call(namespace, request, out, protocol, channel=None) -> dict:
         args_after = protocol.encode(args)
         kwargs_after = protocol.encode(kwargs)
     except protocol.ProtocolError as exc:
-        return {"ok": False, "stdout": out.text(), "error": {
-            "type": "TypeError", "traceback": "",
-            "message": f"{name} returned a value the grader cannot accept ({exc})"}}
+        return {
+            "ok": False,
+            "stdout": out.text(),
+            "error": {
+                "type": "TypeError",
+                "traceback": "",
+                "message": f"{name} returned a value the grader cannot accept ({exc})",
+            },
+        }
     aliased = [i for i, a in enumerate(args) if _shares_memory(result, a)]
     aliased += [k for k, a in kwargs.items() if _shares_memory(result, a)]
-    return {"ok": True, "result": encoded, "args_after": args_after,
-            "kwargs_after": kwargs_after, "warnings": seen, "stdout": out.text(),
-            "aliased": aliased, **stats}
+    return {
+        "ok": True,
+        "result": encoded,
+        "args_after": args_after,
+        "kwargs_after": kwargs_after,
+        "warnings": seen,
+        "stdout": out.text(),
+        "aliased": aliased,
+        **stats,
+    }
 
 
 def _invoke(func, args, kwargs, measure: bool, stats: dict):
@@ -281,8 +340,7 @@ class _Channel:
         from autograder import protocol
 
         if not self.active:
-            raise RuntimeError("these blocks can only be read during the call they were "
-                               "passed to")
+            raise RuntimeError("these blocks can only be read during the call they were passed to")
         self.send({"stream_next": number})
         message = protocol.loads(self.requests.readline(protocol.MAX_MESSAGE_BYTES + 1))
         if message.get("op") != "stream_item" or message.get("stream") != number:

@@ -62,8 +62,10 @@ def _one_argument_classes() -> dict[str, type]:
 _REBUILT = _one_argument_classes()
 _ERRSTATES = ("ignore", "warn", "raise")
 _NUMPY_DEFAULT_ERR = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
-_WARNINGS = {name: getattr(builtins, name) for name in (
-    "RuntimeWarning", "UserWarning", "DeprecationWarning", "FutureWarning", "Warning")}
+_WARNINGS = {
+    name: getattr(builtins, name)
+    for name in ("RuntimeWarning", "UserWarning", "DeprecationWarning", "FutureWarning", "Warning")
+}
 
 
 def rebuild_exception(error: dict, function: str | None = None) -> Exception:
@@ -82,8 +84,14 @@ def rebuild_exception(error: dict, function: str | None = None) -> Exception:
     bases = [str(b) for b in bases] if isinstance(bases, list) else [kind]
     cls = next((_REBUILT[b] for b in bases if b in _REBUILT), None)
     if cls is None:
-        cls = RuntimeError if any(b in ("BaseException", "SystemExit", "KeyboardInterrupt",
-                                        "GeneratorExit") for b in bases) else Exception
+        cls = (
+            RuntimeError
+            if any(
+                b in ("BaseException", "SystemExit", "KeyboardInterrupt", "GeneratorExit")
+                for b in bases
+            )
+            else Exception
+        )
     exc = cls(message if kind == cls.__name__ else f"{kind}: {message}")
     exc.student_type = kind
     exc.student_message = message
@@ -135,18 +143,32 @@ class StudentProcess:
     def start(self) -> None:
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
-        boot = ("import sys; sys.path.insert(0, sys.argv[3]); "
-                "from autograder.sandboxed_worker import main; main()")
+        boot = (
+            "import sys; sys.path.insert(0, sys.argv[3]); "
+            "from autograder.sandboxed_worker import main; main()"
+        )
         if self.sandbox is not None:
             argv, env, cwd, package_parent = self.sandbox.command(self.scratch, self.limits)
         else:
-            argv, env, cwd, package_parent = [sys.executable], _plain_env(self.scratch), \
-                str(self.scratch), PACKAGE_PARENT
+            argv, env, cwd, package_parent = (
+                [sys.executable],
+                _plain_env(self.scratch),
+                str(self.scratch),
+                PACKAGE_PARENT,
+            )
         argv = argv + ["-I", "-c", boot, str(req_r), str(rep_w), package_parent]
         self.proc = subprocess.Popen(
-            argv, pass_fds=(req_r, rep_w), env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-            preexec_fn=self.limits.apply_in_child, close_fds=True)
+            argv,
+            pass_fds=(req_r, rep_w),
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=self.limits.apply_in_child,
+            close_fds=True,
+        )
         os.close(req_r)
         os.close(rep_w)
         self._req = req_w
@@ -207,20 +229,31 @@ class StudentProcess:
         except subprocess.TimeoutExpired:
             # Still running, yet the channel is closed: the code closed or replaced
             # (os.dup2, os.close) the pipe the grader reads its answers from.
-            return ("the code closed or replaced the channel the grader reads its answers "
-                    "from, so nothing after that point could be graded")
+            return (
+                "the code closed or replaced the channel the grader reads its answers "
+                "from, so nothing after that point could be graded"
+            )
         if code == EXIT_OUT_OF_MEMORY:
-            return (f"the code's process ran out of memory (more than {self.limits.memory_mb} "
-                    "MB) and stopped")
+            return (
+                f"the code's process ran out of memory (more than {self.limits.memory_mb} "
+                "MB) and stopped"
+            )
         # bubblewrap reports a signal that killed its child as 128 + the signal.
-        signum = -code if code is not None and code < 0 else (
-            code - 128 if self.sandbox is not None and code is not None and code > 128 else None)
+        signum = (
+            -code
+            if code is not None and code < 0
+            else (
+                code - 128 if self.sandbox is not None and code is not None and code > 128 else None
+            )
+        )
         if signum is not None:
             if signum == signal.SIGXCPU:
                 return f"the code used more than {self.limits.cpu_seconds} s of CPU time"
             if signum == signal.SIGKILL:
-                return ("the code's process was killed (SIGKILL; for example for using more "
-                        f"than {self.limits.memory_mb} MB of memory)")
+                return (
+                    "the code's process was killed (SIGKILL; for example for using more "
+                    f"than {self.limits.memory_mb} MB of memory)"
+                )
             try:
                 name = signal.Signals(signum).name
             except ValueError:
@@ -246,7 +279,7 @@ class StudentProcess:
                     scanned = len(self._buffer)
                 else:
                     line = bytes(self._buffer[:newline])
-                    del self._buffer[:newline + 1]
+                    del self._buffer[: newline + 1]
                     try:
                         return protocol.loads(line)
                     except protocol.ProtocolError as exc:
@@ -287,32 +320,43 @@ class StudentProcess:
         error = reply.get("error") or {}
         if not isinstance(error, dict):
             error = {"type": "Exception", "traceback": str(error)}
-        stdout = str(reply.get("stdout", ""))[:self.limits.cell_stdout_chars]
-        trace = str(error.get("traceback") or "")[:self.limits.cell_error_chars] if error else ""
-        return ExecResult(bool(reply.get("ok")), stdout, trace,
-                          str(error.get("type") or "")[:200],
-                          error.get("line") if type(error.get("line")) is int else None,
-                          str(error.get("message") or "")[:2000])
+        stdout = str(reply.get("stdout", ""))[: self.limits.cell_stdout_chars]
+        trace = str(error.get("traceback") or "")[: self.limits.cell_error_chars] if error else ""
+        return ExecResult(
+            bool(reply.get("ok")),
+            stdout,
+            trace,
+            str(error.get("type") or "")[:200],
+            error.get("line") if type(error.get("line")) is int else None,
+            str(error.get("message") or "")[:2000],
+        )
 
-    def call(self, name: str, args: tuple, kwargs: dict, timeout: float,
-             measure: bool = False):
+    def call(self, name: str, args: tuple, kwargs: dict, timeout: float, measure: bool = False):
         try:
             sent_args, sent_kwargs, streams = protocol.encode_arguments(list(args), dict(kwargs))
         except protocol.ProtocolError as exc:  # a test passed something unsendable: our bug
             raise TypeError(f"cannot send arguments to {name}: {exc}") from None
         message: dict[str, object] = {
-                   "op": "call", "name": name, "args": sent_args, "kwargs": sent_kwargs,
-                   # a test's np.errstate(...) holds around the call, as in Jupyter
-                   # (NumPy's defaults are not sent: the student's own np.seterr stays)
-                   "errstate": {k: v for k, v in np.geterr().items()
-                                if v in _ERRSTATES and _NUMPY_DEFAULT_ERR.get(k) != v}}
+            "op": "call",
+            "name": name,
+            "args": sent_args,
+            "kwargs": sent_kwargs,
+            # a test's np.errstate(...) holds around the call, as in Jupyter
+            # (NumPy's defaults are not sent: the student's own np.seterr stays)
+            "errstate": {
+                k: v
+                for k, v in np.geterr().items()
+                if v in _ERRSTATES and _NUMPY_DEFAULT_ERR.get(k) != v
+            },
+        }
         if measure:
             message["measure"] = True
         deadline = time.monotonic() + timeout
         reply = self.request(message, timeout)
         while streams and isinstance(reply, dict) and "stream_next" in reply:
-            reply = self.request(_stream_item(streams, reply["stream_next"]),
-                                 max(deadline - time.monotonic(), 0.01))
+            reply = self.request(
+                _stream_item(streams, reply["stream_next"]), max(deadline - time.monotonic(), 0.01)
+            )
         self.last_peak_bytes = protocol.peak_bytes(reply) if measure else None
         return reply
 
@@ -338,8 +382,12 @@ def _stream_item(streams: dict, number) -> dict:
 def _plain_env(scratch: Path) -> dict:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(scratch), "TMPDIR": str(scratch), "MPLCONFIGDIR": str(scratch),
-        "MPLBACKEND": "Agg", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch),
+        "MPLCONFIGDIR": str(scratch),
+        "MPLBACKEND": "Agg",
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
     }
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -390,8 +438,13 @@ class StudentFunction:
 
     def __call__(self, *args, **kwargs):
         self.last_call = CallRecord()
-        reply = self._process.call(self.__name__, args, kwargs, self._clock.left(),
-                                   measure=getattr(self, "_measure", False))
+        reply = self._process.call(
+            self.__name__,
+            args,
+            kwargs,
+            self._clock.left(),
+            measure=getattr(self, "_measure", False),
+        )
         printed = str(reply.get("stdout", ""))
         if printed:
             print(printed, end="" if printed.endswith("\n") else "\n")
@@ -403,21 +456,29 @@ class StudentFunction:
             args_after = protocol.decode(reply.get("args_after"))
             kwargs_after = protocol.decode(reply.get("kwargs_after"))
         except protocol.ProtocolError as exc:
-            raise TypeError(f"{self.__name__} returned something the grader cannot read: "
-                            f"{exc}") from None
+            raise TypeError(
+                f"{self.__name__} returned something the grader cannot read: {exc}"
+            ) from None
         # The test's own arguments are never changed (they were sent as copies): the
         # call's in-place edits are only recorded, so one bug cannot spoil later checks.
         # A random generator is the exception: drawing from it must advance it.
         changed = set()
         if isinstance(args_after, list) and len(args_after) == len(args):
-            changed |= {i for i, (before, after) in enumerate(zip(args, args_after, strict=False))
-                        if _follow(before, after)}
+            changed |= {
+                i
+                for i, (before, after) in enumerate(zip(args, args_after, strict=False))
+                if _follow(before, after)
+            }
         if isinstance(kwargs_after, dict):
-            changed |= {key for key, before in kwargs.items()
-                        if key in kwargs_after and _follow(before, kwargs_after[key])}
+            changed |= {
+                key
+                for key, before in kwargs.items()
+                if key in kwargs_after and _follow(before, kwargs_after[key])
+            }
         aliased = reply.get("aliased")
-        aliased = ({a for a in aliased if type(a) in (int, str)}
-                   if isinstance(aliased, list) else set())
+        aliased = (
+            {a for a in aliased if type(a) in (int, str)} if isinstance(aliased, list) else set()
+        )
         self.last_call = CallRecord(frozenset(changed), frozenset(aliased))
         for entry in reply.get("warnings") or []:
             if isinstance(entry, list) and len(entry) == 2:
@@ -434,10 +495,12 @@ def _follow(before, after) -> bool:
         return False
     if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
         return before.shape != after.shape or not np.array_equal(
-            before, after.astype(before.dtype, copy=False), equal_nan=True)
+            before, after.astype(before.dtype, copy=False), equal_nan=True
+        )
     if isinstance(before, list) and isinstance(after, list):
         return len(before) != len(after) or any(
-            not _same_scalar(b, a) for b, a in zip(before, after, strict=False))
+            not _same_scalar(b, a) for b, a in zip(before, after, strict=False)
+        )
     return False
 
 

@@ -61,6 +61,7 @@ def table(header, rows):
 
 # -- machine --------------------------------------------------------------------------
 
+
 def machine() -> str:
     """The machine the figures come from (date, CPU, cores, memory, versions), as Markdown."""
     cpu = "unknown"
@@ -78,12 +79,14 @@ def machine() -> str:
             versions.append(f"{name} {importlib.import_module(name).__version__}")
         except Exception:
             versions.append(f"{name} not installed")
-    return "\n".join([
-        f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}",
-        f"- machine: {platform.machine()}, {cpu}, {os.cpu_count()} cores, {mem:.0f} GiB memory",
-        f"- system: {platform.platform()}",
-        f"- Python {platform.python_version()}; " + ", ".join(versions),
-    ])
+    return "\n".join(
+        [
+            f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}",
+            f"- machine: {platform.machine()}, {cpu}, {os.cpu_count()} cores, {mem:.0f} GiB memory",
+            f"- system: {platform.platform()}",
+            f"- Python {platform.python_version()}; " + ", ".join(versions),
+        ]
+    )
 
 
 def bandwidth() -> float:
@@ -112,10 +115,12 @@ def numerics(bw: float) -> str:
     except ImportError:
         torch = None
     names = set(dir(ref))
-    out = [f"Memory bandwidth (NumPy copy of 400 MB, read + write): **{bw:.1f} GB/s**.",
-           "Effective GB/s counts one read of the input and one write of the output; "
-           "% BW is that figure over the measured bandwidth. Times: median (min-max) of 5 runs.",
-           ""]
+    out = [
+        f"Memory bandwidth (NumPy copy of 400 MB, read + write): **{bw:.1f} GB/s**.",
+        "Effective GB/s counts one read of the input and one write of the output; "
+        "% BW is that figure over the measured bandwidth. Times: median (min-max) of 5 runs.",
+        "",
+    ]
     rows = []
     rng = np.random.default_rng(0)
     ratios: dict[str, dict[str, list[float]]] = {}
@@ -125,8 +130,13 @@ def numerics(bw: float) -> str:
         t_ours = timed(ours)
         gbs = nbytes / t_ours[0] / 1e9
         shares.setdefault(label, []).append(gbs / bw)
-        cells = [label, f"{shape} {np.dtype(dtype).name}", fmt_t(t_ours),
-                 f"{gbs:.1f}", f"{100 * gbs / bw:.0f}%"]
+        cells = [
+            label,
+            f"{shape} {np.dtype(dtype).name}",
+            fmt_t(t_ours),
+            f"{gbs:.1f}",
+            f"{100 * gbs / bw:.0f}%",
+        ]
         for who, other in zip(("scipy", "torch"), others, strict=True):
             if other is None:
                 cells.append("-")
@@ -136,25 +146,47 @@ def numerics(bw: float) -> str:
                 cells.append(f"{fmt_t(t)} ({t[0] / t_ours[0]:.2f}x)")
         rows.append(cells)
 
-    header = ["function", "input", "ours", "GB/s", "% BW", "scipy (its time / ours)",
-              "torch CPU (its time / ours)"]
+    header = [
+        "function",
+        "input",
+        "ours",
+        "GB/s",
+        "% BW",
+        "scipy (its time / ours)",
+        "torch CPU (its time / ours)",
+    ]
     for shape in SHAPES:
-        for dtype in ([np.float32, np.float64] if shape == (64, 32000) else [np.float32]):
+        for dtype in [np.float32, np.float64] if shape == (64, 32000) else [np.float32]:
             z = (rng.standard_normal(shape) * 5).astype(dtype)
             zt = torch.from_numpy(z) if torch else None
             nbytes = 2 * z.nbytes
             for name, sp, th in [
-                ("stable_softmax", lambda: scipy.special.softmax(z, axis=-1),
-                 lambda: torch.softmax(zt, dim=-1)),
-                ("log_softmax", lambda: scipy.special.log_softmax(z, axis=-1),
-                 lambda: torch.log_softmax(zt, dim=-1)),
-                ("logsumexp", lambda: scipy.special.logsumexp(z, axis=-1),
-                 lambda: torch.logsumexp(zt, dim=-1)),
+                (
+                    "stable_softmax",
+                    lambda: scipy.special.softmax(z, axis=-1),
+                    lambda: torch.softmax(zt, dim=-1),
+                ),
+                (
+                    "log_softmax",
+                    lambda: scipy.special.log_softmax(z, axis=-1),
+                    lambda: torch.log_softmax(zt, dim=-1),
+                ),
+                (
+                    "logsumexp",
+                    lambda: scipy.special.logsumexp(z, axis=-1),
+                    lambda: torch.logsumexp(zt, dim=-1),
+                ),
             ]:
                 if name in names:
                     fn = getattr(ref, name)
-                    bench(name, shape, dtype, lambda fn=fn: fn(z), [sp, th if torch else None],
-                          nbytes if name != "logsumexp" else z.nbytes)
+                    bench(
+                        name,
+                        shape,
+                        dtype,
+                        lambda fn=fn: fn(z),
+                        [sp, th if torch else None],
+                        nbytes if name != "logsumexp" else z.nbytes,
+                    )
             if "cross_entropy" in names and "cross_entropy_grad" in names:
                 targets = rng.integers(0, shape[1], size=shape[0])
                 ce, grad = ref.cross_entropy, ref.cross_entropy_grad
@@ -166,10 +198,20 @@ def numerics(bw: float) -> str:
                         torch.nn.functional.cross_entropy(x, tt).backward()
                 else:
                     torch_ce = None
-                bench("cross_entropy + grad", shape, dtype,
-                      lambda: (ce(z, targets), grad(z, targets)), [None, torch_ce], 2 * z.nbytes)
+                bench(
+                    "cross_entropy + grad",
+                    shape,
+                    dtype,
+                    lambda: (ce(z, targets), grad(z, targets)),
+                    [None, torch_ce],
+                    2 * z.nbytes,
+                )
     out.append(table(header, rows))
-    out += ["", "Where ours stands (a ratio above 1: the other library takes longer than ours):", ""]
+    out += [
+        "",
+        "Where ours stands (a ratio above 1: the other library takes longer than ours):",
+        "",
+    ]
     summary = []
     for label, share in shares.items():
         cells = [label, f"{100 * min(share):.0f}-{100 * max(share):.0f}%"]
@@ -177,8 +219,11 @@ def numerics(bw: float) -> str:
             r = ratios.get(label, {}).get(who)
             cells.append(f"{min(r):.2f}x to {max(r):.2f}x" if r else "-")
         summary.append(cells)
-    out.append(table(["function", "% of memory bandwidth", "scipy time / ours",
-                      "torch time / ours"], summary))
+    out.append(
+        table(
+            ["function", "% of memory bandwidth", "scipy time / ours", "torch time / ours"], summary
+        )
+    )
     if "scaled_dot_product_attention" in names:
         rows = []
         for b, h, lq, d in [(1, 8, 512, 64), (4, 8, 1024, 64)]:
@@ -188,16 +233,22 @@ def numerics(bw: float) -> str:
             cells = ["scaled_dot_product_attention", f"q=k=v {q.shape} causal", fmt_t(ours)]
             if torch:
                 qt, mt = torch.from_numpy(q), torch.from_numpy(mask)
-                t = timed(lambda: torch.nn.functional.scaled_dot_product_attention(
-                    qt, qt, qt, attn_mask=mt), repeat=3)
+                t = timed(
+                    lambda: torch.nn.functional.scaled_dot_product_attention(
+                        qt, qt, qt, attn_mask=mt
+                    ),
+                    repeat=3,
+                )
                 cells.append(f"{fmt_t(t)} ({t[0] / ours[0]:.2f}x)")
             else:
                 cells.append("-")
             rows.append(cells)
         out += ["", table(["function", "input", "ours", "torch CPU (its time / ours)"], rows)]
     if torch is None:
-        out.append("\ntorch is not installed: `pip install torch==2.13.0` (CPU build) adds its "
-                   "column; it is a benchmark-only extra, never a course requirement.")
+        out.append(
+            "\ntorch is not installed: `pip install torch==2.13.0` (CPU build) adds its "
+            "column; it is a benchmark-only extra, never a course requirement."
+        )
     return "\n".join(out)
 
 
@@ -263,8 +314,12 @@ def torch_peak(kind: str, *sizes: int) -> int | None:
 
     torch's CPU allocator does not report to tracemalloc. None if it cannot be measured.
     """
-    done = subprocess.run([PY, "-c", _TORCH_PEAK, str(os.cpu_count() or 1), kind,
-                           *map(str, sizes)], capture_output=True, text=True, timeout=1800)
+    done = subprocess.run(
+        [PY, "-c", _TORCH_PEAK, str(os.cpu_count() or 1), kind, *map(str, sizes)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     try:
         return int(done.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -284,12 +339,18 @@ def _scale_row(label, full_bytes, need, ours, full, torch_run) -> list[str]:
     def ratio(peak):
         return "-" if peak is None or not peak_full else f"{peak / peak_full:.3f}"
 
-    return [label, f"{full_bytes / 1e6:,.0f} MB", fmt_t(t_ours),
-            f"{_mb(peak_ours)} ({ratio(peak_ours)})",
-            fmt_t(t_full) if t_full else f"skipped (needs ~{need / 1e9:.0f} GB)", _mb(peak_full),
-            fmt_t(t_torch) if t_torch else "-", f"{_mb(peak_torch)} ({ratio(peak_torch)})",
-            f"{t_ours[0] / t_torch[0]:.2f}x" if t_torch else "-",
-            f"{t_full[0] / t_torch[0]:.2f}x" if t_torch and t_full else "-"]
+    return [
+        label,
+        f"{full_bytes / 1e6:,.0f} MB",
+        fmt_t(t_ours),
+        f"{_mb(peak_ours)} ({ratio(peak_ours)})",
+        fmt_t(t_full) if t_full else f"skipped (needs ~{need / 1e9:.0f} GB)",
+        _mb(peak_full),
+        fmt_t(t_torch) if t_torch else "-",
+        f"{_mb(peak_torch)} ({ratio(peak_torch)})",
+        f"{t_ours[0] / t_torch[0]:.2f}x" if t_torch else "-",
+        f"{t_full[0] / t_torch[0]:.2f}x" if t_torch and t_full else "-",
+    ]
 
 
 def at_scale() -> str:
@@ -303,12 +364,15 @@ def at_scale() -> str:
     except ImportError:
         torch = None
     rng = np.random.default_rng(0)
-    out = ["Chapter 07's references against the computation on the full matrix (the course's own "
-           "chapter 05 and 06 functions) and against torch CPU, all in `float32`, in one run. Time: "
-           "median (min-max) of the runs; ratio: our time / torch's (below 1: ours is faster). "
-           "Peak: the memory one call allocates (tracemalloc for NumPy, which reports its arrays "
-           "to it; for torch, the growth of a fresh process's peak resident memory); ratio: "
-           "peak / the full NumPy version's peak.", ""]
+    out = [
+        "Chapter 07's references against the computation on the full matrix (the course's own "
+        "chapter 05 and 06 functions) and against torch CPU, all in `float32`, in one run. Time: "
+        "median (min-max) of the runs; ratio: our time / torch's (below 1: ours is faster). "
+        "Peak: the memory one call allocates (tracemalloc for NumPy, which reports its arrays "
+        "to it; for torch, the growth of a fresh process's peak resident memory); ratio: "
+        "peak / the full NumPy version's peak.",
+        "",
+    ]
 
     # ---- cross-entropy over a large vocabulary
     rows = []
@@ -332,7 +396,10 @@ def at_scale() -> str:
         need_full = 8 * logits  # cross_entropy works on a float64 copy: ~4 float64 logits at once
         t_ours, peak_ours = timed(ours, repeat=repeat, warmup=int(repeat > 1)), traced_peak(ours)
         if mem_available() > 1.5 * need_full:
-            t_full, peak_full = timed(full, repeat=repeat, warmup=int(repeat > 1)), traced_peak(full)
+            t_full, peak_full = (
+                timed(full, repeat=repeat, warmup=int(repeat > 1)),
+                traced_peak(full),
+            )
         else:
             t_full, peak_full = None, None
         t_torch = peak_torch = None
@@ -349,16 +416,40 @@ def at_scale() -> str:
                 t_torch = timed(torch_run, repeat=repeat, warmup=1)
                 peak_torch = torch_peak("ce", n, d, v)
             del ht, wt, yt
-        rows.append(_scale_row(f"N={n}, d={d}, V={v:,}", logits, need_full, (t_ours, peak_ours),
-                               (t_full, peak_full), (t_torch, peak_torch)))
+        rows.append(
+            _scale_row(
+                f"N={n}, d={d}, V={v:,}",
+                logits,
+                need_full,
+                (t_ours, peak_ours),
+                (t_full, peak_full),
+                (t_torch, peak_torch),
+            )
+        )
         print(rows[-1], file=sys.stderr)
-    out += ["Cross-entropy and its gradients (loss, dL/dhidden, dL/dweight) of `hidden @ weight.T`: "
-            "ours = `chunked_cross_entropy` + `chunked_cross_entropy_grad` (chunk_size 1024); "
-            "full = `cross_entropy` + `cross_entropy_grad` on the full logits and two matrix "
-            "products; torch = `F.cross_entropy(h @ w.T, t).backward()`.", "",
-            table(["shape", "full logits", "ours: time", "ours: peak (ratio)", "full: time",
-                   "full: peak", "torch: time", "torch: peak (ratio)", "ours / torch time",
-                   "full / torch time"], rows), ""]
+    out += [
+        "Cross-entropy and its gradients (loss, dL/dhidden, dL/dweight) of `hidden @ weight.T`: "
+        "ours = `chunked_cross_entropy` + `chunked_cross_entropy_grad` (chunk_size 1024); "
+        "full = `cross_entropy` + `cross_entropy_grad` on the full logits and two matrix "
+        "products; torch = `F.cross_entropy(h @ w.T, t).backward()`.",
+        "",
+        table(
+            [
+                "shape",
+                "full logits",
+                "ours: time",
+                "ours: peak (ratio)",
+                "full: time",
+                "full: peak",
+                "torch: time",
+                "torch: peak (ratio)",
+                "ours / torch time",
+                "full / torch time",
+            ],
+            rows,
+        ),
+        "",
+    ]
 
     # ---- attention
     rows = []
@@ -375,31 +466,63 @@ def at_scale() -> str:
 
         t_ours, peak_ours = timed(ours, repeat=repeat, warmup=int(repeat > 1)), traced_peak(ours)
         if mem_available() > 6 * scores:
-            t_full, peak_full = timed(full, repeat=repeat, warmup=int(repeat > 1)), traced_peak(full)
+            t_full, peak_full = (
+                timed(full, repeat=repeat, warmup=int(repeat > 1)),
+                traced_peak(full),
+            )
         else:
             t_full = peak_full = None
         t_torch = peak_torch = None
         if torch is not None:
             qt = torch.from_numpy(q)
-            t_torch = timed(lambda: torch.nn.functional.scaled_dot_product_attention(qt, qt, qt),
-                            repeat=repeat, warmup=1)
+            t_torch = timed(
+                lambda: torch.nn.functional.scaled_dot_product_attention(qt, qt, qt),
+                repeat=repeat,
+                warmup=1,
+            )
             peak_torch = torch_peak("attention", L, SCALE_HEAD_DIM, 0)
-        rows.append(_scale_row(f"L={L:,}, d={SCALE_HEAD_DIM}, 1 head", scores, 6 * scores,
-                               (t_ours, peak_ours), (t_full, peak_full), (t_torch, peak_torch)))
+        rows.append(
+            _scale_row(
+                f"L={L:,}, d={SCALE_HEAD_DIM}, 1 head",
+                scores,
+                6 * scores,
+                (t_ours, peak_ours),
+                (t_full, peak_full),
+                (t_torch, peak_torch),
+            )
+        )
         print(rows[-1], file=sys.stderr)
-    out += ["Attention, q = k = v of shape (1, 1, L, 64), no mask: ours = `flash_attention` "
-            "(block_size 256); full = chapter 06's `scaled_dot_product_attention`; torch = "
-            "`F.scaled_dot_product_attention`.", "",
-            table(["shape", "full scores", "ours: time", "ours: peak (ratio)", "full: time",
-                   "full: peak", "torch: time", "torch: peak (ratio)", "ours / torch time",
-                   "full / torch time"], rows)]
+    out += [
+        "Attention, q = k = v of shape (1, 1, L, 64), no mask: ours = `flash_attention` "
+        "(block_size 256); full = chapter 06's `scaled_dot_product_attention`; torch = "
+        "`F.scaled_dot_product_attention`.",
+        "",
+        table(
+            [
+                "shape",
+                "full scores",
+                "ours: time",
+                "ours: peak (ratio)",
+                "full: time",
+                "full: peak",
+                "torch: time",
+                "torch: peak (ratio)",
+                "ours / torch time",
+                "full / torch time",
+            ],
+            rows,
+        ),
+    ]
     if torch is None:
-        out.append("\ntorch is not installed: `pip install torch==2.13.0` (CPU build) adds its "
-                   "columns; it is a benchmark-only extra, never a course requirement.")
+        out.append(
+            "\ntorch is not installed: `pip install torch==2.13.0` (CPU build) adds its "
+            "columns; it is a benchmark-only extra, never a course requirement."
+        )
     return "\n".join(out)
 
 
 # -- grading ----------------------------------------------------------------------------
+
 
 def make_class(folder: Path, students: int) -> int:
     """Students x chapters submissions: 1/2 correct, 1/4 a plausible mistake, 1/4 stub."""
@@ -411,7 +534,8 @@ def make_class(folder: Path, students: int) -> int:
     for aid in course_dir.assignment_ids():
         name = course_dir.notebook_path(aid, course_dir.RELEASED).name
         spec = importlib.util.spec_from_file_location(
-            f"m{aid[:2]}", ROOT / "tests" / f"mistakes_{aid[:2]}.py")
+            f"m{aid[:2]}", ROOT / "tests" / f"mistakes_{aid[:2]}.py"
+        )
         mistakes = []
         if spec and Path(spec.origin).exists():
             module = importlib.util.module_from_spec(spec)
@@ -436,8 +560,9 @@ def run(cmd, **kw):
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, **kw)
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{done.stdout[-2000:]}\n"
-                           f"{done.stderr[-2000:]}")
+        raise RuntimeError(
+            f"{' '.join(map(str, cmd))} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+        )
     return time.perf_counter() - start
 
 
@@ -450,7 +575,8 @@ def stock_nbgrader(tmp: Path, subs: Path) -> float:
     shutil.copytree(subs, course / "submitted")
     (course / "nbgrader_config.py").write_text(
         f"c = get_config()\nc.CourseDirectory.root = {str(course)!r}\n"
-        f"c.CourseDirectory.db_url = 'sqlite:///{course}/gradebook.db'\n")
+        f"c.CourseDirectory.db_url = 'sqlite:///{course}/gradebook.db'\n"
+    )
     env = dict(os.environ, PATH=f"{Path(PY).parent}:{os.environ['PATH']}")
     nbgrader = str(Path(PY).parent / "nbgrader")
     for aid in course_dir.assignment_ids():
@@ -470,42 +596,84 @@ def grading(students: int, skip_stock: bool) -> str:
         rows, results = [], {}
         for workers in (1, 2):
             out = tmp / f"out{workers}"
-            secs = run([PY, "-m", "autograder", "grade", subs, "--out", out, "--workers",
-                        str(workers), "--gradebook", tmp / f"gb{workers}.db"], cwd=ROOT)
+            secs = run(
+                [
+                    PY,
+                    "-m",
+                    "autograder",
+                    "grade",
+                    subs,
+                    "--out",
+                    out,
+                    "--workers",
+                    str(workers),
+                    "--gradebook",
+                    tmp / f"gb{workers}.db",
+                ],
+                cwd=ROOT,
+            )
             results[workers] = secs
-            rows.append([f"ours, sandboxed, {workers} worker(s)", count, f"{secs:.1f}",
-                         f"{count / secs * 60:.0f}", f"{secs / count:.2f}"])
+            rows.append(
+                [
+                    f"ours, sandboxed, {workers} worker(s)",
+                    count,
+                    f"{secs:.1f}",
+                    f"{count / secs * 60:.0f}",
+                    f"{secs / count:.2f}",
+                ]
+            )
         if not skip_stock:
             secs = stock_nbgrader(tmp, subs)
             results["stock"] = secs
-            rows.append(["stock nbgrader autograde (sequential)", count, f"{secs:.1f}",
-                         f"{count / secs * 60:.0f}", f"{secs / count:.2f}"])
+            rows.append(
+                [
+                    "stock nbgrader autograde (sequential)",
+                    count,
+                    f"{secs:.1f}",
+                    f"{count / secs * 60:.0f}",
+                    f"{secs / count:.2f}",
+                ]
+            )
         parts: dict[str, list[float]] = {}
         for path in (tmp / "out2" / ".results").rglob("*.json"):
             result = json.loads(path.read_text())["result"]
             for key, value in result.get("timings", {}).items():
                 parts.setdefault(key, []).append(value)
-            parts.setdefault("total in worker", []).append(result["seconds"] +
-                                                           result["timings"].get("feedback", 0))
+            parts.setdefault("total in worker", []).append(
+                result["seconds"] + result["timings"].get("feedback", 0)
+            )
         with open(tmp / "out2" / "grades.csv") as handle:
             scores = [float(r["score"]) / float(r["max_score"]) for r in csv.DictReader(handle)]
-        lines = [f"A generated class of {students} students x every chapter = {count} "
-                 f"notebooks (1/2 correct, 1/4 a plausible mistake, 1/4 stub; mean score "
-                 f"{100 * sum(scores) / len(scores):.0f}%). Wall-clock time of the whole command.",
-                 "", table(["grader", "notebooks", "seconds", "notebooks/min", "s/notebook"],
-                           rows)]
+        lines = [
+            f"A generated class of {students} students x every chapter = {count} "
+            f"notebooks (1/2 correct, 1/4 a plausible mistake, 1/4 stub; mean score "
+            f"{100 * sum(scores) / len(scores):.0f}%). Wall-clock time of the whole command.",
+            "",
+            table(["grader", "notebooks", "seconds", "notebooks/min", "s/notebook"], rows),
+        ]
         if "stock" in results:
-            lines += ["", f"**Ratio to stock nbgrader: {results['stock'] / results[1]:.1f}x with "
-                          f"1 worker, {results['stock'] / results[2]:.1f}x with 2 workers.**"]
-        lines += ["", "Where one notebook's time goes (2 workers; median and max over "
-                      "notebooks, seconds):", "",
-                  table(["stage", "median", "max"],
-                        [[k, f"{statistics.median(v):.3f}", f"{max(v):.3f}"]
-                         for k, v in sorted(parts.items())]),
-                  "", "process_start: bubblewrap + Python + NumPy until the first reply; "
-                      "notebook_code: the notebook's own cells; tests: the checker's tests "
-                      "(including the calls into the student's process); feedback: the HTML page. "
-                      "The rest of the per-notebook time is the pool, the gradebook and CSV export."]
+            lines += [
+                "",
+                f"**Ratio to stock nbgrader: {results['stock'] / results[1]:.1f}x with "
+                f"1 worker, {results['stock'] / results[2]:.1f}x with 2 workers.**",
+            ]
+        lines += [
+            "",
+            "Where one notebook's time goes (2 workers; median and max over notebooks, seconds):",
+            "",
+            table(
+                ["stage", "median", "max"],
+                [
+                    [k, f"{statistics.median(v):.3f}", f"{max(v):.3f}"]
+                    for k, v in sorted(parts.items())
+                ],
+            ),
+            "",
+            "process_start: bubblewrap + Python + NumPy until the first reply; "
+            "notebook_code: the notebook's own cells; tests: the checker's tests "
+            "(including the calls into the student's process); feedback: the HTML page. "
+            "The rest of the per-notebook time is the pool, the gradebook and CSV export.",
+        ]
         return "\n".join(lines)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -524,43 +692,93 @@ def cluster_grading(students: int, workers: int = 2) -> str:
         subs = tmp / "submitted"
         count = make_class(subs, students)
         secs = {}
-        secs["local"] = run([PY, "-m", "autograder", "grade", subs, "--out", tmp / "local",
-                             "--workers", str(workers), "--gradebook", tmp / "local.db"],
-                            cwd=ROOT)
-        with distributed.LocalCluster(n_workers=workers, processes=True, threads_per_worker=1,
-                                      host="127.0.0.1", dashboard_address=None) as cluster:
-            secs["cluster"] = run([PY, "-m", "autograder", "grade", subs, "--out",
-                                   tmp / "cluster", "--scheduler", cluster.scheduler_address,
-                                   "--gradebook", tmp / "cluster.db"], cwd=ROOT)
-        same = (tmp / "local" / "grades.csv").read_bytes() == \
-            (tmp / "cluster" / "grades.csv").read_bytes()
-        rows = [[f"local pool, {workers} worker processes", count, f"{secs['local']:.1f}",
-                 f"{count / secs['local']:.2f}"],
-                [f"dask LocalCluster, {workers} worker processes (`--scheduler`)", count,
-                 f"{secs['cluster']:.1f}", f"{count / secs['cluster']:.2f}"]]
+        secs["local"] = run(
+            [
+                PY,
+                "-m",
+                "autograder",
+                "grade",
+                subs,
+                "--out",
+                tmp / "local",
+                "--workers",
+                str(workers),
+                "--gradebook",
+                tmp / "local.db",
+            ],
+            cwd=ROOT,
+        )
+        with distributed.LocalCluster(
+            n_workers=workers,
+            processes=True,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster:
+            secs["cluster"] = run(
+                [
+                    PY,
+                    "-m",
+                    "autograder",
+                    "grade",
+                    subs,
+                    "--out",
+                    tmp / "cluster",
+                    "--scheduler",
+                    cluster.scheduler_address,
+                    "--gradebook",
+                    tmp / "cluster.db",
+                ],
+                cwd=ROOT,
+            )
+        same = (tmp / "local" / "grades.csv").read_bytes() == (
+            tmp / "cluster" / "grades.csv"
+        ).read_bytes()
+        rows = [
+            [
+                f"local pool, {workers} worker processes",
+                count,
+                f"{secs['local']:.1f}",
+                f"{count / secs['local']:.2f}",
+            ],
+            [
+                f"dask LocalCluster, {workers} worker processes (`--scheduler`)",
+                count,
+                f"{secs['cluster']:.1f}",
+                f"{count / secs['cluster']:.2f}",
+            ],
+        ]
         # One worker process grades one notebook at a time: worker-seconds per notebook.
         cost = secs["cluster"] * workers / count
         big = 10_000 * 7
-        projection = [[n, f"{big * cost / n / 3600:.1f}", f"{n / cost:.1f}"]
-                      for n in (10, 50, 100, 500, 1000)]
-        return "\n".join([
-            f"The same generated class ({students} students x every chapter = {count} notebooks, "
-            "sandboxed), graded by the local process pool and by a `distributed.LocalCluster` on "
-            "this machine (wall-clock time of the whole command, start-up included). "
-            f"grades.csv of the two runs byte-identical: {'yes' if same else 'NO'}.", "",
-            table(["grader", "notebooks", "seconds", "notebooks/s"], rows), "",
-            f"Measured cost: {cost:.2f} worker-seconds per notebook on this machine "
-            f"({workers} cores shared with everything else). Projection for a class of "
-            f"10,000 students x 7 chapters = {big:,} notebooks on N single-threaded workers of "
-            "this speed, assuming the client and scheduler keep up (Dask documents about 1 ms of "
-            "scheduler overhead per task; the client's saving of each page is not measured "
-            "here):", "",
-            table(["workers N", "hours", "notebooks/s"], projection)])
+        projection = [
+            [n, f"{big * cost / n / 3600:.1f}", f"{n / cost:.1f}"] for n in (10, 50, 100, 500, 1000)
+        ]
+        return "\n".join(
+            [
+                f"The same generated class ({students} students x every chapter = {count} notebooks, "
+                "sandboxed), graded by the local process pool and by a `distributed.LocalCluster` on "
+                "this machine (wall-clock time of the whole command, start-up included). "
+                f"grades.csv of the two runs byte-identical: {'yes' if same else 'NO'}.",
+                "",
+                table(["grader", "notebooks", "seconds", "notebooks/s"], rows),
+                "",
+                f"Measured cost: {cost:.2f} worker-seconds per notebook on this machine "
+                f"({workers} cores shared with everything else). Projection for a class of "
+                f"10,000 students x 7 chapters = {big:,} notebooks on N single-threaded workers of "
+                "this speed, assuming the client and scheduler keep up (Dask documents about 1 ms of "
+                "scheduler overhead per task; the client's saving of each page is not measured "
+                "here):",
+                "",
+                table(["workers N", "hours", "notebooks/s"], projection),
+            ]
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 # -- build and tests ---------------------------------------------------------------------
+
 
 def build_and_tests(skip_tests: bool) -> str:
     """Time a cold book build and the test suite (unless skipped)."""
@@ -568,10 +786,11 @@ def build_and_tests(skip_tests: bool) -> str:
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
         out = Path(tmp)
         cold = run([jb, "build", ".", "--path-output", out, "-W", "-n", "--keep-going"], cwd=ROOT)
-        cached = run([jb, "build", ".", "--path-output", out, "-W", "-n", "--keep-going"],
-                     cwd=ROOT)
-    rows = [["book build, cold (executes every chapter)", f"{cold:.1f}"],
-            ["book build, cached (nothing changed)", f"{cached:.1f}"]]
+        cached = run([jb, "build", ".", "--path-output", out, "-W", "-n", "--keep-going"], cwd=ROOT)
+    rows = [
+        ["book build, cold (executes every chapter)", f"{cold:.1f}"],
+        ["book build, cached (nothing changed)", f"{cached:.1f}"],
+    ]
     if not skip_tests:
         secs = run([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ROOT)
         rows.append(["full test suite (`make test` once set up)", f"{secs:.1f}"])
@@ -579,6 +798,7 @@ def build_and_tests(skip_tests: bool) -> str:
 
 
 # -- page weight -------------------------------------------------------------------------
+
 
 def page_weight() -> str:
     """Bytes a first, uncached view of each _toc.yml page transfers, measured in Chromium.
@@ -618,15 +838,28 @@ def page_weight() -> str:
     origin = f"http://127.0.0.1:{server.server_address[1]}"
     sizes = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = pw.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         for name in pages:
             context = browser.new_context(viewport={"width": 1280, "height": 800})
             page = context.new_page()
             got: list[int] = []
-            page.on("requestfinished", lambda r, got=got: got.append(
-                r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"]))
+            page.on(
+                "requestfinished",
+                lambda r, got=got: got.append(
+                    r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"]
+                ),
+            )
             page.goto(f"{origin}/{name}.html", wait_until="networkidle")
             page.wait_for_timeout(500)
             sizes.append(sum(got))
@@ -634,14 +867,19 @@ def page_weight() -> str:
         browser.close()
     server.shutdown()
     mb = 1e6
-    rows = [["bytes per first page view (all requests, uncached), median over pages",
-             f"{statistics.median(sizes) / mb:.2f} MB"],
-            ["bytes per first page view, max over pages", f"{max(sizes) / mb:.2f} MB"]]
+    rows = [
+        [
+            "bytes per first page view (all requests, uncached), median over pages",
+            f"{statistics.median(sizes) / mb:.2f} MB",
+        ],
+        ["bytes per first page view, max over pages", f"{max(sizes) / mb:.2f} MB"],
+    ]
     return table(["what", "value"], rows)
 
 
 def merge(old: str, new: str) -> str:
     """The old report with the sections that ``new`` has replaced by the new ones."""
+
     def split(text):
         parts, head = {}, None
         for line in text.splitlines():
@@ -663,39 +901,60 @@ def merge(old: str, new: str) -> str:
 def main() -> int:
     """Run the benchmarks the arguments name and merge their tables into REPORT.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["numerics", "scale", "grading", "cluster", "build",
-                                           "tests", "weight"])
+    parser.add_argument(
+        "--only", choices=["numerics", "scale", "grading", "cluster", "build", "tests", "weight"]
+    )
     parser.add_argument("--students", type=int, default=40)
-    parser.add_argument("--cluster-students", type=int, default=8,
-                        help="class size of the cluster section (x every chapter)")
+    parser.add_argument(
+        "--cluster-students",
+        type=int,
+        default=8,
+        help="class size of the cluster section (x every chapter)",
+    )
     parser.add_argument("--skip-stock", action="store_true", help="skip stock nbgrader")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "REPORT.md")
     args = parser.parse_args()
     os.environ["PATH"] = f"{Path(PY).parent}{os.pathsep}{os.environ['PATH']}"
 
-    sections = ["# Benchmark report", "", "Made by `make bench` (`python benchmarks/bench.py`).",
-                "", "## Machine", "", machine()]
-    parts = [args.only] if args.only else ["numerics", "scale", "grading", "cluster", "build",
-                                           "tests", "weight"]
+    sections = [
+        "# Benchmark report",
+        "",
+        "Made by `make bench` (`python benchmarks/bench.py`).",
+        "",
+        "## Machine",
+        "",
+        machine(),
+    ]
+    parts = (
+        [args.only]
+        if args.only
+        else ["numerics", "scale", "grading", "cluster", "build", "tests", "weight"]
+    )
     if "numerics" in parts:
         print("numerics ...", file=sys.stderr)
-        sections += ["", "## Reference numerics against scipy and torch", "",
-                     numerics(bandwidth())]
+        sections += ["", "## Reference numerics against scipy and torch", "", numerics(bandwidth())]
     if "scale" in parts:
         print("softmax at scale ...", file=sys.stderr)
-        sections += ["", "## Softmax at scale: chunked cross-entropy and flash attention", "",
-                     at_scale()]
+        sections += [
+            "",
+            "## Softmax at scale: chunked cross-entropy and flash attention",
+            "",
+            at_scale(),
+        ]
     if "grading" in parts:
         print("grading ...", file=sys.stderr)
         sections += ["", "## Grading throughput", "", grading(args.students, args.skip_stock)]
     if "cluster" in parts:
         print("grading on a dask LocalCluster ...", file=sys.stderr)
-        sections += ["", "## Grading on a Dask cluster", "",
-                     cluster_grading(args.cluster_students)]
+        sections += ["", "## Grading on a Dask cluster", "", cluster_grading(args.cluster_students)]
     if "build" in parts or "tests" in parts:
         print("build and tests ...", file=sys.stderr)
-        sections += ["", "## Build and test time", "",
-                     build_and_tests(skip_tests="tests" not in parts)]
+        sections += [
+            "",
+            "## Build and test time",
+            "",
+            build_and_tests(skip_tests="tests" not in parts),
+        ]
     if "weight" in parts:
         print("page weight ...", file=sys.stderr)
         sections += ["", "## Page weight", "", page_weight()]

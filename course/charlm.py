@@ -74,7 +74,7 @@ class CharLM:
             ValueError: if ``context`` holds a character outside ``VOCAB``.
         """
         padded = BOUNDARY * self.order + context
-        key = tuple(encode(padded[len(padded) - self.order:])) if self.order else ()
+        key = tuple(encode(padded[len(padded) - self.order :])) if self.order else ()
         return np.log(self.counts[key] + self.alpha)
 
     def probabilities(self, context: str) -> np.ndarray:
@@ -93,8 +93,9 @@ def encode(text: str) -> np.ndarray:
     try:
         return np.array([_INDEX[c] for c in text], dtype=np.intp)
     except KeyError as exc:
-        raise ValueError(f"character {exc.args[0]!r} is not in the model's vocabulary "
-                         f"{VOCAB!r}") from None
+        raise ValueError(
+            f"character {exc.args[0]!r} is not in the model's vocabulary {VOCAB!r}"
+        ) from None
 
 
 def load_corpus(path: str | Path = CORPUS_PATH) -> list[str]:
@@ -145,9 +146,15 @@ def gumbel_max_sample(logits: np.ndarray, temperature: float, rng: np.random.Gen
     return int(np.argmax(np.asarray(logits) / temperature + rng.gumbel(size=len(logits))))
 
 
-def generate(model: CharLM, n: int, temperature: float = 1.0,
-             rng: np.random.Generator | None = None, *, sampler=None,
-             max_length: int = 20) -> list[str]:
+def generate(
+    model: CharLM,
+    n: int,
+    temperature: float = 1.0,
+    rng: np.random.Generator | None = None,
+    *,
+    sampler=None,
+    max_length: int = 20,
+) -> list[str]:
     """Generate ``n`` words, one sampled character at a time.
 
     Args:

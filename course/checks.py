@@ -36,6 +36,7 @@ def result_dtype(*inputs) -> np.dtype:
 
 # -- the tolerance rule, in one place -------------------------------------------------
 
+
 def slice_scale(scores, axis=-1, shape=None) -> np.ndarray:
     """The largest finite |z| of each slice along ``axis`` (all of ``scores`` for None).
 
@@ -86,8 +87,18 @@ def _num(x) -> str:
     return repr(float(x))
 
 
-def agrees_with(actual, expected, *, name: str, dtype=None, hint: str = "", scores=None,
-                axis=-1, check_dtype: bool = True, atol=None) -> None:
+def agrees_with(
+    actual,
+    expected,
+    *,
+    name: str,
+    dtype=None,
+    hint: str = "",
+    scores=None,
+    axis=-1,
+    check_dtype: bool = True,
+    atol=None,
+) -> None:
     """Assert that ``actual`` agrees with the accurate value ``expected``.
 
     Args:
@@ -112,8 +123,10 @@ def agrees_with(actual, expected, *, name: str, dtype=None, hint: str = "", scor
     if isinstance(actual, np.generic) and expected.ndim == 0:
         actual = np.asarray(actual)
     if not isinstance(actual, np.ndarray):
-        raise AssertionError(f"{name} should return a NumPy array, got {type(actual).__name__}"
-                             + (f" {actual!r}" if isinstance(actual, (int, float)) else ""))
+        raise AssertionError(
+            f"{name} should return a NumPy array, got {type(actual).__name__}"
+            + (f" {actual!r}" if isinstance(actual, (int, float)) else "")
+        )
     if actual.shape != expected.shape:
         text = f"{name} has shape {actual.shape}, expected shape {expected.shape}"
         if actual.ndim + 1 == expected.ndim:
@@ -122,8 +135,10 @@ def agrees_with(actual, expected, *, name: str, dtype=None, hint: str = "", scor
             text += " - did something broadcast the result up to a larger shape?"
         raise AssertionError(text)
     if check_dtype and actual.dtype != dtype:
-        raise AssertionError(f"{name} has dtype {actual.dtype}, expected {dtype}"
-                             " (float32 in, float32 out; lists, ints and float64 give float64)")
+        raise AssertionError(
+            f"{name} has dtype {actual.dtype}, expected {dtype}"
+            " (float32 in, float32 out; lists, ints and float64 give float64)"
+        )
     if actual.dtype.kind not in "biuf":
         raise AssertionError(f"{name} has dtype {actual.dtype}, expected {dtype}")
     got = actual.astype(np.float64)
@@ -131,19 +146,25 @@ def agrees_with(actual, expected, *, name: str, dtype=None, hint: str = "", scor
     nan_got, nan_exp = np.isnan(got), np.isnan(expected)
     if (nan_got & ~nan_exp).any():
         bad = nan_got & ~nan_exp
-        raise AssertionError(f"{name} has NaN{_where(bad)} where the accurate value is "
-                             f"{_num(expected[bad][0])} ({int(bad.sum())} of {bad.size} such "
-                             f"entries){more}")
+        raise AssertionError(
+            f"{name} has NaN{_where(bad)} where the accurate value is "
+            f"{_num(expected[bad][0])} ({int(bad.sum())} of {bad.size} such "
+            f"entries){more}"
+        )
     if (nan_exp & ~nan_got).any():
         bad = nan_exp & ~nan_got
-        raise AssertionError(f"{name} has {_num(got[bad][0])}{_where(bad)} where the accurate "
-                             f"value is NaN ({int(bad.sum())} of {bad.size} such entries){more}")
+        raise AssertionError(
+            f"{name} has {_num(got[bad][0])}{_where(bad)} where the accurate "
+            f"value is NaN ({int(bad.sum())} of {bad.size} such entries){more}"
+        )
     inf_got, inf_exp = np.isinf(got), np.isinf(expected)
     bad_inf = (inf_got | inf_exp) & ~nan_exp & (got != expected)
     if bad_inf.any():
-        raise AssertionError(f"{name} has {_num(got[bad_inf][0])}{_where(bad_inf)} where the "
-                             f"accurate value is {_num(expected[bad_inf][0])} "
-                             f"({int(bad_inf.sum())} of {bad_inf.size} such entries){more}")
+        raise AssertionError(
+            f"{name} has {_num(got[bad_inf][0])}{_where(bad_inf)} where the "
+            f"accurate value is {_num(expected[bad_inf][0])} "
+            f"({int(bad_inf.sum())} of {bad_inf.size} such entries){more}"
+        )
     explicit_atol = atol
     rtol, atol = tolerance(expected, dtype, scores, axis)
     if carried is not None:  # a reference_* value that was indexed keeps its largest scale
@@ -154,8 +175,9 @@ def agrees_with(actual, expected, *, name: str, dtype=None, hint: str = "", scor
             carried = np.full(expected.shape, carried.max() if carried.size else 0.0)
         atol = np.finfo(dtype).eps * carried
     if explicit_atol is not None:  # a sum of products: its error scales with its terms
-        atol = np.maximum(atol, np.broadcast_to(np.asarray(explicit_atol, dtype=np.float64),
-                                                expected.shape))
+        atol = np.maximum(
+            atol, np.broadcast_to(np.asarray(explicit_atol, dtype=np.float64), expected.shape)
+        )
     tiny = np.finfo(dtype).tiny
     finite = np.isfinite(expected)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -167,10 +189,12 @@ def agrees_with(actual, expected, *, name: str, dtype=None, hint: str = "", scor
         raise AssertionError(
             f"{name}: {int(wrong.sum())} of {wrong.size} values are wrong; the first"
             f"{_where(wrong)}: got {_num(got[first])}, expected {_num(expected[first])} "
-            f"(off by {float(error[first]):.3g}, allowed {float(allowed[first]):.3g}){more}")
+            f"(off by {float(error[first]):.3g}, allowed {float(allowed[first]):.3g}){more}"
+        )
 
 
 # -- accurate references of the log-scale results -------------------------------------
+
 
 class LogScale(np.ndarray):
     """Accurate log-scale values that know the largest |z| of the slice each came from.
@@ -265,6 +289,7 @@ def reference_cross_entropy(logits, targets) -> LogScale:
 
 # -- other checks ------------------------------------------------------------------------
 
+
 def _exception_name(exc: BaseException) -> str:
     """The class name a student sees: their own class's name when the grader rebuilt it."""
     return getattr(exc, "student_type", None) or type(exc).__name__
@@ -277,13 +302,16 @@ def raises(exc_type, func, *args, **kwargs) -> None:
         func(*args, **kwargs)
     except exc_type as exc:
         if not str(exc).strip():
-            raise AssertionError(f"{call} raised {_exception_name(exc)} without a message: "
-                                 "say what was wrong") from None
+            raise AssertionError(
+                f"{call} raised {_exception_name(exc)} without a message: say what was wrong"
+            ) from None
         return
     except Exception as exc:
-        raise AssertionError(f"{call} raised {_exception_name(exc)}: "
-                             f"{getattr(exc, 'student_message', exc)}; expected "
-                             f"{exc_type.__name__} (or a subclass of it)") from None
+        raise AssertionError(
+            f"{call} raised {_exception_name(exc)}: "
+            f"{getattr(exc, 'student_message', exc)}; expected "
+            f"{exc_type.__name__} (or a subclass of it)"
+        ) from None
     raise AssertionError(f"{call} should raise {exc_type.__name__}, but it returned normally")
 
 
@@ -301,8 +329,10 @@ def no_warnings(func, *args, **kwargs):
     numerical = [w for w in caught if issubclass(w.category, RuntimeWarning)]
     if numerical:
         first = numerical[0]
-        raise AssertionError(f"{_describe_call(func, args, kwargs)} emitted a "
-                             f"{first.category.__name__}: {first.message}")
+        raise AssertionError(
+            f"{_describe_call(func, args, kwargs)} emitted a "
+            f"{first.category.__name__}: {first.message}"
+        )
     return result
 
 
@@ -321,21 +351,30 @@ def leaves_input_alone(func, z, *args, **kwargs):
     The grader's proxy of a student's function never lets a call change the test's
     own data; it reports instead which arguments the call changed (``last_call``).
     """
-    before = {i: np.array(a, copy=True) for i, a in enumerate((z, *args))
-              if isinstance(a, (np.ndarray, list))}
-    before.update({k: np.array(a, copy=True) for k, a in kwargs.items()
-                   if isinstance(a, (np.ndarray, list))})
+    before = {
+        i: np.array(a, copy=True)
+        for i, a in enumerate((z, *args))
+        if isinstance(a, (np.ndarray, list))
+    }
+    before.update(
+        {k: np.array(a, copy=True) for k, a in kwargs.items() if isinstance(a, (np.ndarray, list))}
+    )
     result = func(z, *args, **kwargs)
     values = dict(enumerate((z, *args)), **kwargs)
     record = getattr(func, "last_call", None)
     changed = set(getattr(record, "changed", ()))
-    changed |= {key for key, copy in before.items()
-                if not np.array_equal(np.asarray(values[key]), copy, equal_nan=True)}
+    changed |= {
+        key
+        for key, copy in before.items()
+        if not np.array_equal(np.asarray(values[key]), copy, equal_nan=True)
+    }
     if changed:
         key = min(changed, key=lambda k: (not isinstance(k, int), str(k)))
-        raise AssertionError(f"{getattr(func, '__name__', 'the function')} modified "
-                             f"{_argument_name(key)} in place (e.g. `z -= z.max()` or "
-                             "`z[z < t] = ...`): work on a copy instead")
+        raise AssertionError(
+            f"{getattr(func, '__name__', 'the function')} modified "
+            f"{_argument_name(key)} in place (e.g. `z -= z.max()` or "
+            "`z[z < t] = ...`): work on a copy instead"
+        )
     return result
 
 
@@ -347,24 +386,31 @@ def returns_a_copy(func, z, *args, **kwargs):
     if isinstance(result, np.ndarray) and isinstance(z, np.ndarray):
         aliased = aliased or np.may_share_memory(result, z)
     if aliased or result is z:
-        raise AssertionError(f"{getattr(func, '__name__', 'the function')} returned its input "
-                             "array itself (or a view of it), so a caller who changes the result "
-                             "changes their own logits too: return a copy (e.g. z.astype(dtype) "
-                             "or z.copy())")
+        raise AssertionError(
+            f"{getattr(func, '__name__', 'the function')} returned its input "
+            "array itself (or a view of it), so a caller who changes the result "
+            "changes their own logits too: return a copy (e.g. z.astype(dtype) "
+            "or z.copy())"
+        )
     return result
 
 
 def output_and_weights(result):
     """Assert that attention returned the pair (output, weights) of arrays; return it."""
     if not (isinstance(result, tuple) and len(result) == 2):
-        got = (f"a {type(result).__name__} of shape {np.shape(result)}"
-               if isinstance(result, np.ndarray) else f"a {type(result).__name__}")
-        raise AssertionError("scaled_dot_product_attention should return the pair (output, weights), "
-                             f"got {got}")
+        got = (
+            f"a {type(result).__name__} of shape {np.shape(result)}"
+            if isinstance(result, np.ndarray)
+            else f"a {type(result).__name__}"
+        )
+        raise AssertionError(
+            f"scaled_dot_product_attention should return the pair (output, weights), got {got}"
+        )
     for part, what in zip(result, ("output", "weights"), strict=True):
         if not isinstance(part, np.ndarray):
-            raise AssertionError(f"the attention {what} should be a NumPy array, got "
-                                 f"{type(part).__name__}")
+            raise AssertionError(
+                f"the attention {what} should be a NumPy array, got {type(part).__name__}"
+            )
     return result
 
 
@@ -383,8 +429,9 @@ def peak_memory(func, *args, **kwargs):
     if callable(measure) and not isinstance(func, type(peak_memory)):
         result, peak = measure(*args, **kwargs)
         if peak is None:
-            raise AssertionError(f"the peak memory of {_describe_call(func, args, kwargs)} "
-                                 "could not be measured")
+            raise AssertionError(
+                f"the peak memory of {_describe_call(func, args, kwargs)} could not be measured"
+            )
         return result, int(peak)
     started = not tracemalloc.is_tracing()
     if started:

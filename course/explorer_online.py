@@ -57,20 +57,34 @@ def online_steps(scores, block_size: int) -> dict:
     m, s = -np.inf, 0.0
     steps = []
     for start in range(0, z.size, block_size):
-        block = z[start:start + block_size]
+        block = z[start : start + block_size]
         block_max = float(block.max())
         block_sum = float(np.exp(block - block_max).sum())
         new_m = max(m, block_max)
         rescale = float(np.exp(m - new_m))  # exp(-inf) = 0 for the first block
         new_s = s * rescale + block_sum * float(np.exp(block_max - new_m))
-        steps.append({"start": start, "stop": start + block.size, "block_max": block_max,
-                      "block_sum": block_sum, "m_before": m, "s_before": s, "m": new_m,
-                      "s": new_s, "rescale": rescale})
+        steps.append(
+            {
+                "start": start,
+                "stop": start + block.size,
+                "block_max": block_max,
+                "block_sum": block_sum,
+                "m_before": m,
+                "s_before": s,
+                "m": new_m,
+                "s": new_s,
+                "rescale": rescale,
+            }
+        )
         m, s = new_m, new_s
     top = float(z.max())
     three_pass = top + float(np.log(np.exp(z - top).sum()))
-    return {"steps": steps, "lse": m + float(np.log(s)), "three_pass": three_pass,
-            "softmax": [float(p) for p in np.exp(z - m) / s]}
+    return {
+        "steps": steps,
+        "lse": m + float(np.log(s)),
+        "three_pass": three_pass,
+        "softmax": [float(p) for p in np.exp(z - m) / s],
+    }
 
 
 def _num(x: float) -> str:
@@ -82,27 +96,33 @@ def step_text(run: dict, k: int) -> str:
     """The readout after block ``k`` (0-based) of a run of :func:`online_steps`."""
     step = run["steps"][k]
     n = len(run["steps"])
-    head = (f"Block {k + 1} of {n} (entries {step['start']} to {step['stop'] - 1}): block max "
-            f"{_num(step['block_max'])}, block sum {_num(step['block_sum'])}. ")
+    head = (
+        f"Block {k + 1} of {n} (entries {step['start']} to {step['stop'] - 1}): block max "
+        f"{_num(step['block_max'])}, block sum {_num(step['block_sum'])}. "
+    )
     if k == 0:
-        body = (f"First block: running max m = {_num(step['m'])}, running sum s = "
-                f"{_num(step['s'])}. ")
+        body = (
+            f"First block: running max m = {_num(step['m'])}, running sum s = {_num(step['s'])}. "
+        )
     elif step["m"] > step["m_before"]:
-        body = (f"The maximum grows from {_num(step['m_before'])} to {_num(step['m'])}: the old "
-                f"sum {_num(step['s_before'])} is rescaled by exp({_num(step['m_before'])} − "
-                f"{_num(step['m'])}) = {_num(step['rescale'])}, so s = {_num(step['s'])}. ")
+        body = (
+            f"The maximum grows from {_num(step['m_before'])} to {_num(step['m'])}: the old "
+            f"sum {_num(step['s_before'])} is rescaled by exp({_num(step['m_before'])} − "
+            f"{_num(step['m'])}) = {_num(step['rescale'])}, so s = {_num(step['s'])}. "
+        )
     else:
-        body = (f"The maximum stays {_num(step['m'])}: the block's sum is rescaled to it and "
-                f"added, s = {_num(step['s'])}. ")
+        body = (
+            f"The maximum stays {_num(step['m'])}: the block's sum is rescaled to it and "
+            f"added, s = {_num(step['s'])}. "
+        )
     lse = step["m"] + float(np.log(step["s"]))
     tail = f"So far m + log s = {_num(lse)}."
     if k == n - 1:
-        tail = (f"All blocks read: m + log s = {_num(run['lse'])}; the three-pass form gives "
-                f"{_num(run['three_pass'])}.")
+        tail = (
+            f"All blocks read: m + log s = {_num(run['lse'])}; the three-pass form gives "
+            f"{_num(run['three_pass'])}."
+        )
     return head + body + tail
-
-
-
 
 
 def _plain(value):
@@ -112,9 +132,13 @@ def _plain(value):
     return value
 
 
-def online_explorer(scores: Sequence[float] = DEFAULT_SCORES,
-                    block_sizes: Sequence[int] = DEFAULT_BLOCK_SIZES, *, initial: int | None = None,
-                    title: str = "Explore online softmax, block by block") -> Explorer:
+def online_explorer(
+    scores: Sequence[float] = DEFAULT_SCORES,
+    block_sizes: Sequence[int] = DEFAULT_BLOCK_SIZES,
+    *,
+    initial: int | None = None,
+    title: str = "Explore online softmax, block by block",
+) -> Explorer:
     """Buttons that step through the blocks of a row: running max, running sum, rescaling.
 
     The row's scores are shown as a strip of cells (blocks already merged, the current block,
@@ -142,23 +166,32 @@ def online_explorer(scores: Sequence[float] = DEFAULT_SCORES,
     runs = {}
     for b in sizes:
         run = online_steps(z, b)
-        runs[str(b)] = {"steps": [{key: _plain(val) for key, val in st.items()} for st in run["steps"]],
-                        "text": [step_text(run, k) for k in range(len(run["steps"]))],
-                        "lse": run["lse"], "three_pass": run["three_pass"]}
+        runs[str(b)] = {
+            "steps": [{key: _plain(val) for key, val in st.items()} for st in run["steps"]],
+            "text": [step_text(run, k) for k in range(len(run["steps"]))],
+            "lse": run["lse"],
+            "three_pass": run["three_pass"],
+        }
     data = _json({"scores": z, "initial": initial, "runs": runs})
     uid = _new_id("online", data)
     first = online_steps(z, initial)
     step0 = first["steps"][0]
     strip = "".join(
         f'<li class="sx-z" data-state="{"current" if i < step0["stop"] else "todo"}">'
-        f'{value:.1f}<small>{i}</small></li>' for i, value in enumerate(z))
-    row0 = (f'<tr data-current="true"><td>1</td><td>{step0["start"]}–{step0["stop"] - 1}</td>'
-            f'<td>{_num(step0["block_max"])}</td><td>{_num(step0["block_sum"])}</td>'
-            f'<td>{_num(step0["rescale"])}</td><td>{_num(step0["m"])}</td>'
-            f'<td>{_num(step0["s"])}</td></tr>')
+        f"{value:.1f}<small>{i}</small></li>"
+        for i, value in enumerate(z)
+    )
+    row0 = (
+        f'<tr data-current="true"><td>1</td><td>{step0["start"]}–{step0["stop"] - 1}</td>'
+        f"<td>{_num(step0['block_max'])}</td><td>{_num(step0['block_sum'])}</td>"
+        f"<td>{_num(step0['rescale'])}</td><td>{_num(step0['m'])}</td>"
+        f"<td>{_num(step0['s'])}</td></tr>"
+    )
     radios = "".join(
         f'<label><input type="radio" name="{uid}-size" id="{uid}-b{b}" value="{b}"'
-        f'{" checked" if b == initial else ""}> {b}</label>' for b in sizes)
+        f"{' checked' if b == initial else ''}> {b}</label>"
+        for b in sizes
+    )
     body = f"""<div class="sx-explorer sx-online" data-explorer="online" id="{uid}" data-step="0"
  data-block-size="{initial}">
 <p class="sx-title" id="{uid}-title">{html.escape(title)}</p>

@@ -48,8 +48,10 @@ from IPython.display import HTML
 #: holds T = 0.05, 1 and 10 exactly: 26 equal ratios from 0.05 to 1, then 20 from 1 to 10
 #: (steps of about 12% either side).
 DEFAULT_TEMPERATURES: tuple[float, ...] = (
-    tuple(0.05 * 20.0 ** (k / 26) for k in range(26)) + (1.0,)
-    + tuple(10.0 ** (k / 20) for k in range(1, 21)))
+    tuple(0.05 * 20.0 ** (k / 26) for k in range(26))
+    + (1.0,)
+    + tuple(10.0 ** (k / 20) for k in range(1, 21))
+)
 
 #: The mask explorer's modes, in the order of its radio buttons.
 MASK_MODES: tuple[str, ...] = ("causal", "padding", "both")
@@ -97,8 +99,7 @@ def top_indices(logits, top: int) -> list[int]:
     return [int(i) for i in order[:k]]
 
 
-def temperature_bars(logits, labels: Sequence[str], temperature: float,
-                     top: int = 12) -> dict:
+def temperature_bars(logits, labels: Sequence[str], temperature: float, top: int = 12) -> dict:
     """What the temperature explorer shows at one temperature.
 
     Returns:
@@ -135,8 +136,9 @@ def stable_masked_softmax(scores, mask, axis: int = -1) -> np.ndarray:
     return np.where(any_allowed, e / np.where(total > 0, total, 1.0), 0.0)
 
 
-def mask_weights(n: int = 6, length: int = 4, padding_side: str = "left",
-                 seed: int = 6, scale: float = 1.5) -> dict:
+def mask_weights(
+    n: int = 6, length: int = 4, padding_side: str = "left", seed: int = 6, scale: float = 1.5
+) -> dict:
     """The mask explorer's example: one sequence of ``length`` tokens padded to ``n``.
 
     Args:
@@ -164,9 +166,14 @@ def mask_weights(n: int = 6, length: int = 4, padding_side: str = "left",
     causal = pos[None, :] <= pos[:, None]
     padding = np.broadcast_to(real[None, :], (n, n))
     masks = {"causal": causal, "padding": padding, "both": causal & padding}
-    return {"scores": scores, "real": real,
-            "modes": {k: {"mask": np.array(m), "weights": stable_masked_softmax(scores, m)}
-                      for k, m in masks.items()}}
+    return {
+        "scores": scores,
+        "real": real,
+        "modes": {
+            k: {"mask": np.array(m), "weights": stable_masked_softmax(scores, m)}
+            for k, m in masks.items()
+        },
+    }
 
 
 # ----------------------------------------------------------------------------- HTML helpers
@@ -180,10 +187,12 @@ def _new_id(kind: str, payload: str) -> str:
 
 def _json(data) -> str:
     """JSON safe to put inside a <script> element."""
-    return (json.dumps(data, separators=(",", ":"), allow_nan=False)
-            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
-
-
+    return (
+        json.dumps(data, separators=(",", ":"), allow_nan=False)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
 
 
 #: The explorers' stylesheet and script, real files shipped with the package.
@@ -212,10 +221,12 @@ def page_assets() -> str:
 def standalone_page(*explorers: HTML | str, title: str = "Explorers") -> str:
     """A complete HTML document showing ``explorers``, with :func:`page_assets` once in its head."""
     parts = "\n".join(e.data if isinstance(e, HTML) else e for e in explorers)
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html.escape(title)}</title>\n{page_assets()}</head><body>\n{parts}\n"
-            f"</body></html>")
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title>\n{page_assets()}</head><body>\n{parts}\n"
+        f"</body></html>"
+    )
 
 
 class Explorer(HTML):
@@ -244,11 +255,16 @@ def _fmt_t(t: float) -> str:
 # ----------------------------------------------------------------------------- temperature
 
 
-
-def temperature_explorer(logits, labels: Sequence[str],
-                         temperatures: Sequence[float] = DEFAULT_TEMPERATURES,
-                         *, top: int = 12, initial: float = 1.0, context: str | None = None,
-                         title: str = "Explore the temperature") -> Explorer:
+def temperature_explorer(
+    logits,
+    labels: Sequence[str],
+    temperatures: Sequence[float] = DEFAULT_TEMPERATURES,
+    *,
+    top: int = 12,
+    initial: float = 1.0,
+    context: str | None = None,
+    title: str = "Explore the temperature",
+) -> Explorer:
     """A slider for the temperature T over real logits, redrawing a bar chart of softmax(z / T).
 
     The bars show the (up to) ``top`` likeliest labels plus "other" (the rest together), on a
@@ -281,8 +297,13 @@ def temperature_explorer(logits, labels: Sequence[str],
     top = max(1, min(int(top), len(z)))
     start = int(np.argmin(np.abs(np.log(temps) - np.log(initial))))
     idx = top_indices(z, top)
-    payload = {"logits": [float(v) for v in z], "labels": [str(c) for c in labels],
-               "temperatures": temps, "top": idx, "start": start}
+    payload = {
+        "logits": [float(v) for v in z],
+        "labels": [str(c) for c in labels],
+        "temperatures": temps,
+        "top": idx,
+        "start": start,
+    }
     data = _json(payload)
     uid = _new_id("temp", data)
     shown = temperature_bars(z, labels, temps[start], top)
@@ -296,17 +317,22 @@ def temperature_explorer(logits, labels: Sequence[str],
             f'data-value="{value!r}"><span class="sx-lab">{lab}</span>'
             f'<span class="sx-track" aria-hidden="true"><span class="sx-bar" '
             f'style="width:{100 * value:.2f}%">'
-            f'</span></span><span class="sx-val">{value:.3f}</span></li>')
+            f'</span></span><span class="sx-val">{value:.3f}</span></li>'
+        )
     t0 = temps[start]
-    readout = (f"T = {_fmt_t(t0)}: entropy {shown['entropy']:.2f} nats (at most "
-               f"{np.log(len(z)):.2f}); most likely {html.escape(str(labels[idx[0]]))} with "
-               f"{shown['values'][0]:.3f}")
+    readout = (
+        f"T = {_fmt_t(t0)}: entropy {shown['entropy']:.2f} nats (at most "
+        f"{np.log(len(z)):.2f}); most likely {html.escape(str(labels[idx[0]]))} with "
+        f"{shown['values'][0]:.3f}"
+    )
     after = f" after <code>{html.escape(context)}</code>" if context is not None else ""
     n_other = len(z) - len(idx)
-    help_line = (f"Probabilities of the next option{after}, softmax(z / T) of the model's real "
-                 f"logits: the {len(idx)} likeliest" +
-                 (f", then the other {n_other} together." if n_other else ".") +
-                 " Drag the slider (or use the arrow keys) to change T.")
+    help_line = (
+        f"Probabilities of the next option{after}, softmax(z / T) of the model's real "
+        f"logits: the {len(idx)} likeliest"
+        + (f", then the other {n_other} together." if n_other else ".")
+        + " Drag the slider (or use the arrow keys) to change T."
+    )
     body = f"""<div class="sx-explorer sx-temperature" data-explorer="temperature" id="{uid}"
  data-temperature="{t0!r}">
 <p class="sx-title" id="{uid}-title">{html.escape(title)}</p>
@@ -317,7 +343,7 @@ def temperature_explorer(logits, labels: Sequence[str],
 <div class="sx-ends" aria-hidden="true"><span>{temps[0]:g} (cold)</span>
 <span>{temps[-1]:g} (hot)</span></div>
 <output class="sx-readout" id="{uid}-out" for="{uid}-t" aria-live="polite"
- data-entropy="{shown['entropy']!r}" data-temperature="{t0!r}">{readout}</output>
+ data-entropy="{shown["entropy"]!r}" data-temperature="{t0!r}">{readout}</output>
 <ul class="sx-bars" aria-labelledby="{uid}-title">
 {chr(10).join(rows)}
 </ul>
@@ -337,8 +363,15 @@ _MODE_TEXT = {
 }
 
 
-def mask_explorer(n: int = 6, length: int = 4, padding_side: str = "left", seed: int = 6,
-                  *, initial: str = "causal", title: str = "Explore attention masks") -> Explorer:
+def mask_explorer(
+    n: int = 6,
+    length: int = 4,
+    padding_side: str = "left",
+    seed: int = 6,
+    *,
+    initial: str = "causal",
+    title: str = "Explore attention masks",
+) -> Explorer:
     """Radio buttons causal / padding / both over a heatmap of attention weights.
 
     The example is one sequence of ``length`` real tokens padded to ``n`` positions (see
@@ -371,11 +404,21 @@ def mask_explorer(n: int = 6, length: int = 4, padding_side: str = "left", seed:
     if initial not in MASK_MODES:
         raise ValueError(f"initial must be one of {MASK_MODES}, got {initial!r}")
     ex = mask_weights(n, length, padding_side, seed)
-    payload = {"n": n, "length": length, "padding_side": padding_side, "seed": seed,
-               "real": [bool(r) for r in ex["real"]], "text": _MODE_TEXT,
-               "modes": {k: {"mask": v["mask"].tolist(),
-                             "weights": [[float(w) for w in row] for row in v["weights"]]}
-                         for k, v in ex["modes"].items()}}
+    payload = {
+        "n": n,
+        "length": length,
+        "padding_side": padding_side,
+        "seed": seed,
+        "real": [bool(r) for r in ex["real"]],
+        "text": _MODE_TEXT,
+        "modes": {
+            k: {
+                "mask": v["mask"].tolist(),
+                "weights": [[float(w) for w in row] for row in v["weights"]],
+            }
+            for k, v in ex["modes"].items()
+        },
+    }
     data = _json(payload)
     uid = _new_id("mask", data)
     first = ex["modes"][initial]
@@ -395,20 +438,30 @@ def mask_explorer(n: int = 6, length: int = 4, padding_side: str = "left", seed:
                 text, aria = f"{w:.2f}", f"{w:.2f}"
             else:
                 style, text, aria = "", "0", "masked, 0"
-            tds.append(f'<td class="sx-cell{"" if ok else " sx-masked"}" data-weight="{w!r}" '
-                       f'data-masked="{"false" if ok else "true"}" '
-                       f'aria-label="query {i}, key {j}: {aria}"{style}>{text}</td>')
+            tds.append(
+                f'<td class="sx-cell{"" if ok else " sx-masked"}" data-weight="{w!r}" '
+                f'data-masked="{"false" if ok else "true"}" '
+                f'aria-label="query {i}, key {j}: {aria}"{style}>{text}</td>'
+            )
         s = float(first["weights"][i].sum())
         any_ok = bool(first["mask"][i].any())
         tds.append(f'<td class="sx-sum" data-sum="{s!r}">{f"{s:.2f}" if any_ok else "0"}</td>')
         body_rows.append(f'<tr><th scope="row">{pos_label(i)}</th>{"".join(tds)}</tr>')
     empty = int((~first["mask"].any(axis=1)).sum())
-    readout = _MODE_TEXT[initial] + " " + (
-        f"{empty} of {n} query rows are fully masked: all their weights are 0." if empty
-        else "No row is fully masked: every row sums to 1.")
+    readout = (
+        _MODE_TEXT[initial]
+        + " "
+        + (
+            f"{empty} of {n} query rows are fully masked: all their weights are 0."
+            if empty
+            else "No row is fully masked: every row sums to 1."
+        )
+    )
     radios = "".join(
         f'<label><input type="radio" name="{uid}-mode" id="{uid}-{m}" value="{m}"'
-        f'{" checked" if m == initial else ""}> {m}</label>' for m in MASK_MODES)
+        f"{' checked' if m == initial else ''}> {m}</label>"
+        for m in MASK_MODES
+    )
     side = "left (padding first)" if padding_side == "left" else "right (padding last)"
     body = f"""<div class="sx-explorer sx-mask" data-explorer="mask" id="{uid}"
  data-mode="{initial}">

@@ -79,8 +79,10 @@ def numerical_jacobian(f, x, h: float = 1e-5) -> np.ndarray:
         up = np.asarray(f(_nudged(x, i, h)), dtype=np.float64)
         down = np.asarray(f(_nudged(x, i, -h)), dtype=np.float64)
         if up.shape != out_shape or down.shape != out_shape:
-            raise ValueError(f"f returned shape {up.shape} or {down.shape} at a nudged point, "
-                             f"but {out_shape} at x")
+            raise ValueError(
+                f"f returned shape {up.shape} or {down.shape} at a nudged point, "
+                f"but {out_shape} at x"
+            )
         jac[(...,) + i] = (up - down) / (2 * h)
     return jac
 

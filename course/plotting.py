@@ -31,31 +31,33 @@ MIN_FONT_PT = 11
 def style() -> None:
     """Apply the course's figure style (call once per page)."""
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")  # matplotlib writes no build date
-    plt.rcParams.update({
-        "figure.figsize": (MAX_WIDTH_IN, 3.4),
-        "figure.dpi": 110,
-        "savefig.dpi": 110,
-        "font.size": MIN_FONT_PT,
-        "axes.titlesize": 12,
-        "axes.labelsize": MIN_FONT_PT,
-        "legend.fontsize": MIN_FONT_PT,
-        "xtick.labelsize": MIN_FONT_PT,
-        "ytick.labelsize": MIN_FONT_PT,
-        # Transparent backgrounds (IPython's print_figure passes the figure's facecolor,
-        # so savefig.transparent alone would not reach glued figures).
-        "figure.facecolor": "none",
-        "axes.facecolor": "none",
-        "savefig.transparent": True,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-        "axes.prop_cycle": cycler(color=PALETTE),
-        "legend.frameon": False,
-        "svg.hashsalt": "softmax-course",
-        "svg.fonttype": "path",
-        "path.simplify": False,
-    })
+    plt.rcParams.update(
+        {
+            "figure.figsize": (MAX_WIDTH_IN, 3.4),
+            "figure.dpi": 110,
+            "savefig.dpi": 110,
+            "font.size": MIN_FONT_PT,
+            "axes.titlesize": 12,
+            "axes.labelsize": MIN_FONT_PT,
+            "legend.fontsize": MIN_FONT_PT,
+            "xtick.labelsize": MIN_FONT_PT,
+            "ytick.labelsize": MIN_FONT_PT,
+            # Transparent backgrounds (IPython's print_figure passes the figure's facecolor,
+            # so savefig.transparent alone would not reach glued figures).
+            "figure.facecolor": "none",
+            "axes.facecolor": "none",
+            "savefig.transparent": True,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.prop_cycle": cycler(color=PALETTE),
+            "legend.frameon": False,
+            "svg.hashsalt": "softmax-course",
+            "svg.fonttype": "path",
+            "path.simplify": False,
+        }
+    )
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython ships with the course

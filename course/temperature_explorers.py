@@ -62,9 +62,14 @@ def nucleus_size(p, top_p: float) -> int:
     return int(np.count_nonzero(above_strict < top_p))
 
 
-def context_views(contexts: Mapping[str, Sequence[float]], words: Sequence[str],
-                  temperatures: Sequence[float] = DEFAULT_TEMPERATURES, *, top: int = 10,
-                  top_p: float = 0.9) -> dict:
+def context_views(
+    contexts: Mapping[str, Sequence[float]],
+    words: Sequence[str],
+    temperatures: Sequence[float] = DEFAULT_TEMPERATURES,
+    *,
+    top: int = 10,
+    top_p: float = 0.9,
+) -> dict:
     """What :func:`context_explorer` shows, for every context and every temperature.
 
     Args:
@@ -95,8 +100,12 @@ def context_views(contexts: Mapping[str, Sequence[float]], words: Sequence[str],
             values.append([float(p[i]) for i in idx] + [float(p[rest].sum())])
             entropy.append(entropy_nats(p))
             nucleus.append(nucleus_size(p, top_p))
-        out[text] = {"labels": [str(words[i]) for i in idx] + ["other"], "values": values,
-                     "entropy": entropy, "nucleus": nucleus}
+        out[text] = {
+            "labels": [str(words[i]) for i in idx] + ["other"],
+            "values": values,
+            "entropy": entropy,
+            "nucleus": nucleus,
+        }
     return out
 
 
@@ -111,8 +120,11 @@ def inspect_logits(logits, temperature: float) -> dict:
     z = np.asarray(logits, dtype=np.float64)
     p = softmax_t(z, temperature)
     odds = np.exp((z - z.max()) / temperature)
-    return {"probabilities": [float(v) for v in p], "odds": [float(v) for v in odds],
-            "entropy": entropy_nats(p)}
+    return {
+        "probabilities": [float(v) for v in p],
+        "odds": [float(v) for v in odds],
+        "entropy": entropy_nats(p),
+    }
 
 
 # ----------------------------------------------------------------------------- HTML helpers
@@ -143,18 +155,25 @@ def _slider(uid: str, temps: Sequence[float], start: int) -> str:
 # ----------------------------------------------------------------------------- contexts
 
 
-
 def _context_readout(ctx: str, t: float, h: float, nucleus: int, top_p: float, n: int) -> str:
     """The readout's text, exactly as the script writes it."""
-    return (f"After \u201c{ctx}\u201d at T = {_fmt_t(t)}: entropy {h:.2f} nats (about "
-            f"{round(float(np.exp(h))):,} equally likely words); top-p with p = {top_p:g} "
-            f"keeps {nucleus:,} of {n:,} words.")
+    return (
+        f"After \u201c{ctx}\u201d at T = {_fmt_t(t)}: entropy {h:.2f} nats (about "
+        f"{round(float(np.exp(h))):,} equally likely words); top-p with p = {top_p:g} "
+        f"keeps {nucleus:,} of {n:,} words."
+    )
 
 
-def context_explorer(contexts: Mapping[str, Sequence[float]], words: Sequence[str],
-                     temperatures: Sequence[float] = DEFAULT_TEMPERATURES, *, top: int = 10,
-                     top_p: float = 0.9, initial: float = 1.0,
-                     title: str = "Explore the temperature of a real language model") -> Explorer:
+def context_explorer(
+    contexts: Mapping[str, Sequence[float]],
+    words: Sequence[str],
+    temperatures: Sequence[float] = DEFAULT_TEMPERATURES,
+    *,
+    top: int = 10,
+    top_p: float = 0.9,
+    initial: float = 1.0,
+    title: str = "Explore the temperature of a real language model",
+) -> Explorer:
     """A context menu and a temperature slider over precomputed next-word distributions.
 
     The bars show the (up to) ``top`` likeliest words and "other" on a common scale from 0
@@ -180,8 +199,14 @@ def context_explorer(contexts: Mapping[str, Sequence[float]], words: Sequence[st
     views = context_views(contexts, words, temps, top=top, top_p=top_p)
     names = list(views)
     start = _closest(temps, initial)
-    payload = {"contexts": names, "temperatures": temps, "views": views, "top_p": top_p,
-               "n": len(words), "start": start}
+    payload = {
+        "contexts": names,
+        "temperatures": temps,
+        "views": views,
+        "top_p": top_p,
+        "n": len(words),
+        "start": start,
+    }
     data = _json(payload)
     uid = _new_id("ctx", data)
     first = views[names[0]]
@@ -198,12 +223,16 @@ def context_explorer(contexts: Mapping[str, Sequence[float]], words: Sequence[st
             f'<span class="sx-lab">{html.escape(label)}</span>'
             f'<span class="sx-track" aria-hidden="true"><span class="sx-bar" '
             f'style="width:{100 * value:.2f}%"></span></span>'
-            f'<span class="sx-val">{value:.3f}</span></li>')
-    options = "".join(f'<option value="{k}"{" selected" if k == 0 else ""}>'
-                      f'{html.escape(c)} \u2026</option>' for k, c in enumerate(names))
+            f'<span class="sx-val">{value:.3f}</span></li>'
+        )
+    options = "".join(
+        f'<option value="{k}"{" selected" if k == 0 else ""}>{html.escape(c)} \u2026</option>'
+        for k, c in enumerate(names)
+    )
     t0 = temps[start]
-    readout = _context_readout(names[0], t0, first["entropy"][start], first["nucleus"][start],
-                               top_p, len(words))
+    readout = _context_readout(
+        names[0], t0, first["entropy"][start], first["nucleus"][start], top_p, len(words)
+    )
     body = f"""<div class="sx-explorer sx-contexts" data-explorer="context-temperature" id="{uid}"
  data-temperature="{t0!r}" data-context="{html.escape(names[0])}">
 <p class="sx-title" id="{uid}-title">{html.escape(title)}</p>
@@ -214,7 +243,7 @@ together. Choose a context, then drag the slider (or use the arrow keys) to chan
 <select id="{uid}-c">{options}</select></div>
 {_slider(uid, temps, start)}
 <output class="sx-readout" id="{uid}-out" for="{uid}-t {uid}-c" aria-live="polite"
- data-entropy="{first['entropy'][start]!r}" data-nucleus="{first['nucleus'][start]}">{readout}</output>
+ data-entropy="{first["entropy"][start]!r}" data-nucleus="{first["nucleus"][start]}">{readout}</output>
 <ul class="sx-bars" aria-labelledby="{uid}-title">
 {chr(10).join(rows)}
 </ul>
@@ -227,7 +256,6 @@ together. Choose a context, then drag the slider (or use the arrow keys) to chan
 # ----------------------------------------------------------------------------- logits
 
 
-
 def _odds_text(o: float) -> str:
     """The odds as the script shows them (toPrecision(3), or toExponential(1) below 0.001)."""
     if o >= 0.001:
@@ -236,9 +264,14 @@ def _odds_text(o: float) -> str:
     return f"{mantissa}e{int(exponent):+d}"
 
 
-def logits_inspector(logits: Sequence[float], labels: Sequence[str],
-                     temperatures: Sequence[float] = DEFAULT_TEMPERATURES, *,
-                     initial: float = 1.0, title: str = "Inspect hand-tuned logits") -> Explorer:
+def logits_inspector(
+    logits: Sequence[float],
+    labels: Sequence[str],
+    temperatures: Sequence[float] = DEFAULT_TEMPERATURES,
+    *,
+    initial: float = 1.0,
+    title: str = "Inspect hand-tuned logits",
+) -> Explorer:
     """Editable logits and a temperature slider; probabilities, odds and entropy follow.
 
     Each option has a number box for its logit. The table shows ``softmax(z / T)`` as
@@ -258,8 +291,12 @@ def logits_inspector(logits: Sequence[float], labels: Sequence[str],
         raise ValueError("logits must be a finite 1-D array with one entry per label (2 or more)")
     temps = _checked(temperatures)
     start = _closest(temps, initial)
-    payload = {"logits": [float(v) for v in z], "labels": [str(c) for c in labels],
-               "temperatures": temps, "start": start}
+    payload = {
+        "logits": [float(v) for v in z],
+        "labels": [str(c) for c in labels],
+        "temperatures": temps,
+        "start": start,
+    }
     data = _json(payload)
     uid = _new_id("logits", data)
     t0 = temps[start]
@@ -274,11 +311,14 @@ def logits_inspector(logits: Sequence[float], labels: Sequence[str],
             f'inputmode="decimal"></td>'
             f'<td class="sx-p">{p:.3f}</td><td class="sx-pbar"><span class="sx-track" '
             f'style="display:block"><span class="sx-bar" style="width:{100 * p:.2f}%">'
-            f'</span></span></td><td class="sx-odds">{_odds_text(o)}</td></tr>')
+            f'</span></span></td><td class="sx-odds">{_odds_text(o)}</td></tr>'
+        )
     lead = int(np.argmax(z))
-    readout = (f"T = {_fmt_t(t0)}: entropy {shown['entropy']:.3f} nats (at most "
-               f"{np.log(len(z)):.3f}); the leader, {html.escape(str(labels[lead]))}, has "
-               f"{shown['probabilities'][lead]:.3f}.")
+    readout = (
+        f"T = {_fmt_t(t0)}: entropy {shown['entropy']:.3f} nats (at most "
+        f"{np.log(len(z)):.3f}); the leader, {html.escape(str(labels[lead]))}, has "
+        f"{shown['probabilities'][lead]:.3f}."
+    )
     body = f"""<div class="sx-explorer sx-logits-inspector" data-explorer="logits" id="{uid}"
  data-temperature="{t0!r}">
 <p class="sx-title" id="{uid}-title">{html.escape(title)}</p>
@@ -287,7 +327,7 @@ softmax(z / T), the odds of each option against the likeliest one, e<sup>(z<sub>
 max z) / T</sup>, and the entropy follow at once.</p>
 {_slider(uid, temps, start)}
 <output class="sx-readout" id="{uid}-out" aria-live="polite"
- data-entropy="{shown['entropy']!r}">{readout}</output>
+ data-entropy="{shown["entropy"]!r}">{readout}</output>
 <div class="sx-scroll"><table class="sx-logits" aria-labelledby="{uid}-title">
 <thead><tr><th scope="col">option</th><th scope="col">logit z</th>
 <th scope="col">probability</th><th scope="col"><span aria-hidden="true"></span></th>

@@ -70,7 +70,7 @@ def read_header(path: str | Path) -> tuple[int, tuple[int, ...]]:
         raise ValueError(f"{path}: not a Sphinx trie language model (no {_MAGIC!r} header)")
     order = head[len(_MAGIC)]
     start = len(_MAGIC) + 1
-    counts = struct.unpack(f"<{order}I", head[start:start + 4 * order])
+    counts = struct.unpack(f"<{order}I", head[start : start + 4 * order])
     return order, counts
 
 
@@ -88,7 +88,7 @@ def read_vocabulary(path: str | Path) -> list[str]:
     for start in range(len(data) - 4, max(len(data) - 64 * counts[0] - 4, 0) - 1, -1):
         (size,) = struct.unpack_from("<I", data, start)
         if size == len(data) - start - 4 and data.endswith(b"\0"):
-            words = data[start + 4:-1].split(b"\0")
+            words = data[start + 4 : -1].split(b"\0")
             if len(words) == counts[0]:
                 return [w.decode("utf-8") for w in words]
     raise ValueError(f"{path}: no vocabulary of {counts[0]} words found at the end of the file")
@@ -125,7 +125,7 @@ class WordLM:
             ValueError: if one of those words is not in the vocabulary.
         """
         words = [SENTENCE_START] * (self.order - 1) + context.lower().split()
-        used = words[len(words) - (self.order - 1):]
+        used = words[len(words) - (self.order - 1) :]
         for w in used:
             if w != SENTENCE_START and w not in self._index:
                 raise ValueError(f"the word {w!r} is not in the model's vocabulary")
@@ -150,8 +150,9 @@ class WordLM:
             h = list(reversed(key))  # prob() wants the word, then h1 (nearest), then h2
             to_ln = self._logmath.log_to_ln
             prob = self._model.prob
-            z = np.fromiter((to_ln(prob([w, *h])) for w in self.words), dtype=np.float64,
-                            count=len(self.words))
+            z = np.fromiter(
+                (to_ln(prob([w, *h])) for w in self.words), dtype=np.float64, count=len(self.words)
+            )
             z.setflags(write=False)
             self._cache[key] = z
         return self._cache[key]
@@ -201,5 +202,12 @@ def load(path: str | Path | None = None) -> WordLM:
     set_loglevel("ERROR")
     logmath = LogMath()
     model = NGramModel(Config(), logmath, str(path))
-    return WordLM(path=path, order=order, counts=counts, words=words, _model=model,
-                  _logmath=logmath, _index={w: i for i, w in enumerate(words)})
+    return WordLM(
+        path=path,
+        order=order,
+        counts=counts,
+        words=words,
+        _model=model,
+        _logmath=logmath,
+        _index={w: i for i, w in enumerate(words)},
+    )

@@ -17,14 +17,22 @@ from pathlib import Path
 import yaml
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 #: Screenshots for people to look at: outside the checkout (tests write nothing into it).
-SHOTS = Path(os.environ.get("SOFTMAX_SCREENSHOTS")
-             or Path(tempfile.gettempdir()) / "softmax-course-screenshots")
+SHOTS = Path(
+    os.environ.get("SOFTMAX_SCREENSHOTS")
+    or Path(tempfile.gettempdir()) / "softmax-course-screenshots"
+)
 TIMEOUT_MS = 30_000
 #: The course's root folder (the site's sources).
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,13 +83,21 @@ class Watched:
         self.page.on("request", self._started)
         self.page.on("requestfinished", lambda r: self.pending.discard(r))
         self.page.on("requestfailed", lambda r: self.pending.discard(r))
-        self.page.on("console", lambda m: m.type == "error" and self.reports.append(
-            f"console: {m.text} ({m.location.get('url', '')})"))
+        self.page.on(
+            "console",
+            lambda m: (
+                m.type == "error"
+                and self.reports.append(f"console: {m.text} ({m.location.get('url', '')})")
+            ),
+        )
         self.page.on("pageerror", lambda e: self.reports.append(f"page error: {e}"))
-        self.page.on("requestfailed", lambda r: self.reports.append(
-            f"request failed: {r.url} ({r.failure})"))
-        self.page.on("response", lambda r: r.status >= 400 and self.reports.append(
-            f"HTTP {r.status}: {r.url}"))
+        self.page.on(
+            "requestfailed", lambda r: self.reports.append(f"request failed: {r.url} ({r.failure})")
+        )
+        self.page.on(
+            "response",
+            lambda r: r.status >= 400 and self.reports.append(f"HTTP {r.status}: {r.url}"),
+        )
 
     def _started(self, request):
         self.requests.append(request.url)
@@ -110,8 +126,11 @@ class Watched:
 
     def external(self) -> list[str]:
         """Requested URLs outside the local server (data: and blob: URLs are fine)."""
-        return [u for u in self.requests
-                if not (u.startswith(self.origin + "/") or u.startswith(("data:", "blob:")))]
+        return [
+            u
+            for u in self.requests
+            if not (u.startswith(self.origin + "/") or u.startswith(("data:", "blob:")))
+        ]
 
     def goto(self, path: str):
         self.page.goto(f"{self.origin}/{path}", wait_until="load")

@@ -30,12 +30,16 @@ CHAPTERS = course_dir.assignment_ids()
 
 def solution_body(code: str) -> str:
     """A solution cell's code with nbgrader's markers removed."""
-    return "".join(line for line in code.splitlines(True)
-                   if "BEGIN SOLUTION" not in line and "END SOLUTION" not in line)
+    return "".join(
+        line
+        for line in code.splitlines(True)
+        if "BEGIN SOLUTION" not in line and "END SOLUTION" not in line
+    )
 
 
-def make_submission(assignment_id: str, replacements: dict[str, str] | None = None,
-                    stub: bool = False) -> dict:
+def make_submission(
+    assignment_id: str, replacements: dict[str, str] | None = None, stub: bool = False
+) -> dict:
     """The released notebook, as a student hands it in.
 
     Solution cells get the reference code (or the stub when ``stub``), except the
@@ -63,8 +67,15 @@ def write_notebook(nb: dict, path: Path) -> Path:
 def run_cli(*args, timeout=900, cwd=None, **kwargs) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env["PYTHONWARNINGS"] = "ignore"
-    return subprocess.run([PYTHON, "-m", "autograder", *map(str, args)], cwd=cwd or ROOT,
-                          capture_output=True, text=True, timeout=timeout, env=env, **kwargs)
+    return subprocess.run(
+        [PYTHON, "-m", "autograder", *map(str, args)],
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        **kwargs,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -79,8 +90,9 @@ def grade_in_process(sources, tmp_path: Path, assignment_id: str, **kwargs):
 
     nb = make_submission(assignment_id, **kwargs)
     path = write_notebook(nb, tmp_path / assignment_id / sources[assignment_id].notebook_name)
-    return grade_notebook(sources[assignment_id], path,
-                          Limits(cell_seconds=60, notebook_seconds=300), sandbox=None)
+    return grade_notebook(
+        sources[assignment_id], path, Limits(cell_seconds=60, notebook_seconds=300), sandbox=None
+    )
 
 
 # ----------------------------------------------------------------------------- leaks
@@ -92,8 +104,11 @@ def normalised(text: str) -> str:
     """Text as its stripped, non-blank lines (HTML tags removed), to search for code."""
     if "<html" in text[:1000].lower() or "</span>" in text:
         text = html.unescape(re.sub(r"<[^>]+>", "", text))
-    return "\n".join(line.strip() for line in text.splitlines()
-                     if line.strip() and not line.strip().startswith("#"))
+    return "\n".join(
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    )
 
 
 def snippets(lines: list[str]) -> set[str]:
@@ -106,7 +121,7 @@ def snippets(lines: list[str]) -> set[str]:
     if len(lines) < 3:
         whole = "\n".join(lines)
         return {whole} if len(whole) >= 30 else set()
-    return {"\n".join(lines[i:i + 3]) for i in range(len(lines) - 2)}
+    return {"\n".join(lines[i : i + 3]) for i in range(len(lines) - 2)}
 
 
 def solution_lines(assignment_id):
@@ -132,8 +147,9 @@ def solution_lines(assignment_id):
         for region in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", code, re.DOTALL):
             secrets |= snippets(region.splitlines())
     for test in source.tests.values():
-        for region in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", test.code,
-                                 re.DOTALL):
+        for region in re.findall(
+            r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", test.code, re.DOTALL
+        ):
             secrets |= snippets(region.splitlines())
     return {snippet for snippet in secrets if snippet not in public_text}
 
@@ -179,11 +195,18 @@ def built_book(tmp_path_factory) -> BuiltBook:
     assert done.returncode == 0, done.stderr
     out = tmp_path_factory.mktemp("site")
     jb = Path(PYTHON).with_name("jupyter-book")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
-    done = subprocess.run([str(jb), "build", str(stage), "--path-output", str(out),
-                           *BOOK_FLAGS], cwd=stage, capture_output=True, text=True,
-                          timeout=1800, env=env)
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    )
+    done = subprocess.run(
+        [str(jb), "build", str(stage), "--path-output", str(out), *BOOK_FLAGS],
+        cwd=stage,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        env=env,
+    )
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
     return BuiltBook(source=stage, build=out / "_build", kit=kit)
 
@@ -224,13 +247,16 @@ def chromium():
     from browsing import CHROMIUM, CHROMIUM_ARGS
 
     if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium "
-                    "(`make system-deps` installs it)")
+        pytest.skip(
+            "Debian's chromium is not installed at /usr/bin/chromium "
+            "(`make system-deps` installs it)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                      args=CHROMIUM_ARGS)
+        launched = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         try:
             yield launched
         finally:
@@ -254,15 +280,23 @@ def browser(chromium):
 
 #: Fixtures that make every test using them slow (minutes: a book build, a browser, the
 #: real `grade` command over a whole class: test_adversarial.py's ``corpus``).
-SLOW_FIXTURES = {"built_book", "built_site", "site", "origin", "browser", "chromium",
-                 "corpus"}
+SLOW_FIXTURES = {"built_book", "built_site", "site", "origin", "browser", "chromium", "corpus"}
 
 
 #: Modules whose every test grades a notebook (the real command or the grading engine
 #: in-process, 2-80 s a test on a loaded machine: `pytest --durations` of 2 Dec 2026).
-SLOW_MODULES = {"test_exercises", "test_variants", "test_alternatives_07", "test_fairness",
-                "test_grade_cli", "test_grade_output", "test_stock_nbgrader", "test_privacy",
-                "test_term", "test_kit"}
+SLOW_MODULES = {
+    "test_exercises",
+    "test_variants",
+    "test_alternatives_07",
+    "test_fairness",
+    "test_grade_cli",
+    "test_grade_output",
+    "test_stock_nbgrader",
+    "test_privacy",
+    "test_term",
+    "test_kit",
+}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -272,8 +306,9 @@ def pytest_collection_modifyitems(config, items):
     """
     for item in items:
         module = getattr(item, "module", None)
-        if (SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
-                or (module is not None and module.__name__ in SLOW_MODULES)):
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or (
+            module is not None and module.__name__ in SLOW_MODULES
+        ):
             item.add_marker(pytest.mark.slow)
 
 
@@ -288,8 +323,9 @@ _STATUS = pytest.StashKey[list[str]]()
 
 def checkout_status() -> list[str]:
     """``git status --porcelain --ignored`` of the checkout, minus what setup and Python make."""
-    done = subprocess.run(["git", "status", "--porcelain", "--ignored"],
-                          cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored"], cwd=ROOT, capture_output=True, text=True
+    )
     if done.returncode != 0:  # not a git checkout (an unpacked copy): nothing to compare
         return []
     return sorted(line for line in done.stdout.splitlines() if not RUN_MADE.search(line[3:]))
@@ -309,6 +345,7 @@ def pytest_sessionfinish(session, exitstatus):
         changed = sorted(set(after) ^ set(before))
         session.config.get_terminal_writer().line(
             "The tests changed the checkout (git status --porcelain --ignored):\n  "
-            + "\n  ".join(changed[:40]), red=True)
+            + "\n  ".join(changed[:40]),
+            red=True,
+        )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-

@@ -33,8 +33,12 @@ class Elements(HTMLParser):
             self.scripts[self._script_id] += data
 
     def find(self, tag=None, **attrs) -> list[dict]:
-        return [a for t, a in self.tags if (tag is None or t == tag)
-                and all(a.get(k.replace("_", "-")) == v for k, v in attrs.items())]
+        return [
+            a
+            for t, a in self.tags
+            if (tag is None or t == tag)
+            and all(a.get(k.replace("_", "-")) == v for k, v in attrs.items())
+        ]
 
     def with_class(self, name: str) -> list[dict]:
         return [a for _, a in self.tags if name in (a.get("class") or "").split()]
@@ -51,6 +55,7 @@ def script_suffixes(kind: str) -> set[str]:
     from course.explorers import ASSETS_DIR
 
     js = (ASSETS_DIR / "explorers.js").read_text(encoding="utf-8")
-    blocks = dict(re.findall(r'kinds\["([^"]+)"\] = function \(root\) \{(.*?)\n  \};', js,
-                             re.DOTALL))
+    blocks = dict(
+        re.findall(r'kinds\["([^"]+)"\] = function \(root\) \{(.*?)\n  \};', js, re.DOTALL)
+    )
     return set(re.findall(r'getElementById\(id \+ "(-[^"]+)"\)', blocks[kind]))

@@ -8,87 +8,135 @@ ASSIGNMENT = "06-attention-masking"
 
 MISTAKES = [
     # ---- causal_mask -------------------------------------------------------------------
-    dict(name="causal_mask excludes the diagonal (j < i)", cell="causal_mask",
-         catches={"test_causal_mask_values"}, code='''
+    dict(
+        name="causal_mask excludes the diagonal (j < i)",
+        cell="causal_mask",
+        catches={"test_causal_mask_values"},
+        code="""
 def causal_mask(n):
     if n < 1:
         raise ValueError("n must be positive")
     return np.tril(np.ones((n, n), dtype=bool), k=-1)
-'''),
-    dict(name="causal_mask transposed (upper triangle: attends to the future)", cell="causal_mask",
-         catches={"test_causal_mask_values"}, code='''
+""",
+    ),
+    dict(
+        name="causal_mask transposed (upper triangle: attends to the future)",
+        cell="causal_mask",
+        catches={"test_causal_mask_values"},
+        code="""
 def causal_mask(n):
     if n < 1:
         raise ValueError("n must be positive")
     return np.triu(np.ones((n, n), dtype=bool))
-'''),
-    dict(name="causal_mask with inverted semantics (True = masked)", cell="causal_mask",
-         catches={"test_causal_mask_values"}, code='''
+""",
+    ),
+    dict(
+        name="causal_mask with inverted semantics (True = masked)",
+        cell="causal_mask",
+        catches={"test_causal_mask_values"},
+        code="""
 def causal_mask(n):
     if n < 1:
         raise ValueError("n must be positive")
     return np.triu(np.ones((n, n), dtype=bool), k=1)
-'''),
-    dict(name="causal_mask returns 0/1 floats (np.tri)", cell="causal_mask",
-         catches={"test_causal_mask_values"}, code='''
+""",
+    ),
+    dict(
+        name="causal_mask returns 0/1 floats (np.tri)",
+        cell="causal_mask",
+        catches={"test_causal_mask_values"},
+        code="""
 def causal_mask(n):
     if n < 1:
         raise ValueError("n must be positive")
     return np.tri(n)
-'''),
-    dict(name="causal_mask accepts n < 1", cell="causal_mask",
-         catches={"test_causal_mask_errors"}, code='''
+""",
+    ),
+    dict(
+        name="causal_mask accepts n < 1",
+        cell="causal_mask",
+        catches={"test_causal_mask_errors"},
+        code="""
 def causal_mask(n):
     return np.tril(np.ones((max(n, 0), max(n, 0)), dtype=bool))
-'''),
+""",
+    ),
     # ---- padding_mask ------------------------------------------------------------------
-    dict(name="padding_mask with <= instead of <", cell="padding_mask",
-         catches={"test_padding_mask_values"}, code='''
+    dict(
+        name="padding_mask with <= instead of <",
+        cell="padding_mask",
+        catches={"test_padding_mask_values"},
+        code="""
 def padding_mask(lengths, n):
     lengths = np.asarray(lengths)
     if lengths.ndim != 1 or np.any(lengths < 0) or np.any(lengths > n):
         raise ValueError("bad lengths")
     return np.arange(n)[None, :] <= lengths[:, None]
-'''),
-    dict(name="padding_mask with inverted semantics (True = padding)", cell="padding_mask",
-         catches={"test_padding_mask_values"}, code='''
+""",
+    ),
+    dict(
+        name="padding_mask with inverted semantics (True = padding)",
+        cell="padding_mask",
+        catches={"test_padding_mask_values"},
+        code="""
 def padding_mask(lengths, n):
     lengths = np.asarray(lengths)
     if lengths.ndim != 1 or np.any(lengths < 0) or np.any(lengths > n):
         raise ValueError("bad lengths")
     return np.arange(n)[None, :] >= lengths[:, None]
-'''),
-    dict(name="padding_mask transposed, shape (n, B)", cell="padding_mask",
-         catches={"test_padding_mask_values"}, code='''
+""",
+    ),
+    dict(
+        name="padding_mask transposed, shape (n, B)",
+        cell="padding_mask",
+        catches={"test_padding_mask_values"},
+        code="""
 def padding_mask(lengths, n):
     lengths = np.asarray(lengths)
     if lengths.ndim != 1 or np.any(lengths < 0) or np.any(lengths > n):
         raise ValueError("bad lengths")
     return np.arange(n)[:, None] < lengths[None, :]
-'''),
-    dict(name="padding_mask returns 0/1 integers", cell="padding_mask",
-         catches={"test_padding_mask_values"}, code='''
+""",
+    ),
+    dict(
+        name="padding_mask returns 0/1 integers",
+        cell="padding_mask",
+        catches={"test_padding_mask_values"},
+        code="""
 def padding_mask(lengths, n):
     lengths = np.asarray(lengths)
     if lengths.ndim != 1 or np.any(lengths < 0) or np.any(lengths > n):
         raise ValueError("bad lengths")
     return (np.arange(n)[None, :] < lengths[:, None]).astype(int)
-'''),
-    dict(name="padding_mask does not check the lengths", cell="padding_mask",
-         catches={"test_padding_mask_errors"}, code='''
+""",
+    ),
+    dict(
+        name="padding_mask does not check the lengths",
+        cell="padding_mask",
+        catches={"test_padding_mask_errors"},
+        code="""
 def padding_mask(lengths, n):
     lengths = np.asarray(lengths)
     return np.arange(n)[None, :] < lengths[:, None]
-'''),
+""",
+    ),
     # ---- masked_softmax ----------------------------------------------------------------
-    dict(name="masked_softmax multiplies the scores by the mask (zero-filled, not -inf)",
-         cell="masked_softmax",
-         catches={"test_attention_dtype_and_input", "test_attention_fully_masked",
-                 "test_attention_mask", "test_attention_stability",
-                 "test_masked_softmax_axis", "test_masked_softmax_broadcasting",
-                 "test_masked_softmax_dtype_and_input",
-                 "test_masked_softmax_fully_masked", "test_masked_softmax_stability",
-                 "test_masked_softmax_values"}, code='''
+    dict(
+        name="masked_softmax multiplies the scores by the mask (zero-filled, not -inf)",
+        cell="masked_softmax",
+        catches={
+            "test_attention_dtype_and_input",
+            "test_attention_fully_masked",
+            "test_attention_mask",
+            "test_attention_stability",
+            "test_masked_softmax_axis",
+            "test_masked_softmax_broadcasting",
+            "test_masked_softmax_dtype_and_input",
+            "test_masked_softmax_fully_masked",
+            "test_masked_softmax_stability",
+            "test_masked_softmax_values",
+        },
+        code="""
 def masked_softmax(scores, mask, axis=-1):
     scores = np.asarray(scores)
     if scores.dtype != np.float32:
@@ -99,12 +147,18 @@ def masked_softmax(scores, mask, axis=-1):
     s = scores * mask
     e = np.exp(s - s.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
-'''),
-    dict(name="masked_softmax fills with -1e9 (uniform weights in fully masked rows)",
-         cell="masked_softmax",
-         catches={"test_attention_fully_masked", "test_masked_softmax_axis",
-                 "test_masked_softmax_dtype_and_input",
-                 "test_masked_softmax_fully_masked"}, code='''
+""",
+    ),
+    dict(
+        name="masked_softmax fills with -1e9 (uniform weights in fully masked rows)",
+        cell="masked_softmax",
+        catches={
+            "test_attention_fully_masked",
+            "test_masked_softmax_axis",
+            "test_masked_softmax_dtype_and_input",
+            "test_masked_softmax_fully_masked",
+        },
+        code="""
 def masked_softmax(scores, mask, axis=-1):
     scores = np.asarray(scores)
     if scores.dtype != np.float32:
@@ -115,12 +169,18 @@ def masked_softmax(scores, mask, axis=-1):
     s = np.where(mask, scores, -1e9)
     e = np.exp(s - s.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
-'''),
-    dict(name="masked_softmax gives NaN for fully masked rows (softmax of all -inf)",
-         cell="masked_softmax",
-         catches={"test_attention_fully_masked", "test_masked_softmax_axis",
-                 "test_masked_softmax_dtype_and_input",
-                 "test_masked_softmax_fully_masked"}, code='''
+""",
+    ),
+    dict(
+        name="masked_softmax gives NaN for fully masked rows (softmax of all -inf)",
+        cell="masked_softmax",
+        catches={
+            "test_attention_fully_masked",
+            "test_masked_softmax_axis",
+            "test_masked_softmax_dtype_and_input",
+            "test_masked_softmax_fully_masked",
+        },
+        code="""
 def masked_softmax(scores, mask, axis=-1):
     scores = np.asarray(scores)
     if scores.dtype != np.float32:
@@ -131,14 +191,24 @@ def masked_softmax(scores, mask, axis=-1):
     s = np.where(mask, scores, -np.inf)
     e = np.exp(s - s.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
-'''),
-    dict(name="masked_softmax masks after the softmax without renormalising", cell="masked_softmax",
-         catches={"test_attention_dtype_and_input", "test_attention_fully_masked",
-                 "test_attention_mask", "test_attention_stability",
-                 "test_masked_softmax_axis", "test_masked_softmax_broadcasting",
-                 "test_masked_softmax_dtype_and_input",
-                 "test_masked_softmax_fully_masked", "test_masked_softmax_stability",
-                 "test_masked_softmax_values"}, code='''
+""",
+    ),
+    dict(
+        name="masked_softmax masks after the softmax without renormalising",
+        cell="masked_softmax",
+        catches={
+            "test_attention_dtype_and_input",
+            "test_attention_fully_masked",
+            "test_attention_mask",
+            "test_attention_stability",
+            "test_masked_softmax_axis",
+            "test_masked_softmax_broadcasting",
+            "test_masked_softmax_dtype_and_input",
+            "test_masked_softmax_fully_masked",
+            "test_masked_softmax_stability",
+            "test_masked_softmax_values",
+        },
+        code="""
 def masked_softmax(scores, mask, axis=-1):
     scores = np.asarray(scores)
     if scores.dtype != np.float32:
@@ -148,12 +218,20 @@ def masked_softmax(scores, mask, axis=-1):
         raise ValueError("mask must be boolean")
     e = np.exp(scores - scores.max(axis=axis, keepdims=True))
     return np.where(mask, e / e.sum(axis=axis, keepdims=True), 0)
-'''),
-    dict(name="masked_softmax masks after the softmax and renormalises (0/0 when masked scores dominate)",
-         cell="masked_softmax",
-         catches={"test_attention_fully_masked", "test_attention_stability",
-                 "test_masked_softmax_axis", "test_masked_softmax_dtype_and_input",
-                 "test_masked_softmax_fully_masked", "test_masked_softmax_stability"}, code='''
+""",
+    ),
+    dict(
+        name="masked_softmax masks after the softmax and renormalises (0/0 when masked scores dominate)",
+        cell="masked_softmax",
+        catches={
+            "test_attention_fully_masked",
+            "test_attention_stability",
+            "test_masked_softmax_axis",
+            "test_masked_softmax_dtype_and_input",
+            "test_masked_softmax_fully_masked",
+            "test_masked_softmax_stability",
+        },
+        code="""
 def masked_softmax(scores, mask, axis=-1):
     scores = np.asarray(scores)
     if scores.dtype != np.float32:
@@ -166,9 +244,13 @@ def masked_softmax(scores, mask, axis=-1):
     total = p.sum(axis=axis, keepdims=True)
     with np.errstate(invalid="ignore"):
         return p / total
-'''),
-    dict(name="masked_softmax without the max subtraction", cell="masked_softmax",
-         catches={"test_attention_stability", "test_masked_softmax_stability"}, code='''
+""",
+    ),
+    dict(
+        name="masked_softmax without the max subtraction",
+        cell="masked_softmax",
+        catches={"test_attention_stability", "test_masked_softmax_stability"},
+        code="""
 def masked_softmax(scores, mask, axis=-1):
     scores = np.asarray(scores)
     if scores.dtype != np.float32:
@@ -179,10 +261,13 @@ def masked_softmax(scores, mask, axis=-1):
     e = np.exp(np.where(mask, scores, -np.inf))
     total = e.sum(axis=axis, keepdims=True)
     return e / np.where(total > 0, total, 1)
-'''),
-    dict(name="masked_softmax subtracts the max of the unmasked scores (masked entries included)",
-         cell="masked_softmax",
-         catches={"test_attention_stability", "test_masked_softmax_stability"}, code='''
+""",
+    ),
+    dict(
+        name="masked_softmax subtracts the max of the unmasked scores (masked entries included)",
+        cell="masked_softmax",
+        catches={"test_attention_stability", "test_masked_softmax_stability"},
+        code="""
 def masked_softmax(scores, mask, axis=-1):
     scores = np.asarray(scores)
     if scores.dtype != np.float32:
@@ -193,15 +278,26 @@ def masked_softmax(scores, mask, axis=-1):
     e = np.exp(np.where(mask, scores, -np.inf) - scores.max(axis=axis, keepdims=True))
     total = e.sum(axis=axis, keepdims=True)
     return e / np.where(total > 0, total, 1)
-'''),
-    dict(name="masked_softmax with inverted mask semantics (True = masked)", cell="masked_softmax",
-         catches={"test_attention_dtype_and_input", "test_attention_fully_masked",
-                 "test_attention_mask", "test_attention_shapes",
-                 "test_attention_stability", "test_attention_values",
-                 "test_masked_softmax_axis", "test_masked_softmax_broadcasting",
-                 "test_masked_softmax_dtype_and_input",
-                 "test_masked_softmax_fully_masked", "test_masked_softmax_stability",
-                 "test_masked_softmax_values"}, code='''
+""",
+    ),
+    dict(
+        name="masked_softmax with inverted mask semantics (True = masked)",
+        cell="masked_softmax",
+        catches={
+            "test_attention_dtype_and_input",
+            "test_attention_fully_masked",
+            "test_attention_mask",
+            "test_attention_shapes",
+            "test_attention_stability",
+            "test_attention_values",
+            "test_masked_softmax_axis",
+            "test_masked_softmax_broadcasting",
+            "test_masked_softmax_dtype_and_input",
+            "test_masked_softmax_fully_masked",
+            "test_masked_softmax_stability",
+            "test_masked_softmax_values",
+        },
+        code="""
 def masked_softmax(scores, mask, axis=-1):
     scores = np.asarray(scores)
     if scores.dtype != np.float32:
@@ -214,14 +310,23 @@ def masked_softmax(scores, mask, axis=-1):
     e = np.exp(s - np.where(np.isfinite(m), m, 0))
     total = e.sum(axis=axis, keepdims=True)
     return e / np.where(total > 0, total, 1)
-'''),
-    dict(name="masked_softmax writes -inf into the caller's scores (s[~mask] = -inf)",
-         cell="masked_softmax",
-         catches={"test_attention_dtype_and_input", "test_attention_errors",
-                 "test_attention_fully_masked", "test_attention_mask",
-                 "test_attention_stability", "test_masked_softmax_axis",
-                 "test_masked_softmax_broadcasting",
-                 "test_masked_softmax_dtype_and_input", "test_masked_softmax_errors"}, code='''
+""",
+    ),
+    dict(
+        name="masked_softmax writes -inf into the caller's scores (s[~mask] = -inf)",
+        cell="masked_softmax",
+        catches={
+            "test_attention_dtype_and_input",
+            "test_attention_errors",
+            "test_attention_fully_masked",
+            "test_attention_mask",
+            "test_attention_stability",
+            "test_masked_softmax_axis",
+            "test_masked_softmax_broadcasting",
+            "test_masked_softmax_dtype_and_input",
+            "test_masked_softmax_errors",
+        },
+        code="""
 def masked_softmax(scores, mask, axis=-1):
     s = np.asarray(scores)
     if s.dtype != np.float32:
@@ -236,11 +341,19 @@ def masked_softmax(scores, mask, axis=-1):
     e = np.exp(s - np.where(np.isfinite(m), m, 0))
     total = e.sum(axis=axis, keepdims=True)
     return e / np.where(total > 0, total, 1)
-'''),
-    dict(name="masked_softmax turns float32 into float64", cell="masked_softmax",
-         catches={"test_attention_dtype_and_input", "test_attention_fully_masked",
-                 "test_masked_softmax_dtype_and_input",
-                 "test_masked_softmax_fully_masked", "test_masked_softmax_stability"}, code='''
+""",
+    ),
+    dict(
+        name="masked_softmax turns float32 into float64",
+        cell="masked_softmax",
+        catches={
+            "test_attention_dtype_and_input",
+            "test_attention_fully_masked",
+            "test_masked_softmax_dtype_and_input",
+            "test_masked_softmax_fully_masked",
+            "test_masked_softmax_stability",
+        },
+        code="""
 def masked_softmax(scores, mask, axis=-1):
     scores = np.asarray(scores, dtype=float)
     mask = np.asarray(mask)
@@ -251,9 +364,13 @@ def masked_softmax(scores, mask, axis=-1):
     e = np.exp(s - np.where(np.isfinite(m), m, 0))
     total = e.sum(axis=axis, keepdims=True)
     return e / np.where(total > 0, total, 1)
-'''),
-    dict(name="masked_softmax always normalises over the last axis", cell="masked_softmax",
-         catches={"test_masked_softmax_axis", "test_masked_softmax_fully_masked"}, code='''
+""",
+    ),
+    dict(
+        name="masked_softmax always normalises over the last axis",
+        cell="masked_softmax",
+        catches={"test_masked_softmax_axis", "test_masked_softmax_fully_masked"},
+        code="""
 def masked_softmax(scores, mask, axis=-1):
     scores = np.asarray(scores)
     if scores.dtype != np.float32:
@@ -266,10 +383,13 @@ def masked_softmax(scores, mask, axis=-1):
     e = np.exp(s - np.where(np.isfinite(m), m, 0))
     total = e.sum(axis=-1, keepdims=True)
     return e / np.where(total > 0, total, 1)
-'''),
-    dict(name="masked_softmax treats any mask as truthy (a float 0/-inf mask is silently inverted)",
-         cell="masked_softmax",
-         catches={"test_masked_softmax_errors"}, code='''
+""",
+    ),
+    dict(
+        name="masked_softmax treats any mask as truthy (a float 0/-inf mask is silently inverted)",
+        cell="masked_softmax",
+        catches={"test_masked_softmax_errors"},
+        code="""
 def masked_softmax(scores, mask, axis=-1):
     scores = np.asarray(scores)
     if scores.dtype != np.float32:
@@ -279,12 +399,20 @@ def masked_softmax(scores, mask, axis=-1):
     e = np.exp(s - np.where(np.isfinite(m), m, 0))
     total = e.sum(axis=axis, keepdims=True)
     return e / np.where(total > 0, total, 1)
-'''),
+""",
+    ),
     # ---- scaled_dot_product_attention ----------------------------------------------------
-    dict(name="attention without the 1/sqrt(d) scaling", cell="scaled_dot_product_attention",
-         catches={"test_attention_dtype_and_input", "test_attention_fully_masked",
-                 "test_attention_mask", "test_attention_stability",
-                 "test_attention_values"}, code='''
+    dict(
+        name="attention without the 1/sqrt(d) scaling",
+        cell="scaled_dot_product_attention",
+        catches={
+            "test_attention_dtype_and_input",
+            "test_attention_fully_masked",
+            "test_attention_mask",
+            "test_attention_stability",
+            "test_attention_values",
+        },
+        code="""
 def scaled_dot_product_attention(q, k, v, mask=None):
     q, k, v = np.asarray(q), np.asarray(k), np.asarray(v)
     dtype = np.float32 if q.dtype == k.dtype == v.dtype == np.float32 else np.float64
@@ -294,11 +422,19 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     scores = q @ np.swapaxes(k, -1, -2)
     weights = masked_softmax(scores, True if mask is None else mask)
     return weights @ v, weights
-'''),
-    dict(name="attention divides by d instead of sqrt(d)", cell="scaled_dot_product_attention",
-         catches={"test_attention_dtype_and_input", "test_attention_fully_masked",
-                 "test_attention_mask", "test_attention_stability",
-                 "test_attention_values"}, code='''
+""",
+    ),
+    dict(
+        name="attention divides by d instead of sqrt(d)",
+        cell="scaled_dot_product_attention",
+        catches={
+            "test_attention_dtype_and_input",
+            "test_attention_fully_masked",
+            "test_attention_mask",
+            "test_attention_stability",
+            "test_attention_values",
+        },
+        code="""
 def scaled_dot_product_attention(q, k, v, mask=None):
     q, k, v = np.asarray(q), np.asarray(k), np.asarray(v)
     dtype = np.float32 if q.dtype == k.dtype == v.dtype == np.float32 else np.float64
@@ -308,12 +444,20 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     scores = q @ np.swapaxes(k, -1, -2) / q.shape[-1]
     weights = masked_softmax(scores, True if mask is None else mask)
     return weights @ v, weights
-'''),
-    dict(name="attention transposes k with k.T (wrong for batched input)",
-         cell="scaled_dot_product_attention",
-         catches={"test_attention_dtype_and_input", "test_attention_fully_masked",
-                 "test_attention_mask", "test_attention_shapes",
-                 "test_attention_stability", "test_attention_values"}, code='''
+""",
+    ),
+    dict(
+        name="attention transposes k with k.T (wrong for batched input)",
+        cell="scaled_dot_product_attention",
+        catches={
+            "test_attention_dtype_and_input",
+            "test_attention_fully_masked",
+            "test_attention_mask",
+            "test_attention_shapes",
+            "test_attention_stability",
+            "test_attention_values",
+        },
+        code="""
 def scaled_dot_product_attention(q, k, v, mask=None):
     q, k, v = np.asarray(q), np.asarray(k), np.asarray(v)
     dtype = np.float32 if q.dtype == k.dtype == v.dtype == np.float32 else np.float64
@@ -323,12 +467,20 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     scores = q @ k.T / math.sqrt(q.shape[-1])
     weights = masked_softmax(scores, True if mask is None else mask)
     return weights @ v, weights
-'''),
-    dict(name="attention normalises over the queries (softmax along axis -2)",
-         cell="scaled_dot_product_attention",
-         catches={"test_attention_dtype_and_input", "test_attention_fully_masked",
-                 "test_attention_mask", "test_attention_shapes",
-                 "test_attention_stability", "test_attention_values"}, code='''
+""",
+    ),
+    dict(
+        name="attention normalises over the queries (softmax along axis -2)",
+        cell="scaled_dot_product_attention",
+        catches={
+            "test_attention_dtype_and_input",
+            "test_attention_fully_masked",
+            "test_attention_mask",
+            "test_attention_shapes",
+            "test_attention_stability",
+            "test_attention_values",
+        },
+        code="""
 def scaled_dot_product_attention(q, k, v, mask=None):
     q, k, v = np.asarray(q), np.asarray(k), np.asarray(v)
     dtype = np.float32 if q.dtype == k.dtype == v.dtype == np.float32 else np.float64
@@ -338,11 +490,20 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     scores = q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1])
     weights = masked_softmax(scores, True if mask is None else mask, axis=-2)
     return weights @ v, weights
-'''),
-    dict(name="attention returns only the output", cell="scaled_dot_product_attention",
-         catches={"test_attention_dtype_and_input", "test_attention_fully_masked",
-                 "test_attention_mask", "test_attention_shapes",
-                 "test_attention_stability", "test_attention_values"}, code='''
+""",
+    ),
+    dict(
+        name="attention returns only the output",
+        cell="scaled_dot_product_attention",
+        catches={
+            "test_attention_dtype_and_input",
+            "test_attention_fully_masked",
+            "test_attention_mask",
+            "test_attention_shapes",
+            "test_attention_stability",
+            "test_attention_values",
+        },
+        code="""
 def scaled_dot_product_attention(q, k, v, mask=None):
     q, k, v = np.asarray(q), np.asarray(k), np.asarray(v)
     dtype = np.float32 if q.dtype == k.dtype == v.dtype == np.float32 else np.float64
@@ -352,10 +513,13 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     scores = q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1])
     weights = masked_softmax(scores, True if mask is None else mask)
     return weights @ v
-'''),
-    dict(name="attention turns float32 into float64 (divides by np.sqrt(d))",
-         cell="scaled_dot_product_attention",
-         catches={"test_attention_dtype_and_input", "test_attention_fully_masked"}, code='''
+""",
+    ),
+    dict(
+        name="attention turns float32 into float64 (divides by np.sqrt(d))",
+        cell="scaled_dot_product_attention",
+        catches={"test_attention_dtype_and_input", "test_attention_fully_masked"},
+        code="""
 def scaled_dot_product_attention(q, k, v, mask=None):
     q, k, v = np.asarray(q), np.asarray(k), np.asarray(v)
     dtype = np.float32 if q.dtype == k.dtype == v.dtype == np.float32 else np.float64
@@ -365,11 +529,18 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
     weights = masked_softmax(scores, True if mask is None else mask)
     return weights @ v, weights
-'''),
-    dict(name="attention with its own softmax: zero-filled mask, no max, NaN rows",
-         cell="scaled_dot_product_attention",
-         catches={"test_attention_dtype_and_input", "test_attention_fully_masked",
-                 "test_attention_mask", "test_attention_stability"}, code='''
+""",
+    ),
+    dict(
+        name="attention with its own softmax: zero-filled mask, no max, NaN rows",
+        cell="scaled_dot_product_attention",
+        catches={
+            "test_attention_dtype_and_input",
+            "test_attention_fully_masked",
+            "test_attention_mask",
+            "test_attention_stability",
+        },
+        code="""
 def scaled_dot_product_attention(q, k, v, mask=None):
     q, k, v = np.asarray(q), np.asarray(k), np.asarray(v)
     dtype = np.float32 if q.dtype == k.dtype == v.dtype == np.float32 else np.float64
@@ -382,11 +553,19 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     e = np.exp(scores)
     weights = e / e.sum(axis=-1, keepdims=True)
     return weights @ v, weights
-'''),
-    dict(name="attention ignores the mask", cell="scaled_dot_product_attention",
-         catches={"test_attention_dtype_and_input", "test_attention_errors",
-                 "test_attention_fully_masked", "test_attention_mask",
-                 "test_attention_stability"}, code='''
+""",
+    ),
+    dict(
+        name="attention ignores the mask",
+        cell="scaled_dot_product_attention",
+        catches={
+            "test_attention_dtype_and_input",
+            "test_attention_errors",
+            "test_attention_fully_masked",
+            "test_attention_mask",
+            "test_attention_stability",
+        },
+        code="""
 def scaled_dot_product_attention(q, k, v, mask=None):
     q, k, v = np.asarray(q), np.asarray(k), np.asarray(v)
     dtype = np.float32 if q.dtype == k.dtype == v.dtype == np.float32 else np.float64
@@ -396,10 +575,13 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     scores = q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1])
     weights = masked_softmax(scores, True)
     return weights @ v, weights
-'''),
-    dict(name="attention does not check the shapes (1-D q slips through)",
-         cell="scaled_dot_product_attention",
-         catches={"test_attention_errors"}, code='''
+""",
+    ),
+    dict(
+        name="attention does not check the shapes (1-D q slips through)",
+        cell="scaled_dot_product_attention",
+        catches={"test_attention_errors"},
+        code="""
 def scaled_dot_product_attention(q, k, v, mask=None):
     q, k, v = np.asarray(q), np.asarray(k), np.asarray(v)
     dtype = np.float32 if q.dtype == k.dtype == v.dtype == np.float32 else np.float64
@@ -407,10 +589,14 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     scores = q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1])
     weights = masked_softmax(scores, True if mask is None else mask)
     return weights @ v, weights
-'''),
+""",
+    ),
     # --- false positives closed by the tests aimed at them ---------------------------
-    dict(name="masked_softmax lets a mask larger than the scores broadcast the result up",
-         cell="masked_softmax", catches={"test_masked_softmax_errors"}, code='''
+    dict(
+        name="masked_softmax lets a mask larger than the scores broadcast the result up",
+        cell="masked_softmax",
+        catches={"test_masked_softmax_errors"},
+        code="""
 def masked_softmax(scores, mask, axis=-1):
     scores = np.asarray(scores)
     if scores.dtype != np.float32:
@@ -423,9 +609,13 @@ def masked_softmax(scores, mask, axis=-1):
     e = np.exp(masked - np.where(np.isfinite(m), m, 0))
     total = e.sum(axis=axis, keepdims=True)
     return e / np.where(total > 0, total, 1)
-'''),
-    dict(name="attention casts a float mask to bool (an additive 0/-inf mask is inverted)",
-         cell="scaled_dot_product_attention", catches={"test_attention_errors"}, code='''
+""",
+    ),
+    dict(
+        name="attention casts a float mask to bool (an additive 0/-inf mask is inverted)",
+        cell="scaled_dot_product_attention",
+        catches={"test_attention_errors"},
+        code="""
 def scaled_dot_product_attention(q, k, v, mask=None):
     q, k, v = np.asarray(q), np.asarray(k), np.asarray(v)
     dtype = np.float32 if q.dtype == k.dtype == v.dtype == np.float32 else np.float64
@@ -439,5 +629,6 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     mask = True if mask is None else np.asarray(mask).astype(bool)
     weights = masked_softmax(scores, mask)
     return weights @ v, weights
-'''),
+""",
+    ),
 ]

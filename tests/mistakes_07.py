@@ -10,8 +10,11 @@ ASSIGNMENT = "07-softmax-at-scale"
 
 MISTAKES = [
     # ---- merge_partials ------------------------------------------------------
-    dict(name='merge_partials does not rescale the old sum', cell='merge_partials',
-         catches={'test_merge_order', 'test_merge_values'}, code='''
+    dict(
+        name="merge_partials does not rescale the old sum",
+        cell="merge_partials",
+        catches={"test_merge_order", "test_merge_values"},
+        code="""
 def merge_partials(m_a, s_a, m_b, s_b):
     parts = [np.asarray(x) for x in (m_a, s_a, m_b, s_b)]
     dtype = np.float32 if all(x.dtype == np.float32 for x in parts) else np.float64
@@ -21,20 +24,32 @@ def merge_partials(m_a, s_a, m_b, s_b):
     with np.errstate(over="ignore"):  # only reached when m is +inf: the sum is +inf anyway
         s = s_a + s_b * np.exp(m_b - shift)
     return m, s
-'''),
-    dict(name='merge_partials without the shift guard: NaN for two empty blocks', cell='merge_partials',
-         catches={'test_merge_empty_blocks'}, code='''
+""",
+    ),
+    dict(
+        name="merge_partials without the shift guard: NaN for two empty blocks",
+        cell="merge_partials",
+        catches={"test_merge_empty_blocks"},
+        code="""
 def merge_partials(m_a, s_a, m_b, s_b):
     m = np.maximum(m_a, m_b)
     return m, s_a * np.exp(m_a - m) + s_b * np.exp(m_b - m)
-'''),
-    dict(name='merge_partials adds the sums without rescaling either', cell='merge_partials',
-         catches={'test_merge_values'}, code='''
+""",
+    ),
+    dict(
+        name="merge_partials adds the sums without rescaling either",
+        cell="merge_partials",
+        catches={"test_merge_values"},
+        code="""
 def merge_partials(m_a, s_a, m_b, s_b):
     return np.maximum(m_a, m_b), np.add(s_a, s_b)
-'''),
-    dict(name='merge_partials rescales the wrong way, exp(m - m_a)', cell='merge_partials',
-         catches={'test_merge_values'}, code='''
+""",
+    ),
+    dict(
+        name="merge_partials rescales the wrong way, exp(m - m_a)",
+        cell="merge_partials",
+        catches={"test_merge_values"},
+        code="""
 def merge_partials(m_a, s_a, m_b, s_b):
     parts = [np.asarray(x) for x in (m_a, s_a, m_b, s_b)]
     dtype = np.float32 if all(x.dtype == np.float32 for x in parts) else np.float64
@@ -44,9 +59,13 @@ def merge_partials(m_a, s_a, m_b, s_b):
     with np.errstate(over="ignore"):  # only reached when m is +inf: the sum is +inf anyway
         s = s_a * np.exp(shift - m_a) + s_b * np.exp(shift - m_b)
     return m, s
-'''),
-    dict(name='merge_partials takes one maximum over all entries (max, not np.maximum)', cell='merge_partials',
-         catches={'test_merge_values'}, code='''
+""",
+    ),
+    dict(
+        name="merge_partials takes one maximum over all entries (max, not np.maximum)",
+        cell="merge_partials",
+        catches={"test_merge_values"},
+        code="""
 def merge_partials(m_a, s_a, m_b, s_b):
     parts = [np.asarray(x) for x in (m_a, s_a, m_b, s_b)]
     dtype = np.float32 if all(x.dtype == np.float32 for x in parts) else np.float64
@@ -56,9 +75,13 @@ def merge_partials(m_a, s_a, m_b, s_b):
     with np.errstate(over="ignore"):  # only reached when m is +inf: the sum is +inf anyway
         s = s_a * np.exp(m_a - shift) + s_b * np.exp(m_b - shift)
     return m, s
-'''),
-    dict(name='merge_partials always returns float64', cell='merge_partials',
-         catches={'test_merge_dtype'}, code='''
+""",
+    ),
+    dict(
+        name="merge_partials always returns float64",
+        cell="merge_partials",
+        catches={"test_merge_dtype"},
+        code="""
 def merge_partials(m_a, s_a, m_b, s_b):
     parts = [np.asarray(x) for x in (m_a, s_a, m_b, s_b)]
     dtype = np.float64
@@ -68,10 +91,14 @@ def merge_partials(m_a, s_a, m_b, s_b):
     with np.errstate(over="ignore"):  # only reached when m is +inf: the sum is +inf anyway
         s = s_a * np.exp(m_a - shift) + s_b * np.exp(m_b - shift)
     return m, s
-'''),
+""",
+    ),
     # ---- online_logsumexp ----------------------------------------------------
-    dict(name='online_logsumexp keeps every block (np.concatenate of them all)', cell='online_logsumexp',
-         catches={'test_online_memory'}, code='''
+    dict(
+        name="online_logsumexp keeps every block (np.concatenate of them all)",
+        cell="online_logsumexp",
+        catches={"test_online_memory"},
+        code="""
 def online_logsumexp(blocks):
     blocks = [np.asarray(b) for b in blocks]
     for b in blocks:
@@ -82,9 +109,13 @@ def online_logsumexp(blocks):
     z = np.concatenate(blocks)
     dtype = np.float32 if all(b.dtype == np.float32 for b in blocks) else np.float64
     return dtype(scipy.special.logsumexp(z.astype(np.float64))) if z.size else dtype(-np.inf)
-'''),
-    dict(name='online_logsumexp does not rescale the running sum when the maximum grows', cell='online_logsumexp',
-         catches={'test_online_values'}, code='''
+""",
+    ),
+    dict(
+        name="online_logsumexp does not rescale the running sum when the maximum grows",
+        cell="online_logsumexp",
+        catches={"test_online_values"},
+        code="""
 def online_logsumexp(blocks):
     m, s, all32, seen = -np.inf, 0.0, True, False
     for block in blocks:
@@ -99,9 +130,13 @@ def online_logsumexp(blocks):
     with np.errstate(divide="ignore"):
         result = m + np.log(s)
     return np.float32(result) if seen and all32 else np.float64(result)
-'''),
-    dict(name='online_logsumexp reads the blocks twice (max first, then the sum)', cell='online_logsumexp',
-         catches={'test_online_memory', 'test_online_generator'}, code='''
+""",
+    ),
+    dict(
+        name="online_logsumexp reads the blocks twice (max first, then the sum)",
+        cell="online_logsumexp",
+        catches={"test_online_memory", "test_online_generator"},
+        code="""
 def online_logsumexp(blocks):
     m, all32, seen = -np.inf, True, False
     for block in blocks:
@@ -118,9 +153,13 @@ def online_logsumexp(blocks):
     with np.errstate(divide="ignore"):
         result = shift + np.log(s) if np.isfinite(m) else m
     return np.float32(result) if seen and all32 else np.float64(result)
-'''),
-    dict(name='online_logsumexp gives NaN for all -inf blocks (no shift guard)', cell='online_logsumexp',
-         catches={'test_online_infinities'}, code='''
+""",
+    ),
+    dict(
+        name="online_logsumexp gives NaN for all -inf blocks (no shift guard)",
+        cell="online_logsumexp",
+        catches={"test_online_infinities"},
+        code="""
 def online_logsumexp(blocks):
     m, s = np.float64(-np.inf), np.float64(0.0)
     all_float32, seen = True, False
@@ -140,9 +179,13 @@ def online_logsumexp(blocks):
     with np.errstate(divide="ignore"):  # log(0) = -inf for the empty sum
         result = m + np.log(s)
     return np.float32(result) if seen and all_float32 else np.float64(result)
-'''),
-    dict(name='online_logsumexp averages the per-block log-sum-exps instead of merging them', cell='online_logsumexp',
-         catches={'test_online_values'}, code='''
+""",
+    ),
+    dict(
+        name="online_logsumexp averages the per-block log-sum-exps instead of merging them",
+        cell="online_logsumexp",
+        catches={"test_online_values"},
+        code="""
 def online_logsumexp(blocks):
     values, all32, seen = [], True, False
     for block in blocks:
@@ -154,9 +197,13 @@ def online_logsumexp(blocks):
             values.append(scipy.special.logsumexp(b.astype(np.float64)))
     result = np.mean(values) if values else -np.inf
     return np.float32(result) if seen and all32 else np.float64(result)
-'''),
-    dict(name='online_logsumexp fails on no blocks (max of an empty list)', cell='online_logsumexp',
-         catches={'test_online_infinities'}, code='''
+""",
+    ),
+    dict(
+        name="online_logsumexp fails on no blocks (max of an empty list)",
+        cell="online_logsumexp",
+        catches={"test_online_infinities"},
+        code="""
 def online_logsumexp(blocks):
     parts = []
     for block in blocks:
@@ -169,9 +216,13 @@ def online_logsumexp(blocks):
     m = max(p[0] for p in parts)
     s = sum(p[1] * np.exp(p[0] - m) for p in parts)
     return np.float64(m + np.log(s))
-'''),
-    dict(name='online_logsumexp always returns float64', cell='online_logsumexp',
-         catches={'test_online_memory', 'test_online_values'}, code='''
+""",
+    ),
+    dict(
+        name="online_logsumexp always returns float64",
+        cell="online_logsumexp",
+        catches={"test_online_memory", "test_online_values"},
+        code="""
 def online_logsumexp(blocks):
     m, s = np.float64(-np.inf), np.float64(0.0)
     all_float32, seen = True, False
@@ -191,10 +242,14 @@ def online_logsumexp(blocks):
     with np.errstate(divide="ignore"):  # log(0) = -inf for the empty sum
         result = m + np.log(s)
     return np.float64(result)
-'''),
+""",
+    ),
     # ---- chunked_cross_entropy -----------------------------------------------
-    dict(name='chunked_cross_entropy builds the full logits after all', cell='chunked_cross_entropy',
-         catches={'test_chunked_ce_memory'}, code='''
+    dict(
+        name="chunked_cross_entropy builds the full logits after all",
+        cell="chunked_cross_entropy",
+        catches={"test_chunked_ce_memory"},
+        code="""
 def chunked_cross_entropy(hidden, weight, targets, chunk_size=1024):
     h, w, y = np.asarray(hidden), np.asarray(weight), np.asarray(targets)
     if h.ndim != 2 or w.ndim != 2 or h.shape[1] != w.shape[1]:
@@ -205,9 +260,13 @@ def chunked_cross_entropy(hidden, weight, targets, chunk_size=1024):
         raise ValueError("chunk_size must be >= 1")
     z = h @ w.T
     return float(np.mean(scipy.special.logsumexp(z, axis=1) - z[np.arange(len(y)), y]))
-'''),
-    dict(name='chunked_cross_entropy averages the per-chunk log-sum-exps instead of merging them', cell='chunked_cross_entropy',
-         catches={'test_chunked_ce_values'}, code='''
+""",
+    ),
+    dict(
+        name="chunked_cross_entropy averages the per-chunk log-sum-exps instead of merging them",
+        cell="chunked_cross_entropy",
+        catches={"test_chunked_ce_values"},
+        code="""
 def chunked_cross_entropy(hidden, weight, targets, chunk_size=1024):
     h, w, y = np.asarray(hidden), np.asarray(weight), np.asarray(targets)
     dtype = np.float32 if h.dtype == np.float32 and w.dtype == np.float32 else np.float64
@@ -230,9 +289,13 @@ def chunked_cross_entropy(hidden, weight, targets, chunk_size=1024):
         target_logit[here] = z[here, y[here] - start]
         lses.append(scipy.special.logsumexp(z, axis=1))
     return float(np.mean(np.mean(lses, axis=0) - target_logit))
-'''),
-    dict(name='chunked_cross_entropy drops the last class of every chunk (off by one)', cell='chunked_cross_entropy',
-         catches={'test_chunked_ce_values', 'test_chunked_ce_memory'}, code='''
+""",
+    ),
+    dict(
+        name="chunked_cross_entropy drops the last class of every chunk (off by one)",
+        cell="chunked_cross_entropy",
+        catches={"test_chunked_ce_values", "test_chunked_ce_memory"},
+        code="""
 def chunked_cross_entropy(hidden, weight, targets, chunk_size=1024):
     h, w, y = np.asarray(hidden), np.asarray(weight), np.asarray(targets)
     dtype = np.float32 if h.dtype == np.float32 and w.dtype == np.float32 else np.float64
@@ -259,9 +322,13 @@ def chunked_cross_entropy(hidden, weight, targets, chunk_size=1024):
         s = s * np.exp(m - new_m) + z.sum(axis=1)         # rescale the old sum, add the new
         m = new_m
     return float(np.mean((m - target_logit) + np.log(s)))
-'''),
-    dict(name='chunked_cross_entropy looks the target logit up in the last chunk', cell='chunked_cross_entropy',
-         catches={'test_chunked_ce_values'}, code='''
+""",
+    ),
+    dict(
+        name="chunked_cross_entropy looks the target logit up in the last chunk",
+        cell="chunked_cross_entropy",
+        catches={"test_chunked_ce_values"},
+        code="""
 def chunked_cross_entropy(hidden, weight, targets, chunk_size=1024):
     h, w, y = np.asarray(hidden), np.asarray(weight), np.asarray(targets)
     dtype = np.float32 if h.dtype == np.float32 and w.dtype == np.float32 else np.float64
@@ -287,9 +354,13 @@ def chunked_cross_entropy(hidden, weight, targets, chunk_size=1024):
         s = s * np.exp(m - new_m) + z.sum(axis=1)         # rescale the old sum, add the new
         m = new_m
     return float(np.mean((m - target_logit) + np.log(s)))
-'''),
-    dict(name='chunked_cross_entropy does not rescale the running sum', cell='chunked_cross_entropy',
-         catches={'test_chunked_ce_values'}, code='''
+""",
+    ),
+    dict(
+        name="chunked_cross_entropy does not rescale the running sum",
+        cell="chunked_cross_entropy",
+        catches={"test_chunked_ce_values"},
+        code="""
 def chunked_cross_entropy(hidden, weight, targets, chunk_size=1024):
     h, w, y = np.asarray(hidden), np.asarray(weight), np.asarray(targets)
     dtype = np.float32 if h.dtype == np.float32 and w.dtype == np.float32 else np.float64
@@ -316,9 +387,13 @@ def chunked_cross_entropy(hidden, weight, targets, chunk_size=1024):
         s = s + z.sum(axis=1)         # rescale the old sum, add the new
         m = new_m
     return float(np.mean((m - target_logit) + np.log(s)))
-'''),
-    dict(name='chunked_cross_entropy returns numpy.float64', cell='chunked_cross_entropy',
-         catches={'test_chunked_ce_float'}, code='''
+""",
+    ),
+    dict(
+        name="chunked_cross_entropy returns numpy.float64",
+        cell="chunked_cross_entropy",
+        catches={"test_chunked_ce_float"},
+        code="""
 def chunked_cross_entropy(hidden, weight, targets, chunk_size=1024):
     h, w, y = np.asarray(hidden), np.asarray(weight), np.asarray(targets)
     dtype = np.float32 if h.dtype == np.float32 and w.dtype == np.float32 else np.float64
@@ -345,9 +420,13 @@ def chunked_cross_entropy(hidden, weight, targets, chunk_size=1024):
         s = s * np.exp(m - new_m) + z.sum(axis=1)         # rescale the old sum, add the new
         m = new_m
     return np.mean((m - target_logit) + np.log(s)).astype(np.float64)
-'''),
-    dict(name='chunked_cross_entropy does not check chunk_size', cell='chunked_cross_entropy',
-         catches={'test_chunked_ce_errors'}, code='''
+""",
+    ),
+    dict(
+        name="chunked_cross_entropy does not check chunk_size",
+        cell="chunked_cross_entropy",
+        catches={"test_chunked_ce_errors"},
+        code="""
 def chunked_cross_entropy(hidden, weight, targets, chunk_size=1024):
     h, w, y = np.asarray(hidden), np.asarray(weight), np.asarray(targets)
     dtype = np.float32 if h.dtype == np.float32 and w.dtype == np.float32 else np.float64
@@ -372,10 +451,14 @@ def chunked_cross_entropy(hidden, weight, targets, chunk_size=1024):
         s = s * np.exp(m - new_m) + z.sum(axis=1)         # rescale the old sum, add the new
         m = new_m
     return float(np.mean((m - target_logit) + np.log(s)))
-'''),
+""",
+    ),
     # ---- chunked_cross_entropy_grad ------------------------------------------
-    dict(name='chunked_cross_entropy_grad builds the full logits after all', cell='chunked_cross_entropy_grad',
-         catches={'test_chunked_ce_grad_memory'}, code='''
+    dict(
+        name="chunked_cross_entropy_grad builds the full logits after all",
+        cell="chunked_cross_entropy_grad",
+        catches={"test_chunked_ce_grad_memory"},
+        code="""
 def chunked_cross_entropy_grad(hidden, weight, targets, chunk_size=1024):
     h, w, y = np.asarray(hidden), np.asarray(weight), np.asarray(targets)
     dtype = np.float32 if h.dtype == np.float32 and w.dtype == np.float32 else np.float64
@@ -390,9 +473,13 @@ def chunked_cross_entropy_grad(hidden, weight, targets, chunk_size=1024):
     g[np.arange(len(y)), y] -= 1
     g /= len(y)
     return g @ w, g.T @ h
-'''),
-    dict(name='chunked_cross_entropy_grad normalises each chunk by its own log-sum-exp', cell='chunked_cross_entropy_grad',
-         catches={'test_chunked_ce_grad_values'}, code='''
+""",
+    ),
+    dict(
+        name="chunked_cross_entropy_grad normalises each chunk by its own log-sum-exp",
+        cell="chunked_cross_entropy_grad",
+        catches={"test_chunked_ce_grad_values"},
+        code="""
 def chunked_cross_entropy_grad(hidden, weight, targets, chunk_size=1024):
     h, w, y = np.asarray(hidden), np.asarray(weight), np.asarray(targets)
     dtype = np.float32 if h.dtype == np.float32 and w.dtype == np.float32 else np.float64
@@ -428,9 +515,13 @@ def chunked_cross_entropy_grad(hidden, weight, targets, chunk_size=1024):
         grad_h += g @ wc
         grad_w[start:start + chunk_size] = g.T @ h
     return grad_h, grad_w
-'''),
-    dict(name='chunked_cross_entropy_grad subtracts the one-hot in every chunk at column y % C', cell='chunked_cross_entropy_grad',
-         catches={'test_chunked_ce_grad_values'}, code='''
+""",
+    ),
+    dict(
+        name="chunked_cross_entropy_grad subtracts the one-hot in every chunk at column y % C",
+        cell="chunked_cross_entropy_grad",
+        catches={"test_chunked_ce_grad_values"},
+        code="""
 def chunked_cross_entropy_grad(hidden, weight, targets, chunk_size=1024):
     h, w, y = np.asarray(hidden), np.asarray(weight), np.asarray(targets)
     dtype = np.float32 if h.dtype == np.float32 and w.dtype == np.float32 else np.float64
@@ -467,9 +558,13 @@ def chunked_cross_entropy_grad(hidden, weight, targets, chunk_size=1024):
         grad_h += g @ wc
         grad_w[start:start + chunk_size] = g.T @ h
     return grad_h, grad_w
-'''),
-    dict(name='chunked_cross_entropy_grad forgets the 1/N of the mean', cell='chunked_cross_entropy_grad',
-         catches={'test_chunked_ce_grad_values'}, code='''
+""",
+    ),
+    dict(
+        name="chunked_cross_entropy_grad forgets the 1/N of the mean",
+        cell="chunked_cross_entropy_grad",
+        catches={"test_chunked_ce_grad_values"},
+        code="""
 def chunked_cross_entropy_grad(hidden, weight, targets, chunk_size=1024):
     h, w, y = np.asarray(hidden), np.asarray(weight), np.asarray(targets)
     dtype = np.float32 if h.dtype == np.float32 and w.dtype == np.float32 else np.float64
@@ -505,9 +600,13 @@ def chunked_cross_entropy_grad(hidden, weight, targets, chunk_size=1024):
         grad_h += g @ wc
         grad_w[start:start + chunk_size] = g.T @ h
     return grad_h, grad_w
-'''),
-    dict(name="chunked_cross_entropy_grad keeps every chunk's gradient and stacks them", cell='chunked_cross_entropy_grad',
-         catches={'test_chunked_ce_grad_memory'}, code='''
+""",
+    ),
+    dict(
+        name="chunked_cross_entropy_grad keeps every chunk's gradient and stacks them",
+        cell="chunked_cross_entropy_grad",
+        catches={"test_chunked_ce_grad_memory"},
+        code="""
 def chunked_cross_entropy_grad(hidden, weight, targets, chunk_size=1024):
     h, w, y = np.asarray(hidden), np.asarray(weight), np.asarray(targets)
     dtype = np.float32 if h.dtype == np.float32 and w.dtype == np.float32 else np.float64
@@ -543,9 +642,13 @@ def chunked_cross_entropy_grad(hidden, weight, targets, chunk_size=1024):
         chunks.append(g)
     g = np.concatenate(chunks, axis=1)
     return g @ w, g.T @ h
-'''),
-    dict(name='chunked_cross_entropy_grad always returns float64', cell='chunked_cross_entropy_grad',
-         catches={'test_chunked_ce_grad_dtype'}, code='''
+""",
+    ),
+    dict(
+        name="chunked_cross_entropy_grad always returns float64",
+        cell="chunked_cross_entropy_grad",
+        catches={"test_chunked_ce_grad_dtype"},
+        code="""
 def chunked_cross_entropy_grad(hidden, weight, targets, chunk_size=1024):
     h, w, y = np.asarray(hidden), np.asarray(weight), np.asarray(targets)
     dtype = np.float64
@@ -582,10 +685,14 @@ def chunked_cross_entropy_grad(hidden, weight, targets, chunk_size=1024):
         grad_h += g @ wc
         grad_w[start:start + chunk_size] = g.T @ h
     return grad_h, grad_w
-'''),
+""",
+    ),
     # ---- flash_attention -----------------------------------------------------
-    dict(name='flash_attention builds the full score matrix after all', cell='flash_attention',
-         catches={'test_flash_memory'}, code='''
+    dict(
+        name="flash_attention builds the full score matrix after all",
+        cell="flash_attention",
+        catches={"test_flash_memory"},
+        code="""
 def flash_attention(q, k, v, mask=None, block_size=64):
     q, k, v = np.asarray(q), np.asarray(k), np.asarray(v)
     if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
@@ -601,9 +708,13 @@ def flash_attention(q, k, v, mask=None, block_size=64):
     e = np.exp(s - np.where(np.isfinite(top), top, 0))
     total = e.sum(axis=-1, keepdims=True)
     return (e / np.where(total > 0, total, 1)) @ v
-'''),
-    dict(name='flash_attention does not rescale the running sum and output', cell='flash_attention',
-         catches={'test_flash_values'}, code='''
+""",
+    ),
+    dict(
+        name="flash_attention does not rescale the running sum and output",
+        cell="flash_attention",
+        catches={"test_flash_values"},
+        code="""
 def flash_attention(q, k, v, mask=None, block_size=64):
     q, k, v = np.asarray(q), np.asarray(k), np.asarray(v)
     dtype = np.float32 if all(x.dtype == np.float32 for x in (q, k, v)) else np.float64
@@ -645,9 +756,13 @@ def flash_attention(q, k, v, mask=None, block_size=64):
         acc += s @ v[..., start:start + block_size, :]
         m = new_m
     return acc / np.where(l > 0, l, 1)
-'''),
-    dict(name='flash_attention rescales the running sum but not the output', cell='flash_attention',
-         catches={'test_flash_values'}, code='''
+""",
+    ),
+    dict(
+        name="flash_attention rescales the running sum but not the output",
+        cell="flash_attention",
+        catches={"test_flash_values"},
+        code="""
 def flash_attention(q, k, v, mask=None, block_size=64):
     q, k, v = np.asarray(q), np.asarray(k), np.asarray(v)
     dtype = np.float32 if all(x.dtype == np.float32 for x in (q, k, v)) else np.float64
@@ -689,9 +804,13 @@ def flash_attention(q, k, v, mask=None, block_size=64):
         acc += s @ v[..., start:start + block_size, :]
         m = new_m
     return acc / np.where(l > 0, l, 1)
-'''),
-    dict(name='flash_attention without the shift guard: NaN for masked rows', cell='flash_attention',
-         catches={'test_flash_mask'}, code='''
+""",
+    ),
+    dict(
+        name="flash_attention without the shift guard: NaN for masked rows",
+        cell="flash_attention",
+        catches={"test_flash_mask"},
+        code="""
 def flash_attention(q, k, v, mask=None, block_size=64):
     q, k, v = np.asarray(q), np.asarray(k), np.asarray(v)
     dtype = np.float32 if all(x.dtype == np.float32 for x in (q, k, v)) else np.float64
@@ -734,9 +853,13 @@ def flash_attention(q, k, v, mask=None, block_size=64):
         acc += s @ v[..., start:start + block_size, :]
         m = new_m
     return acc / np.where(l > 0, l, 1)
-'''),
-    dict(name='flash_attention forgets the 1/sqrt(d) scaling', cell='flash_attention',
-         catches={'test_flash_values'}, code='''
+""",
+    ),
+    dict(
+        name="flash_attention forgets the 1/sqrt(d) scaling",
+        cell="flash_attention",
+        catches={"test_flash_values"},
+        code="""
 def flash_attention(q, k, v, mask=None, block_size=64):
     q, k, v = np.asarray(q), np.asarray(k), np.asarray(v)
     dtype = np.float32 if all(x.dtype == np.float32 for x in (q, k, v)) else np.float64
@@ -779,9 +902,13 @@ def flash_attention(q, k, v, mask=None, block_size=64):
         acc += s @ v[..., start:start + block_size, :]
         m = new_m
     return acc / np.where(l > 0, l, 1)
-'''),
-    dict(name='flash_attention averages per-block softmax outputs', cell='flash_attention',
-         catches={'test_flash_values'}, code='''
+""",
+    ),
+    dict(
+        name="flash_attention averages per-block softmax outputs",
+        cell="flash_attention",
+        catches={"test_flash_values"},
+        code="""
 def flash_attention(q, k, v, mask=None, block_size=64):
     q, k, v = np.asarray(q, dtype=float), np.asarray(k, dtype=float), np.asarray(v, dtype=float)
     if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
@@ -797,9 +924,13 @@ def flash_attention(q, k, v, mask=None, block_size=64):
         e = np.exp(s - np.where(np.isfinite(top), top, 0))
         outs.append(e / np.maximum(e.sum(axis=-1, keepdims=True), 1e-300) @ v[..., start:start + block_size, :])
     return np.mean(outs, axis=0)
-'''),
-    dict(name='flash_attention loses float32 (np.sqrt scaling)', cell='flash_attention',
-         catches={'test_flash_dtype_and_errors'}, code='''
+""",
+    ),
+    dict(
+        name="flash_attention loses float32 (np.sqrt scaling)",
+        cell="flash_attention",
+        catches={"test_flash_dtype_and_errors"},
+        code="""
 def flash_attention(q, k, v, mask=None, block_size=64):
     q, k, v = np.asarray(q), np.asarray(k), np.asarray(v)
     dtype = np.float32 if all(x.dtype == np.float32 for x in (q, k, v)) else np.float64
@@ -842,5 +973,6 @@ def flash_attention(q, k, v, mask=None, block_size=64):
         acc += s @ v[..., start:start + block_size, :]
         m = new_m
     return acc / np.where(l > 0, l, 1)
-'''),
+""",
+    ),
 ]

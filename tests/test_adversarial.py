@@ -40,8 +40,16 @@ def _cell(nb, grade_id):
 
 def _with_extra_cell(nb, code, after="softmax"):
     index = nb["cells"].index(_cell(nb, after)) + 1
-    nb["cells"].insert(index, {"cell_type": "code", "execution_count": None, "metadata": {},
-                               "outputs": [], "source": code})
+    nb["cells"].insert(
+        index,
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "metadata": {},
+            "outputs": [],
+            "source": code,
+        },
+    )
     return nb
 
 
@@ -84,72 +92,142 @@ def cases(port, subs=Path("/nonexistent")):
     """
     c = {}
     c["correct"] = (make_submission(AID), ALL, None)
-    c["correct_but_noisy"] = (ref_plus(
-        "import sys, warnings\nprint('debug', file=sys.stderr)\n"
-        "warnings.warn('just a note')\n_old = softmax\n"
-        "def softmax(z, axis=-1):\n    print('called', file=sys.stderr)\n"
-        "    warnings.warn('noise', UserWarning)\n    return _old(z, axis)\n"), ALL, None)
-    c["patch_numpy_checks"] = (stub_plus(
-        "import numpy as np, numpy.testing\n"
-        "np.allclose = lambda *a, **k: True\nnp.isclose = lambda a, b, **k: np.ones_like(a, bool)\n"
-        "np.testing.assert_allclose = lambda *a, **k: None\nnp.array_equal = lambda *a, **k: True\n"
-        "def softmax(z, axis=-1):\n    return np.zeros(3)\n"
-        "def sigmoid(x):\n    return np.zeros(3)\n"), NONE, None)
-    c["input_transformer_strips_asserts"] = (stub_plus(
-        "ip = get_ipython()\n"
-        "ip.input_transformers_cleanup.append(lambda lines: [l for l in lines if 'assert' not in l])\n"
-        ), NONE, None)
-    c["builtins_and_excepthook"] = (stub_plus(
-        "import builtins, sys\nbuiltins.AssertionError = type('Nope', (Exception,), {})\n"
-        "sys.excepthook = lambda *a: None\nbuiltins.isinstance = lambda *a: True\n"), NONE, None)
-    c["prints_fake_success"] = (stub_plus(
-        "print('All tests passed! Score: 10 / 10')\n"), NONE, None)
-    c["patches_course_helpers"] = (stub_plus(
-        "import course.checks\ncourse.checks.agrees_with = lambda *a, **k: None\n"
-        "course.checks.no_warnings = lambda f, *a, **k: None\n"), NONE, None)
-    c["reads_solution_file"] = (stub_plus(
-        f"import json\nnb = json.load(open({SOLUTION_FILE!r}))\n"
-        "for cell in nb['cells']:\n"
-        "    if cell['metadata'].get('nbgrader', {}).get('solution'):\n"
-        "        exec(''.join(cell['source']))\n"), NONE, None)
-    c["copies_a_classmate"] = (stub_plus(
-        f"import json\nnb = json.load(open({str(subs / 'correct' / AID / NAME)!r}))\n"
-        "for cell in nb['cells']:\n"
-        "    if cell['metadata'].get('nbgrader', {}).get('solution'):\n"
-        "        exec(''.join(cell['source']))\n"), NONE, None)
-    c["reads_the_gradebook"] = (stub_plus(
-        f"data = open({str(subs.parent / 'gradebook.db')!r}, 'rb').read()\n"
-        "def softmax(z, axis=-1):\n    return data\n"), NONE, None)
-    c["writes_outside_scratch"] = (ref_plus(
-        f"for p in [{str(ROOT / 'evil.txt')!r}, '/tmp/evil-{MARKER}.txt']:\n"
-        "    try:\n        open(p, 'w').write('x')\n    except OSError:\n        pass\n"),
-        ALL, None)
-    c["connects_to_local_port"] = (ref_plus(
-        "import socket\ntry:\n"
-        f"    socket.create_connection(('127.0.0.1', {port}), timeout=3).sendall(b'leak')\n"
-        "except OSError:\n    pass\n"), ALL, None)
-    c["leaves_process_behind"] = (ref_plus(
-        "import subprocess, sys\n"
-        f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)  # {MARKER}'],"
-        " start_new_session=True)\n"), ALL, None)
-    c["infinite_loop_ignoring_interrupts"] = (stub_plus(
-        "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True:\n    pass\n"),
-        NONE, "longer than")
+    c["correct_but_noisy"] = (
+        ref_plus(
+            "import sys, warnings\nprint('debug', file=sys.stderr)\n"
+            "warnings.warn('just a note')\n_old = softmax\n"
+            "def softmax(z, axis=-1):\n    print('called', file=sys.stderr)\n"
+            "    warnings.warn('noise', UserWarning)\n    return _old(z, axis)\n"
+        ),
+        ALL,
+        None,
+    )
+    c["patch_numpy_checks"] = (
+        stub_plus(
+            "import numpy as np, numpy.testing\n"
+            "np.allclose = lambda *a, **k: True\nnp.isclose = lambda a, b, **k: np.ones_like(a, bool)\n"
+            "np.testing.assert_allclose = lambda *a, **k: None\nnp.array_equal = lambda *a, **k: True\n"
+            "def softmax(z, axis=-1):\n    return np.zeros(3)\n"
+            "def sigmoid(x):\n    return np.zeros(3)\n"
+        ),
+        NONE,
+        None,
+    )
+    c["input_transformer_strips_asserts"] = (
+        stub_plus(
+            "ip = get_ipython()\n"
+            "ip.input_transformers_cleanup.append(lambda lines: [l for l in lines if 'assert' not in l])\n"
+        ),
+        NONE,
+        None,
+    )
+    c["builtins_and_excepthook"] = (
+        stub_plus(
+            "import builtins, sys\nbuiltins.AssertionError = type('Nope', (Exception,), {})\n"
+            "sys.excepthook = lambda *a: None\nbuiltins.isinstance = lambda *a: True\n"
+        ),
+        NONE,
+        None,
+    )
+    c["prints_fake_success"] = (
+        stub_plus("print('All tests passed! Score: 10 / 10')\n"),
+        NONE,
+        None,
+    )
+    c["patches_course_helpers"] = (
+        stub_plus(
+            "import course.checks\ncourse.checks.agrees_with = lambda *a, **k: None\n"
+            "course.checks.no_warnings = lambda f, *a, **k: None\n"
+        ),
+        NONE,
+        None,
+    )
+    c["reads_solution_file"] = (
+        stub_plus(
+            f"import json\nnb = json.load(open({SOLUTION_FILE!r}))\n"
+            "for cell in nb['cells']:\n"
+            "    if cell['metadata'].get('nbgrader', {}).get('solution'):\n"
+            "        exec(''.join(cell['source']))\n"
+        ),
+        NONE,
+        None,
+    )
+    c["copies_a_classmate"] = (
+        stub_plus(
+            f"import json\nnb = json.load(open({str(subs / 'correct' / AID / NAME)!r}))\n"
+            "for cell in nb['cells']:\n"
+            "    if cell['metadata'].get('nbgrader', {}).get('solution'):\n"
+            "        exec(''.join(cell['source']))\n"
+        ),
+        NONE,
+        None,
+    )
+    c["reads_the_gradebook"] = (
+        stub_plus(
+            f"data = open({str(subs.parent / 'gradebook.db')!r}, 'rb').read()\n"
+            "def softmax(z, axis=-1):\n    return data\n"
+        ),
+        NONE,
+        None,
+    )
+    c["writes_outside_scratch"] = (
+        ref_plus(
+            f"for p in [{str(ROOT / 'evil.txt')!r}, '/tmp/evil-{MARKER}.txt']:\n"
+            "    try:\n        open(p, 'w').write('x')\n    except OSError:\n        pass\n"
+        ),
+        ALL,
+        None,
+    )
+    c["connects_to_local_port"] = (
+        ref_plus(
+            "import socket\ntry:\n"
+            f"    socket.create_connection(('127.0.0.1', {port}), timeout=3).sendall(b'leak')\n"
+            "except OSError:\n    pass\n"
+        ),
+        ALL,
+        None,
+    )
+    c["leaves_process_behind"] = (
+        ref_plus(
+            "import subprocess, sys\n"
+            f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)  # {MARKER}'],"
+            " start_new_session=True)\n"
+        ),
+        ALL,
+        None,
+    )
+    c["infinite_loop_ignoring_interrupts"] = (
+        stub_plus(
+            "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+            "signal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True:\n    pass\n"
+        ),
+        NONE,
+        "longer than",
+    )
     c["kernel_exits"] = (stub_plus("import os\nos._exit(0)\n"), NONE, "ended its own process")
-    c["kernel_killed"] = (stub_plus("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"),
-                          NONE, "killed")
-    c["memory_hog"] = (ref_plus("import numpy as np\nhog = np.ones(8 * 1024**3 // 8)\n"),
-                       ALL, None)
-    c["prints_50_mb"] = (ref_plus("for _ in range(50):\n    print('x' * 1_000_000)\n"),
-                         ALL, None)
-    c["forges_replies"] = (stub_plus(
-        "import os, sys\nos.write(int(sys.argv[2]), b'{\"ok\": true, \"result\": 1}\\n' * 50)\n"),
-        NONE, None)
-    c["returns_sneaky_object"] = (stub_plus(
-        "class Always:\n    def __eq__(self, other):\n        return True\n"
-        "    def __getattr__(self, name):\n        return lambda *a, **k: self\n"
-        "def softmax(z, axis=-1):\n    return Always()\n"), NONE, None)
+    c["kernel_killed"] = (
+        stub_plus("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"),
+        NONE,
+        "killed",
+    )
+    c["memory_hog"] = (ref_plus("import numpy as np\nhog = np.ones(8 * 1024**3 // 8)\n"), ALL, None)
+    c["prints_50_mb"] = (ref_plus("for _ in range(50):\n    print('x' * 1_000_000)\n"), ALL, None)
+    c["forges_replies"] = (
+        stub_plus(
+            'import os, sys\nos.write(int(sys.argv[2]), b\'{"ok": true, "result": 1}\\n\' * 50)\n'
+        ),
+        NONE,
+        None,
+    )
+    c["returns_sneaky_object"] = (
+        stub_plus(
+            "class Always:\n    def __eq__(self, other):\n        return True\n"
+            "    def __getattr__(self, name):\n        return lambda *a, **k: self\n"
+            "def softmax(z, axis=-1):\n    return Always()\n"
+        ),
+        NONE,
+        None,
+    )
 
     nb = make_submission(AID, stub=True)
     cell = _cell(nb, "test_softmax_probabilities")
@@ -169,10 +247,24 @@ def cases(port, subs=Path("/nonexistent")):
     nb["cells"].append(dup)
     c["test_cell_duplicated"] = (nb, ALL, "more than once")
     nb = make_submission(AID, stub=True)
-    nb["cells"].append({"cell_type": "code", "execution_count": None, "outputs": [],
-                        "source": "assert True\n", "metadata": {"nbgrader": {
-                            "grade": True, "solution": False, "locked": True, "points": 50,
-                            "grade_id": "bonus", "schema_version": 3}}})
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "outputs": [],
+            "source": "assert True\n",
+            "metadata": {
+                "nbgrader": {
+                    "grade": True,
+                    "solution": False,
+                    "locked": True,
+                    "points": 50,
+                    "grade_id": "bonus",
+                    "schema_version": 3,
+                }
+            },
+        }
+    )
     c["fake_bonus_test"] = (nb, NONE, "does not have")
     nb = make_submission(AID)
     _cell(nb, "softmax")["metadata"] = {}
@@ -198,9 +290,9 @@ ACTIVE_MARKUP = [
     f"<a id=jslink href=\"javascript:{PWNED}(['javascript link'])\">click</a>",
     "<iframe srcdoc=\"<script>parent.__pwned = ['iframe']</script>\"></iframe>",
     f"<details open ontoggle=\"{PWNED}(['ontoggle'])\"><summary>x</summary></details>",
-    "<meta http-equiv=refresh content=\"0; url=https://example.invalid/\">",
-    "<img src=\"https://example.invalid/track.png\">",
-    "<form action=\"https://example.invalid/\"><input name=q></form>",
+    '<meta http-equiv=refresh content="0; url=https://example.invalid/">',
+    '<img src="https://example.invalid/track.png">',
+    '<form action="https://example.invalid/"><input name=q></form>',
     "<style>body { background: url(https://example.invalid/css.png) }</style>",
 ]
 HIDDEN_MARKER = "HIDDEN-INPUT-SEEN-4b1d"
@@ -224,6 +316,7 @@ def _symlink_to(target):
     def make(path):
         path.parent.mkdir(parents=True)
         path.symlink_to(target)
+
     return make
 
 
@@ -252,61 +345,116 @@ def hostile_cases():
     Content may be a function that makes the file (links, FIFOs, devices)."""
     c = {}
     nb = make_submission(AID)
-    nb["cells"].insert(1, {"cell_type": "markdown", "metadata": {"nbgrader": {
-        "grade_id": "x\ud800y"}}, "source": "a lone surrogate: \ud800 and \udfff"})
-    c["lone_surrogates"] = (_with_extra_cell(
-        nb, "print('out \ud800')\nlabel = '\udc80'\n"), ALL, None)
+    nb["cells"].insert(
+        1,
+        {
+            "cell_type": "markdown",
+            "metadata": {"nbgrader": {"grade_id": "x\ud800y"}},
+            "source": "a lone surrogate: \ud800 and \udfff",
+        },
+    )
+    c["lone_surrogates"] = (
+        _with_extra_cell(nb, "print('out \ud800')\nlabel = '\udc80'\n"),
+        ALL,
+        None,
+    )
     c["sparse_terabyte"] = (_sparse, NONE, "too large")
     c["symlink_to_solution"] = (_symlink_to(SOLUTION_FILE), NONE, "symbolic link")
     c["fifo_notebook"] = (_fifo, NONE, "FIFO")
     c["device_notebook"] = (_device, NONE, "device" if os.geteuid() == 0 else "symbolic link")
-    c["nbformat_3"] = (json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {},
-                                   "worksheets": [{"cells": []}]}).encode(), NONE, "old format")
-    c["deep_nesting_file"] = (_raw_notebook_with_cell_metadata(_nested(100_000)), NONE,
-                              "too deeply")
-    c["deep_metadata_correct"] = (_raw_notebook_with_cell_metadata(_nested(900)), ALL,
-                                  None)
+    c["nbformat_3"] = (
+        json.dumps(
+            {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": []}]}
+        ).encode(),
+        NONE,
+        "old format",
+    )
+    c["deep_nesting_file"] = (
+        _raw_notebook_with_cell_metadata(_nested(100_000)),
+        NONE,
+        "too deeply",
+    )
+    c["deep_metadata_correct"] = (_raw_notebook_with_cell_metadata(_nested(900)), ALL, None)
     nb = make_submission(AID)
-    nb["cells"].insert(1, {"cell_type": "markdown", "metadata": {},
-                           "source": "Active markup:\n\n" + "\n\n".join(ACTIVE_MARKUP)
-                           + "\n\n[md link](javascript:alert(1)) $x^2$"})
-    c["active_markup"] = (_with_extra_cell(
-        nb, "print(" + repr("".join(ACTIVE_MARKUP)) + ")\n"), ALL, None)
-    c["prints_hidden_inputs"] = (ref_plus(
-        "_real = softmax\n"
-        f"def softmax(z, axis=-1):\n    print({HIDDEN_MARKER!r}, repr(z))\n"
-        "    return _real(z, axis)\n"), ALL, None)
+    nb["cells"].insert(
+        1,
+        {
+            "cell_type": "markdown",
+            "metadata": {},
+            "source": "Active markup:\n\n"
+            + "\n\n".join(ACTIVE_MARKUP)
+            + "\n\n[md link](javascript:alert(1)) $x^2$",
+        },
+    )
+    c["active_markup"] = (
+        _with_extra_cell(nb, "print(" + repr("".join(ACTIVE_MARKUP)) + ")\n"),
+        ALL,
+        None,
+    )
+    c["prints_hidden_inputs"] = (
+        ref_plus(
+            "_real = softmax\n"
+            f"def softmax(z, axis=-1):\n    print({HIDDEN_MARKER!r}, repr(z))\n"
+            "    return _real(z, axis)\n"
+        ),
+        ALL,
+        None,
+    )
     nb = make_submission(AID)
-    nb["cells"][1:1] = [{"cell_type": "markdown", "metadata": {}, "source": f"c{i}"}
-                        for i in range(150_000)]
+    nb["cells"][1:1] = [
+        {"cell_type": "markdown", "metadata": {}, "source": f"c{i}"} for i in range(150_000)
+    ]
     c["many_cells"] = (nb, ALL, "cells")
-    c["closes_reply_channel"] = (_with_extra_cell(
-        make_submission(AID), "import os, sys\nnull = os.open(os.devnull, os.O_WRONLY)\n"
-        "os.dup2(null, int(sys.argv[2]))\n", after="test_softmax_shift_and_input"),
+    c["closes_reply_channel"] = (
+        _with_extra_cell(
+            make_submission(AID),
+            "import os, sys\nnull = os.open(os.devnull, os.O_WRONLY)\n"
+            "os.dup2(null, int(sys.argv[2]))\n",
+            after="test_softmax_shift_and_input",
+        ),
         # the cell that cut the channel is skipped in a fresh process: the correct code after
         # it is graded (one mistake costs one mistake), and the reason is still reported
-        ALL, "closed or replaced the channel")
-    c["deeply_nested_reply"] = (stub_plus(
-        "import os, sys, time\n"
-        "os.write(int(sys.argv[2]), b'[' * 200000 + b']' * 200000 + b'\\n')\ntime.sleep(3)\n"),
-        NONE, "too deeply")
-    c["worker_out_of_memory"] = (stub_plus(
-        "import numpy as np\ndef softmax(z, axis=-1):\n    return np.ones(70_000_000)\n"),
-        NONE, "ran out of memory")
-    c["fork_bomb_bounded"] = (ref_plus(
-        "import os, time\nfor _ in range(300):\n    try:\n        pid = os.fork()\n"
-        "    except OSError:\n        break\n    if pid == 0:\n        time.sleep(3)\n"
-        "        os._exit(0)\n"), ALL, None)
-    c["fills_scratch"] = (ref_plus(
-        "try:\n    for i in range(6):\n        with open(f'big{i}', 'wb') as f:\n"
-        "            for _ in range(60):\n                f.write(b'x' * 1_000_000)\n"
-        "except OSError:\n    pass\n"), ALL, "wrote more than 256 MB")
+        ALL,
+        "closed or replaced the channel",
+    )
+    c["deeply_nested_reply"] = (
+        stub_plus(
+            "import os, sys, time\n"
+            "os.write(int(sys.argv[2]), b'[' * 200000 + b']' * 200000 + b'\\n')\ntime.sleep(3)\n"
+        ),
+        NONE,
+        "too deeply",
+    )
+    c["worker_out_of_memory"] = (
+        stub_plus("import numpy as np\ndef softmax(z, axis=-1):\n    return np.ones(70_000_000)\n"),
+        NONE,
+        "ran out of memory",
+    )
+    c["fork_bomb_bounded"] = (
+        ref_plus(
+            "import os, time\nfor _ in range(300):\n    try:\n        pid = os.fork()\n"
+            "    except OSError:\n        break\n    if pid == 0:\n        time.sleep(3)\n"
+            "        os._exit(0)\n"
+        ),
+        ALL,
+        None,
+    )
+    c["fills_scratch"] = (
+        ref_plus(
+            "try:\n    for i in range(6):\n        with open(f'big{i}', 'wb') as f:\n"
+            "            for _ in range(60):\n                f.write(b'x' * 1_000_000)\n"
+            "except OSError:\n    pass\n"
+        ),
+        ALL,
+        "wrote more than 256 MB",
+    )
     return c
 
 
 #: Folders whose very layout is hostile: made beside the corpus, never graded.
 def hostile_folders(subs: Path) -> dict:
     """name -> function making SUBMISSIONS/name (a link to a classmate's folder...)."""
+
     def student_link(path):
         path.symlink_to(subs / "correct")
 
@@ -317,8 +465,11 @@ def hostile_folders(subs: Path) -> dict:
     def markup_id(path):
         write_notebook(make_submission(AID), path / AID / NAME)
 
-    return {"linked_student": student_link, "linked_assignment": assignment_link,
-            f"mallory\n{FORGED_LINE}<b>": markup_id}
+    return {
+        "linked_student": student_link,
+        "linked_assignment": assignment_link,
+        f"mallory\n{FORGED_LINE}<b>": markup_id,
+    }
 
 
 class Listener:
@@ -384,15 +535,35 @@ def corpus(tmp_path_factory):
         make(subs / name)
     out = root / "graded"
     started = time.monotonic()
-    done = run_cli("grade", subs, "--out", out, "--workers", "2", "--timeout", "10",
-                   "--memory", "1024", "--gradebook", root / "gradebook.db")
+    done = run_cli(
+        "grade",
+        subs,
+        "--out",
+        out,
+        "--workers",
+        "2",
+        "--timeout",
+        "10",
+        "--memory",
+        "1024",
+        "--gradebook",
+        root / "gradebook.db",
+    )
     time.sleep(0.5)
     listener.close()
     with open(out / "grades.csv", newline="") as handle:
         table = {r["student_id"]: r for r in csv.DictReader(handle) if r["assignment"] == AID}
-    yield dict(corpus=corpus, done=done, out=out, table=table, hashes=hashes,
-               connections=listener.connections, leftovers=_leftovers(), subs=subs,
-               seconds=time.monotonic() - started)
+    yield dict(
+        corpus=corpus,
+        done=done,
+        out=out,
+        table=table,
+        hashes=hashes,
+        connections=listener.connections,
+        leftovers=_leftovers(),
+        subs=subs,
+        seconds=time.monotonic() - started,
+    )
     for pid in _leftovers():
         os.kill(pid, signal.SIGKILL)
 
@@ -413,8 +584,10 @@ def test_expected_scores_come_from_the_tests_points(sources):
     points = {g: t.points for g, t in source.tests.items()}
     assert expected_score(source, ALL) == source.max_score == sum(points.values()) > 0
     assert expected_score(source, NONE) == 0.0
-    assert expected_score(source, all_but("test_softmax_axis")) == \
-        source.max_score - points["test_softmax_axis"]
+    assert (
+        expected_score(source, all_but("test_softmax_axis"))
+        == source.max_score - points["test_softmax_axis"]
+    )
     with pytest.raises(AssertionError, match="no such test"):
         expected_score(source, all_but("test_that_does_not_exist"))
 
@@ -425,8 +598,9 @@ def test_case_scores_and_reason(corpus, sources, name):
     _, passes, reason = corpus["corpus"][name]
     row = corpus["table"][name]
     source = sources[AID]
-    assert float(row["max_score"]) == source.max_score, \
+    assert float(row["max_score"]) == source.max_score, (
         "points come from the source, never the submission"
+    )
     assert float(row["score"]) == pytest.approx(expected_score(source, passes)), row
     if reason:
         assert reason in row["reason"], row
@@ -455,14 +629,42 @@ def test_submissions_are_never_modified(corpus):
 def test_refuses_to_grade_without_sandbox_unless_told(tmp_path):
     (tmp_path / "subs").mkdir()
     env = dict(os.environ, PATH="/nonexistent")  # no bwrap to be found
-    done = subprocess.run([PYTHON, "-m", "autograder", "grade", str(tmp_path / "subs"), "--out",
-                           str(tmp_path / "out")], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=120)
+    done = subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "autograder",
+            "grade",
+            str(tmp_path / "subs"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert done.returncode == 2 and "--no-sandbox" in done.stderr
-    done = subprocess.run([PYTHON, "-m", "autograder", "grade", str(tmp_path / "subs"), "--out",
-                           str(tmp_path / "out"), "--no-sandbox", "--gradebook",
-                           str(tmp_path / "gb.db")], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=120)
+    done = subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "autograder",
+            "grade",
+            str(tmp_path / "subs"),
+            "--out",
+            str(tmp_path / "out"),
+            "--no-sandbox",
+            "--gradebook",
+            str(tmp_path / "gb.db"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "without isolation" in (tmp_path / "out" / "summary.txt").read_text()
 
@@ -474,11 +676,24 @@ def test_kill_and_resume(tmp_path):
     for i in range(8):
         nb = make_submission(AID, stub=(i % 2 == 1))
         write_notebook(nb, subs / f"s{i}" / AID / NAME)
-    args = [PYTHON, "-m", "autograder", "grade", str(subs), "--workers", "1",
-            "--gradebook", str(tmp_path / "gb.db")]
-    proc = subprocess.Popen(args + ["--out", str(tmp_path / "out")], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    args = [
+        PYTHON,
+        "-m",
+        "autograder",
+        "grade",
+        str(subs),
+        "--workers",
+        "1",
+        "--gradebook",
+        str(tmp_path / "gb.db"),
+    ]
+    proc = subprocess.Popen(
+        args + ["--out", str(tmp_path / "out")],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     results = tmp_path / "out" / ".results"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(results.rglob("*.json"))) < 2:
@@ -488,19 +703,30 @@ def test_kill_and_resume(tmp_path):
     saved = len(list(results.rglob("*.json")))
     assert 2 <= saved < 8
     assert not (tmp_path / "out" / "grades.csv").exists()
-    done = subprocess.run(args + ["--out", str(tmp_path / "out")], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        args + ["--out", str(tmp_path / "out")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     assert f"({saved} from an earlier run)" in done.stdout
-    fresh = subprocess.run(args[:-2] + ["--gradebook", str(tmp_path / "gb2.db"), "--out",
-                                        str(tmp_path / "fresh")], cwd=ROOT,
-                           capture_output=True, text=True, timeout=600)
+    fresh = subprocess.run(
+        args[:-2] + ["--gradebook", str(tmp_path / "gb2.db"), "--out", str(tmp_path / "fresh")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert fresh.returncode == 0, fresh.stderr
-    assert (tmp_path / "out" / "grades.csv").read_text() == \
-        (tmp_path / "fresh" / "grades.csv").read_text()
+    assert (tmp_path / "out" / "grades.csv").read_text() == (
+        tmp_path / "fresh" / "grades.csv"
+    ).read_text()
 
 
 # -- issues 17 and 18: what every written file must be ------------------------------------
+
 
 def _written(out: Path) -> list[Path]:
     return [out / "grades.csv", out / "summary.txt", *sorted((out / "feedback").rglob("*.html"))]
@@ -544,7 +770,8 @@ def test_summary_lines_cannot_be_forged(corpus):
 
 def _page(corpus, name):
     return (corpus["out"] / "feedback" / name / AID / NAME.replace(".ipynb", ".html")).read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
 
 
 def test_hidden_test_output_is_not_shown(corpus):

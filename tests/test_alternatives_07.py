@@ -12,7 +12,7 @@ ASSIGNMENT = "07-softmax-at-scale"
 
 ALTERNATIVES = {
     "merge with logaddexp, online_logsumexp with scipy per block, in the blocks' dtype": {
-        "merge_partials": '''
+        "merge_partials": """
 def merge_partials(m_a, s_a, m_b, s_b):
     arrays = [np.asarray(x) for x in (m_a, s_a, m_b, s_b)]
     dtype = np.float32 if all(a.dtype == np.float32 for a in arrays) else np.float64
@@ -22,8 +22,8 @@ def merge_partials(m_a, s_a, m_b, s_b):
         total = np.logaddexp(m_a + np.log(s_a), m_b + np.log(s_b))
         s = np.where(np.isneginf(m), dtype(0), np.exp(total - m))
     return m, s.astype(dtype)
-''',
-        "online_logsumexp": '''
+""",
+        "online_logsumexp": """
 def online_logsumexp(blocks):
     total, dtype = None, np.float64
     for i, block in enumerate(blocks):
@@ -37,9 +37,10 @@ def online_logsumexp(blocks):
             lse = scipy.special.logsumexp(b)
             total = lse if total is None else np.logaddexp(total, lse)
     return np.asarray(-np.inf if total is None else total, dtype=dtype)[()]
-'''},
+""",
+    },
     "target logits from weight[targets], the gradient's chunks in float64": {
-        "chunked_cross_entropy": '''
+        "chunked_cross_entropy": """
 def chunked_cross_entropy(hidden, weight, targets, chunk_size=1024):
     h, w, y = np.asarray(hidden, dtype=float), np.asarray(weight, dtype=float), np.asarray(targets)
     if h.ndim != 2 or w.ndim != 2 or h.shape[1] != w.shape[1] or y.shape != (len(h),):
@@ -53,8 +54,8 @@ def chunked_cross_entropy(hidden, weight, targets, chunk_size=1024):
         lse = np.logaddexp(lse, scipy.special.logsumexp(h @ w[start:start + chunk_size].T, axis=1))
     picked = np.einsum("nd,nd->n", h, w[y])
     return float(np.mean(lse - picked))
-''',
-        "chunked_cross_entropy_grad": '''
+""",
+        "chunked_cross_entropy_grad": """
 def chunked_cross_entropy_grad(hidden, weight, targets, chunk_size=1024):
     h0, w0, y = np.asarray(hidden), np.asarray(weight), np.asarray(targets)
     out = np.float32 if h0.dtype == np.float32 and w0.dtype == np.float32 else np.float64
@@ -78,9 +79,10 @@ def chunked_cross_entropy_grad(hidden, weight, targets, chunk_size=1024):
         gh += p @ w[start:stop]
         gw[start:stop] = p.T @ h
     return gh.astype(out), gw.astype(out)
-'''},
+""",
+    },
     "flash attention that keeps its output normalised at every block": {
-        "flash_attention": '''
+        "flash_attention": """
 def flash_attention(q, k, v, mask=None, block_size=64):
     q, k, v = np.asarray(q), np.asarray(k), np.asarray(v)
     dtype = np.float32 if q.dtype == k.dtype == v.dtype == np.float32 else np.float64
@@ -112,7 +114,8 @@ def flash_attention(q, k, v, mask=None, block_size=64):
         o = (l * np.exp(m - safe) * o + p @ v[..., start:start + block_size, :]) / keep
         m, l = m_new, l_new
     return o
-'''},
+"""
+    },
 }
 
 

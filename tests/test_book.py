@@ -24,8 +24,10 @@ def test_every_chapter_page_is_built(site):
 def test_site_holds_no_solution_code_or_hidden_tests(site):
     secrets = {aid: solution_lines(aid) for aid in CHAPTERS}
     for path in site.rglob("*"):
-        if path.suffix not in (".html", ".ipynb", ".md", ".py", ".txt", ".js") or \
-                "_static" in path.parts:
+        if (
+            path.suffix not in (".html", ".ipynb", ".md", ".py", ".txt", ".js")
+            or "_static" in path.parts
+        ):
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
         for marker in FORBIDDEN:
@@ -85,10 +87,28 @@ def test_maths_is_served_locally(site):
 def test_solution_notebooks_run_clean_under_nbval(tmp_path):
     """The instructor notebooks run top to bottom in a real kernel (nbval)."""
     notebooks = [str(course_dir.notebook_path(a)) for a in CHAPTERS]
-    done = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q",
-                           "-p", "no:cacheprovider", "-o", "addopts=", "-W", "ignore",
-                           "--rootdir", str(tmp_path), *notebooks],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=",
+            "-W",
+            "ignore",
+            "--rootdir",
+            str(tmp_path),
+            *notebooks,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert re.search(r"\d+ passed", done.stdout)
 
@@ -99,10 +119,28 @@ def test_released_notebooks_fail_under_nbval(tmp_path):
     notebook = course_dir.notebook_path(CHAPTERS[0], course_dir.RELEASED)
     copy = tmp_path / notebook.name
     shutil.copy(notebook, copy)
-    done = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q",
-                           "-p", "no:cacheprovider", "-o", "addopts=", "-W", "ignore",
-                           "--rootdir", str(tmp_path), str(copy)],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=",
+            "-W",
+            "ignore",
+            "--rootdir",
+            str(tmp_path),
+            str(copy),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 1 and "NotImplementedError" in done.stdout
 
 
@@ -207,8 +245,14 @@ def test_new_pages_show_computed_numbers(site):
 
 def test_cross_references_resolve(site):
     """Links written as [chapter NN](NN-name.md) become links to built pages."""
-    for page in ("01-definition", "03-stability", "04-log-sum-exp", "06-attention-masking",
-                 "notation", "where-next"):
+    for page in (
+        "01-definition",
+        "03-stability",
+        "04-log-sum-exp",
+        "06-attention-masking",
+        "notation",
+        "where-next",
+    ):
         raw = (site / "book" / f"{page}.html").read_text(encoding="utf-8")
         targets = set(re.findall(r'href="((?:\d\d-[a-z-]+|notation|where-next)\.html)[#"]', raw))
         assert targets, page

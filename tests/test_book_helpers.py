@@ -13,14 +13,22 @@ from course import book
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize(("value", "want"), [
-    (3, 3), (np.int64(7), 7), (2.5, 2.5), (np.float32(0.25), 0.25), (np.array(1.5), 1.5),
-    (True, 1.0)])
+@pytest.mark.parametrize(
+    ("value", "want"),
+    [
+        (3, 3),
+        (np.int64(7), 7),
+        (2.5, 2.5),
+        (np.float32(0.25), 0.25),
+        (np.array(1.5), 1.5),
+        (True, 1.0),
+    ],
+)
 def test_glue_number_gives_plain_python_numbers(monkeypatch, value, want):
     calls = []
     monkeypatch.setattr(book, "glue", lambda name, v, display: calls.append((name, v, display)))
     book.glue_number("x", value)
-    (name, got, display), = calls
+    ((name, got, display),) = calls
     assert name == "x" and display is False
     assert got == want and type(got) is type(want)
 

@@ -45,9 +45,9 @@ def prose(markdown: str) -> str:
         if not skip:
             kept.append(line)
     text = "\n".join(kept)
-    text = re.sub(r"\[[^\]]*\]\([^)]*\)", "", text)                    # [text](target)
+    text = re.sub(r"\[[^\]]*\]\([^)]*\)", "", text)  # [text](target)
     text = re.sub(r"\{(doc|ref|numref|eq|download)\}`[^`]*`", "", text)  # roles
-    return re.sub(r"(?<!`)`[^`\n]+`(?!`)", "", text)                     # inline code
+    return re.sub(r"(?<!`)`[^`\n]+`(?!`)", "", text)  # inline code
 
 
 def plain_chapter_mentions(markdown: str) -> list[str]:
@@ -57,16 +57,17 @@ def plain_chapter_mentions(markdown: str) -> list[str]:
 
 def test_the_mention_finder_tells_links_from_plain_text():
     assert plain_chapter_mentions("as chapter 03 shows") == ["chapter 03"]
-    assert plain_chapter_mentions("Chapter 01 and chapters 03 and 04") == \
-        ["Chapter 01", "chapters 03"]
+    assert plain_chapter_mentions("Chapter 01 and chapters 03 and 04") == [
+        "Chapter 01",
+        "chapters 03",
+    ]
     assert plain_chapter_mentions("its own chapter (04).") == ["chapter (04"]
     assert plain_chapter_mentions("see [chapter 03](03-stability.md)") == []
     assert plain_chapter_mentions("chapters [03](03-stability.md) and [04](04-x.md)") == []
     assert plain_chapter_mentions("{doc}`chapter 05 <05-cross-entropy>`") == []
     assert plain_chapter_mentions("```python\n# chapter 02\n```\n") == []
     assert plain_chapter_mentions("```{code-cell} ipython3\n# chapter 02\n```\n") == []
-    assert plain_chapter_mentions("```{glue:figure} f\nAs in chapter 02.\n```\n") == \
-        ["chapter 02"]
+    assert plain_chapter_mentions("```{glue:figure} f\nAs in chapter 02.\n```\n") == ["chapter 02"]
 
 
 @pytest.mark.parametrize("page", toc_pages())
@@ -74,7 +75,9 @@ def test_every_chapter_mention_is_a_link(page):
     path = ROOT / f"{page}.md"
     assert path.is_file(), f"_toc.yml names {page}, which does not exist"
     plain = plain_chapter_mentions(path.read_text(encoding="utf-8"))
-    assert not plain, f"{path.name}: write these as links, e.g. [chapter 03](03-stability.md): {plain}"
+    assert not plain, (
+        f"{path.name}: write these as links, e.g. [chapter 03](03-stability.md): {plain}"
+    )
 
 
 def test_toc_reads_intro_chapters_notation_where_next():
@@ -100,8 +103,9 @@ def section(markdown: str, title: str) -> str:
 def test_chapter_ends_with_takeaways_and_a_quiz_that_needs_no_kernel(chapter):
     text = (BOOK / f"{chapter}.md").read_text(encoding="utf-8")
     headings = re.findall(r"^## (.+)$", text, re.M)
-    assert headings[-4:] == ["Key takeaways", "Self-check quiz", "Exercises", "References"], \
+    assert headings[-4:] == ["Key takeaways", "Self-check quiz", "Exercises", "References"], (
         headings[-4:]
+    )
     bullets = re.findall(r"^- ", section(text, "Key takeaways"), re.M)
     assert 1 <= len(bullets) <= 5, f"{chapter}: {len(bullets)} takeaways"
     quiz = section(text, "Self-check quiz")
@@ -117,8 +121,11 @@ def normalised_title(title: str) -> str:
 def project(author: str) -> str:
     """'{The SciPy community}' and '{SciPy developers}' -> 'scipy'."""
     words = re.sub(r"[{}]", "", author).lower().split()
-    rest = [w for w in words if w not in {"the", "developers", "community", "contributors",
-                                          "authors", "team"}]
+    rest = [
+        w
+        for w in words
+        if w not in {"the", "developers", "community", "contributors", "authors", "team"}
+    ]
     return " ".join(rest)
 
 
@@ -126,8 +133,10 @@ def bib_entries() -> list[tuple[str, str, dict, tuple]]:
     entries = []
     for path in sorted(BOOK.glob("references*.bib")):
         for key, entry in parse_file(str(path)).entries.items():
-            persons = tuple((role, tuple(str(p) for p in people))
-                            for role, people in sorted(entry.persons.items()))
+            persons = tuple(
+                (role, tuple(str(p) for p in people))
+                for role, people in sorted(entry.persons.items())
+            )
             entries.append((path.name, key, dict(entry.fields), persons))
     return entries
 
@@ -174,7 +183,7 @@ def test_the_iverson_bracket_is_explained_where_it_first_appears():
         text = prose((ROOT / f"{page}.md").read_text(encoding="utf-8").replace("`", ""))
         first = IVERSON_USE.search(text)
         if first:
-            nearby = text[max(0, first.start() - 400):first.end() + 400]
+            nearby = text[max(0, first.start() - 400) : first.end() + 400]
             assert "Iverson" in nearby, f"{page}: {first.group(0)} is used before it is explained"
             return
     pytest.fail("no page uses the Iverson bracket")
@@ -183,6 +192,13 @@ def test_the_iverson_bracket_is_explained_where_it_first_appears():
 def test_intro_states_the_prerequisites():
     text = (BOOK / "intro.md").read_text(encoding="utf-8")
     prerequisites = section(text, "Who it is for")
-    for needed in ("linear algebra", "rank", "eigenvalues", "Floating point", "Iverson",
-                   "probability", "derivatives"):
+    for needed in (
+        "linear algebra",
+        "rank",
+        "eigenvalues",
+        "Floating point",
+        "Iverson",
+        "probability",
+        "derivatives",
+    ):
         assert needed in prerequisites, needed

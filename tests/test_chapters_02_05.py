@@ -69,7 +69,9 @@ def test_multi_label_example():
     assert scipy_softmax(z).sum() == pytest.approx(1) and sigmoid(z).sum() > 1.9
     np.testing.assert_allclose(sigmoid(z), 1 / (1 + np.exp(-z)), rtol=1e-12)
     bce = np.mean(t * np.logaddexp(0, -z) + (1 - t) * np.logaddexp(0, z))
-    assert bce == pytest.approx(np.mean(-(t * np.log(sigmoid(z)) + (1 - t) * np.log(1 - sigmoid(z)))))
+    assert bce == pytest.approx(
+        np.mean(-(t * np.log(sigmoid(z)) + (1 - t) * np.log(1 - sigmoid(z))))
+    )
     # a softmax trained on "cat" alone pushes "dog" down: its gradient is positive
     assert cross_entropy_grad(z[None, :], [0])[0, 1] > 0
 
@@ -183,7 +185,9 @@ def test_takeaways_and_self_check(chapter):
     quiz = text.split("## Self-check", 1)[1].split("\n## ", 1)[0]
     assert quiz.count(":::{dropdown} Answer") >= 4
     assert quiz.count("**") >= 8  # numbered questions
-    assert text.index("## Key takeaways") < text.index("## Self-check") < text.index("## References")
+    assert (
+        text.index("## Key takeaways") < text.index("## Self-check") < text.index("## References")
+    )
 
 
 def test_chapter_02_fixes_in_the_source():
@@ -191,7 +195,9 @@ def test_chapter_02_fixes_in_the_source():
     assert "no English word resembles" not in text
     assert "only temperature at which its probabilities are calibrated" not in text
     assert "05-cross-entropy.md::T_best" in text
-    assert "{glue:figure} tab_th" not in text and ":::{list-table} The model's next-character" in text
+    assert (
+        "{glue:figure} tab_th" not in text and ":::{list-table} The model's next-character" in text
+    )
 
 
 def test_chapter_05_credits_shift_invariance_to_chapter_01():
@@ -210,8 +216,11 @@ def page_text(site_dir, name: str) -> str:
 
 def glued(build: Path, name: str) -> dict:
     path = build / "jupyter_execute" / "book" / f"{name}.glue.json"
-    return {k: v["data"]["text/plain"] for k, v in json.loads(path.read_text()).items()
-            if "text/plain" in v.get("data", {})}
+    return {
+        k: v["data"]["text/plain"]
+        for k, v in json.loads(path.read_text()).items()
+        if "text/plain" in v.get("data", {})
+    }
 
 
 @pytest.mark.slow
@@ -238,8 +247,10 @@ def test_built_pages_show_the_recomputed_numbers(site, lm):
 @pytest.mark.slow
 def test_tables_have_captions_not_figure_numbers(site):
     html = (site / "book" / "02-temperature.html").read_text(encoding="utf-8")
-    for name, words in (("tab-th", "next-character probabilities"),
-                        ("tab-words", "Next-word distributions")):
+    for name, words in (
+        ("tab-th", "next-character probabilities"),
+        ("tab-words", "Next-word distributions"),
+    ):
         m = re.search(rf'<table[^>]*id="{name}".*?</table>', html, flags=re.S)
         assert m, name
         caption = re.search(r"<caption>(.*?)</caption>", m.group(0), flags=re.S)

@@ -15,11 +15,11 @@ from conftest import make_submission, write_notebook
 FAST = Limits(cell_seconds=5, notebook_seconds=120)
 
 #: sigmoid straight from the definition: exp(1000) overflows, with a RuntimeWarning.
-OVERFLOWING_SIGMOID = '''
+OVERFLOWING_SIGMOID = """
 def sigmoid(x):
     x = np.asarray(x, dtype=np.float64)
     return 1.0 / (1.0 + np.exp(-x))
-'''
+"""
 
 
 def _tests(result):
@@ -30,9 +30,16 @@ def test_an_overflow_warning_loses_the_no_warning_tests_points(sources, tmp_path
     aid = "01-definition"
     nb = make_submission(aid, replacements={"sigmoid": OVERFLOWING_SIGMOID})
     path = write_notebook(nb, tmp_path / aid / sources[aid].notebook_name)
-    reference = _tests(grade_notebook(sources[aid], write_notebook(
-        make_submission(aid), tmp_path / "ref" / aid / sources[aid].notebook_name),
-        FAST, sandbox=None))
+    reference = _tests(
+        grade_notebook(
+            sources[aid],
+            write_notebook(
+                make_submission(aid), tmp_path / "ref" / aid / sources[aid].notebook_name
+            ),
+            FAST,
+            sandbox=None,
+        )
+    )
     tests = _tests(grade_notebook(sources[aid], path, FAST, sandbox=None))
     quiet = [g for g, t in sources[aid].tests.items() if "no_warnings(sigmoid" in t.code]
     assert quiet, "chapter 01 has a no-warning test of sigmoid"
@@ -53,8 +60,12 @@ def test_a_warning_in_a_test_is_recorded_in_its_output_under_pytest():
     # the checker's record must not depend on that.
     with warnings.catch_warnings(record=True) as outer:
         warnings.simplefilter("always")
-        result = run_test(_cell("import warnings\nwarnings.warn('careful', RuntimeWarning)\n"),
-                          {}, Clock(5.0), hidden=False)
+        result = run_test(
+            _cell("import warnings\nwarnings.warn('careful', RuntimeWarning)\n"),
+            {},
+            Clock(5.0),
+            hidden=False,
+        )
     assert result.passed
     assert "RuntimeWarning: careful" in result.output
     assert outer == []

@@ -22,26 +22,53 @@ from course.checks import (
 
 def test_agrees_with_accepts_a_match_within_tolerance():
     agrees_with(np.array([1.0, 2.0 + 1e-13]), [1.0, 2.0], name="x")
-    agrees_with(np.array([1.0, 2.0], dtype=np.float32) * (1 + 5e-7), [1.0, 2.0], name="x",
-                dtype=np.float32)
+    agrees_with(
+        np.array([1.0, 2.0], dtype=np.float32) * (1 + 5e-7), [1.0, 2.0], name="x", dtype=np.float32
+    )
 
 
-@pytest.mark.parametrize("actual, expected, dtype, message", [
-    ([0.5, 0.5], [0.5, 0.5], None, "NumPy array"),
-    (np.zeros(3), np.zeros((1, 3)), None, "shape"),
-    (np.zeros(2, dtype=np.float32), np.zeros(2), None, "dtype"),
-    (np.array([np.nan, 1.0]), [0.5, 1.0], None, "NaN"),
-    (np.array([0.5, 1.0]), [np.nan, 1.0], None, "NaN"),
-    (np.array([np.inf, 1.0]), [-np.inf, 1.0], None, "inf at index 0 where the accurate value is -inf"),
-    (np.array([1.0, 2.0 + 1e-9]), [1.0, 2.0], None, "1 of 2 values are wrong; the first at index 1: got"),
-    (np.array([[1.0, 2.0], [3.0, np.nan]]), [[1.0, 2.0], [3.0, 4.0]], None,
-     r"NaN at index \(1, 1\) where the accurate value is 4.0"),
-    (np.array([[1.0, 2.0], [3.0, 4.0]]), [[1.0, np.nan], [3.0, 4.0]], None,
-     r"2.0 at index \(0, 1\) where the accurate value is NaN"),
-    (np.array([0.5, -np.inf]), [0.5, -3.0], None, "-inf at index 1 where the accurate value is -3.0"),
-    (np.zeros((4, 2, 3)), np.zeros((2, 3)), None, "broadcast the result up"),
-    (np.array([1.0, 2.001], dtype=np.float32), [1.0, 2.0], np.float32, "wrong"),
-])
+@pytest.mark.parametrize(
+    "actual, expected, dtype, message",
+    [
+        ([0.5, 0.5], [0.5, 0.5], None, "NumPy array"),
+        (np.zeros(3), np.zeros((1, 3)), None, "shape"),
+        (np.zeros(2, dtype=np.float32), np.zeros(2), None, "dtype"),
+        (np.array([np.nan, 1.0]), [0.5, 1.0], None, "NaN"),
+        (np.array([0.5, 1.0]), [np.nan, 1.0], None, "NaN"),
+        (
+            np.array([np.inf, 1.0]),
+            [-np.inf, 1.0],
+            None,
+            "inf at index 0 where the accurate value is -inf",
+        ),
+        (
+            np.array([1.0, 2.0 + 1e-9]),
+            [1.0, 2.0],
+            None,
+            "1 of 2 values are wrong; the first at index 1: got",
+        ),
+        (
+            np.array([[1.0, 2.0], [3.0, np.nan]]),
+            [[1.0, 2.0], [3.0, 4.0]],
+            None,
+            r"NaN at index \(1, 1\) where the accurate value is 4.0",
+        ),
+        (
+            np.array([[1.0, 2.0], [3.0, 4.0]]),
+            [[1.0, np.nan], [3.0, 4.0]],
+            None,
+            r"2.0 at index \(0, 1\) where the accurate value is NaN",
+        ),
+        (
+            np.array([0.5, -np.inf]),
+            [0.5, -3.0],
+            None,
+            "-inf at index 1 where the accurate value is -3.0",
+        ),
+        (np.zeros((4, 2, 3)), np.zeros((2, 3)), None, "broadcast the result up"),
+        (np.array([1.0, 2.001], dtype=np.float32), [1.0, 2.0], np.float32, "wrong"),
+    ],
+)
 def test_agrees_with_names_the_problem(actual, expected, dtype, message):
     with pytest.raises(AssertionError, match=message):
         agrees_with(actual, expected, name="result", dtype=dtype)
@@ -119,14 +146,24 @@ def test_agrees_with_applies_the_contract_tolerance():
 
 
 def test_references_are_accurate_and_agree_with_scipy_on_infinities():
-    z = np.array([[0.0, -np.inf, 1.0], [-np.inf, -np.inf, -np.inf], [np.inf, 1.0, -np.inf],
-                  [np.nan, 1.0, 2.0], [1e308, 0.0, -1e4]])
+    z = np.array(
+        [
+            [0.0, -np.inf, 1.0],
+            [-np.inf, -np.inf, -np.inf],
+            [np.inf, 1.0, -np.inf],
+            [np.nan, 1.0, 2.0],
+            [1e308, 0.0, -1e4],
+        ]
+    )
     with np.errstate(all="ignore"):
         for axis in (0, -1):
-            np.testing.assert_array_equal(np.isnan(reference_log_softmax(z, axis=axis)),
-                                          np.isnan(scipy.special.log_softmax(z, axis=axis)))
-            np.testing.assert_allclose(reference_logsumexp(z, axis=axis), scipy.special.logsumexp(z, axis=axis),
-                                       rtol=1e-15)
+            np.testing.assert_array_equal(
+                np.isnan(reference_log_softmax(z, axis=axis)),
+                np.isnan(scipy.special.log_softmax(z, axis=axis)),
+            )
+            np.testing.assert_allclose(
+                reference_logsumexp(z, axis=axis), scipy.special.logsumexp(z, axis=axis), rtol=1e-15
+            )
         assert reference_logsumexp(z, axis=None, keepdims=True).shape == (1, 1)
     tiny = np.array([0.0, -48.3])
     assert reference_logsumexp(tiny) == np.log1p(np.exp(-48.3))  # about 1e-21, not 0

@@ -44,9 +44,16 @@ def _wrong(aid):
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                  host="127.0.0.1", dashboard_address=None) as local, \
-            distributed.Client(local, set_as_default=False) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as local,
+        distributed.Client(local, set_as_default=False) as client,
+    ):
         yield local, client
 
 
@@ -60,19 +67,34 @@ def klass(tmp_path_factory):
     broken = subs / "cyd" / ASSIGNMENTS[0] / _name(ASSIGNMENTS[0])
     broken.parent.mkdir(parents=True)
     broken.write_text('{"cells": [', encoding="utf-8")
-    write_notebook(make_submission(ASSIGNMENTS[0], stub=True),
-                   subs / "cyd" / ASSIGNMENTS[1] / _name(ASSIGNMENTS[1]))
+    write_notebook(
+        make_submission(ASSIGNMENTS[0], stub=True),
+        subs / "cyd" / ASSIGNMENTS[1] / _name(ASSIGNMENTS[1]),
+    )
     return root, subs
 
 
 def _grade(root, subs, out, *extra):
-    return run_cli("grade", subs, "--out", root / out, "--timeout", "30",
-                   "--gradebook", root / f"{out}.db", *extra, timeout=600)
+    return run_cli(
+        "grade",
+        subs,
+        "--out",
+        root / out,
+        "--timeout",
+        "30",
+        "--gradebook",
+        root / f"{out}.db",
+        *extra,
+        timeout=600,
+    )
 
 
 def _tree(folder):
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _rows(out):
@@ -95,10 +117,12 @@ def test_cluster_run_is_byte_identical_to_a_local_run(cluster, klass):
     rows = {(r["student_id"], r["assignment"]): r for r in _rows(root / "remote")}
     assert rows[("ada", ASSIGNMENTS[0])]["score"] == rows[("ada", ASSIGNMENTS[0])]["max_score"]
     assert float(rows[("bob", ASSIGNMENTS[0])]["score"]) < float(
-        rows[("bob", ASSIGNMENTS[0])]["max_score"])
+        rows[("bob", ASSIGNMENTS[0])]["max_score"]
+    )
     assert rows[("cyd", ASSIGNMENTS[0])]["status"] == "failed"
-    assert (root / "remote" / "grades.csv").read_bytes() == \
-        (root / "local" / "grades.csv").read_bytes()
+    assert (root / "remote" / "grades.csv").read_bytes() == (
+        root / "local" / "grades.csv"
+    ).read_bytes()
     local_pages, remote_pages = (_tree(root / name / "feedback") for name in ("local", "remote"))
     assert len(local_pages) == 6
     assert remote_pages.keys() == local_pages.keys()
@@ -109,8 +133,9 @@ def test_cluster_run_is_byte_identical_to_a_local_run(cluster, klass):
     again = _grade(root, subs, "remote", "--scheduler", local_cluster.scheduler_address)
     assert again.returncode == 0, again.stderr
     assert "Graded 0 notebook(s) in this run (6 from an earlier run)" in again.stdout
-    assert (root / "remote" / "grades.csv").read_bytes() == \
-        (root / "local" / "grades.csv").read_bytes()
+    assert (root / "remote" / "grades.csv").read_bytes() == (
+        root / "local" / "grades.csv"
+    ).read_bytes()
 
 
 def _executing(dask_worker):
@@ -129,10 +154,27 @@ def test_a_worker_killed_mid_submission_costs_a_retry_not_a_grade(cluster, tmp_p
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     proc = subprocess.Popen(
-        [PYTHON, "-m", "autograder", "grade", str(subs), "--out", str(out), "--timeout", "30",
-         "--gradebook", str(tmp_path / "gb.db"), "--scheduler",
-         local_cluster.scheduler_address],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            PYTHON,
+            "-m",
+            "autograder",
+            "grade",
+            str(subs),
+            "--out",
+            str(out),
+            "--timeout",
+            "30",
+            "--gradebook",
+            str(tmp_path / "gb.db"),
+            "--scheduler",
+            local_cluster.scheduler_address,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         victim = None
         deadline = time.monotonic() + 180
@@ -155,8 +197,11 @@ def test_a_worker_killed_mid_submission_costs_a_retry_not_a_grade(cluster, tmp_p
         os.kill(pid, 0)  # the worker really died
     assert "Graded 3 notebook(s) in this run" in stdout
     rows = [r for r in _rows(out) if r["status"] != "missing"]  # one row per chapter
-    assert sorted((r["student_id"], r["assignment"]) for r in rows) == \
-        [("ada", aid), ("bob", aid), ("zed", aid)]
+    assert sorted((r["student_id"], r["assignment"]) for r in rows) == [
+        ("ada", aid),
+        ("bob", aid),
+        ("zed", aid),
+    ]
     zed = next(r for r in rows if r["student_id"] == "zed")
     assert zed["status"] == "graded" and zed["score"] == zed["max_score"], zed
     assert sorted(p.name for p in (out / ".results").iterdir()) == ["ada", "bob", "zed"]
@@ -168,8 +213,17 @@ def test_an_unreachable_scheduler_is_refused_and_nothing_is_lost(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "grades.csv").write_text("earlier grades\n", encoding="utf-8")
-    done = run_cli("grade", subs, "--out", out, "--gradebook", tmp_path / "gb.db",
-                   "--scheduler", "tcp://127.0.0.1:9", timeout=120)
+    done = run_cli(
+        "grade",
+        subs,
+        "--out",
+        out,
+        "--gradebook",
+        tmp_path / "gb.db",
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+        timeout=120,
+    )
     assert done.returncode != 0
     assert "cannot reach the dask scheduler at tcp://127.0.0.1:9" in done.stderr
     assert "Traceback" not in done.stderr

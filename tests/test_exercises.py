@@ -21,7 +21,9 @@ def _mistakes():
     for path in sorted(Path(__file__).parent.glob("mistakes_*.py")):
         module = importlib.import_module(path.stem)
         for mistake in module.MISTAKES:
-            yield pytest.param(module.ASSIGNMENT, mistake, id=f"{module.ASSIGNMENT}: {mistake['name']}")
+            yield pytest.param(
+                module.ASSIGNMENT, mistake, id=f"{module.ASSIGNMENT}: {mistake['name']}"
+            )
 
 
 @pytest.mark.parametrize("assignment_id", CHAPTERS)
@@ -45,8 +47,9 @@ def test_stub_gets_zero(sources, tmp_path, assignment_id):
 
 @pytest.mark.parametrize("assignment_id, mistake", list(_mistakes()))
 def test_mistake_is_caught(sources, tmp_path, assignment_id, mistake):
-    result = grade_in_process(sources, tmp_path, assignment_id,
-                    replacements={mistake["cell"]: mistake["code"]})
+    result = grade_in_process(
+        sources, tmp_path, assignment_id, replacements={mistake["cell"]: mistake["code"]}
+    )
     failed = {t.grade_id: t.message for t in result.tests if not t.passed}
     missed = set(mistake["catches"]) - set(failed)
     assert not missed, f"{mistake['name']}: not caught by {sorted(missed)}"
@@ -54,8 +57,9 @@ def test_mistake_is_caught(sources, tmp_path, assignment_id, mistake):
     # Each test's own hint comes first: a failure is a check's message, or an exception
     # the student's code raised (with their traceback), never a stray error of the test.
     for grade_id, message in failed.items():
-        assert message.startswith(TEACHING) or "Where your code raised it" in message, \
+        assert message.startswith(TEACHING) or "Where your code raised it" in message, (
             f"{mistake['name']}: {grade_id} fails without its hint: {message}"
+        )
 
 
 @pytest.mark.parametrize("assignment_id", CHAPTERS)

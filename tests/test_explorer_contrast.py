@@ -146,9 +146,12 @@ def measure_every_state(page) -> list[dict]:
             nxt.click()
             found += page.evaluate(CONTRAST_JS)
     for value in ("0", "max"):
-        page.evaluate("""v => document.querySelectorAll("[data-explorer] input[type=range]")
+        page.evaluate(
+            """v => document.querySelectorAll("[data-explorer] input[type=range]")
           .forEach(s => { s.value = v === "max" ? s.max : v;
-                          s.dispatchEvent(new Event("input", {bubbles: true})); })""", value)
+                          s.dispatchEvent(new Event("input", {bubbles: true})); })""",
+            value,
+        )
         found += page.evaluate(CONTRAST_JS)
     return found
 
@@ -158,9 +161,14 @@ def lowest(found: list[dict]) -> dict:
 
 
 def failures(found: list[dict]) -> list[str]:
-    return sorted({f"{f['explorer']} <{f['tag']} class={f['cls']!r}> {f['text']!r}: "
-                   f"{f['ratio']:.2f}:1 ({f['fg']} on {f['bg']})"
-                   for f in found if f["ratio"] < AA_TEXT})
+    return sorted(
+        {
+            f"{f['explorer']} <{f['tag']} class={f['cls']!r}> {f['text']!r}: "
+            f"{f['ratio']:.2f}:1 ({f['fg']} on {f['bg']})"
+            for f in found
+            if f["ratio"] < AA_TEXT
+        }
+    )
 
 
 def shoot(page, name: str) -> None:
@@ -169,16 +177,17 @@ def shoot(page, name: str) -> None:
     if not folder:
         return
     Path(folder).mkdir(parents=True, exist_ok=True)
-    page.evaluate("document.querySelectorAll('[data-explorer] input[type=range]')"
-                  ".forEach(s => { s.value = s.getAttribute('value'); "
-                  "s.dispatchEvent(new Event('input', {bubbles: true})); })")
+    page.evaluate(
+        "document.querySelectorAll('[data-explorer] input[type=range]')"
+        ".forEach(s => { s.value = s.getAttribute('value'); "
+        "s.dispatchEvent(new Event('input', {bubbles: true})); })"
+    )
     for k, root in enumerate(page.locator("[data-explorer]").all()):
         kind = root.get_attribute("data-explorer")
         root.screenshot(path=str(Path(folder) / f"explorers-{name}-{k}-{kind}.png"))
 
 
-def check_page(browser, origin: str, path: str, mode: str,
-               name: str) -> list[dict]:
+def check_page(browser, origin: str, path: str, mode: str, name: str) -> list[dict]:
     """Open ``origin/path`` with the system in ``mode``, measure, screenshot at both widths."""
     url = f"{origin}/{path}"
     watched = Watched(browser, origin)
@@ -223,8 +232,10 @@ def test_site_explorers_meet_wcag_aa(browser, origin, mode, page_name):
     assert kinds, f"{page_name}: no explorer text measured"
     assert not failures(found), "\n".join(failures(found))
     worst = lowest(found)
-    print(f"{page_name} {mode}: {len(found)} measurements, lowest {worst['ratio']:.2f}:1 "
-          f"({worst['explorer']} {worst['cls']!r} {worst['text']!r})")
+    print(
+        f"{page_name} {mode}: {len(found)} measurements, lowest {worst['ratio']:.2f}:1 "
+        f"({worst['explorer']} {worst['cls']!r} {worst['text']!r})"
+    )
 
 
 @pytest.mark.parametrize("mode", ["light", "dark"])
@@ -234,22 +245,35 @@ def test_standalone_explorers_meet_wcag_aa(browser, tmp_path, mode):
     words = [f"w{k}" for k in range(40)]
     rng = np.random.default_rng(0)
     contexts = {"one": rng.standard_normal(40), "two": rng.standard_normal(40) * 3}
-    (tmp_path / "index.html").write_text(standalone_page(
-        temperature_explorer(z, labels, top=5), mask_explorer(),
-        context_explorer(contexts, words, top=6), logits_inspector([2.0, 1.0, 0.1], list("xyz")),
-        online_explorer()), encoding="utf-8")
+    (tmp_path / "index.html").write_text(
+        standalone_page(
+            temperature_explorer(z, labels, top=5),
+            mask_explorer(),
+            context_explorer(contexts, words, top=6),
+            logits_inspector([2.0, 1.0, 0.1], list("xyz")),
+            online_explorer(),
+        ),
+        encoding="utf-8",
+    )
     server, url = serve(tmp_path)
     try:
         found = check_page(browser, url, "index.html", mode, "standalone")
     finally:
         server.shutdown()
         server.server_close()
-    assert {f["explorer"] for f in found} == {"temperature", "mask", "context-temperature",
-                                              "logits", "online"}
+    assert {f["explorer"] for f in found} == {
+        "temperature",
+        "mask",
+        "context-temperature",
+        "logits",
+        "online",
+    }
     assert not failures(found), "\n".join(failures(found))
     worst = lowest(found)
-    print(f"stand-alone {mode}: {len(found)} measurements, lowest {worst['ratio']:.2f}:1 "
-          f"({worst['explorer']} {worst['cls']!r} {worst['text']!r})")
+    print(
+        f"stand-alone {mode}: {len(found)} measurements, lowest {worst['ratio']:.2f}:1 "
+        f"({worst['explorer']} {worst['cls']!r} {worst['text']!r})"
+    )
 
 
 def test_the_measure_catches_unreadable_text(browser, tmp_path):
@@ -260,7 +284,9 @@ def test_the_measure_catches_unreadable_text(browser, tmp_path):
         '<p style="background:#ced6dd">light on light</p>'
         '<p style="color:#777">grey on dark</p>'
         '<p style="background:repeating-linear-gradient(45deg,#14181e 0 3px,#bbb 3px 7px)">'
-        'hatched</p><p>fine</p></div></body></html>', encoding="utf-8")
+        "hatched</p><p>fine</p></div></body></html>",
+        encoding="utf-8",
+    )
     server, url = serve(tmp_path)
     try:
         page = browser.new_page()

@@ -25,7 +25,7 @@ def test_steps_end_on_the_three_pass_answer(block_size):
     assert run["three_pass"] == pytest.approx(scipy.special.logsumexp(z), rel=1e-14)
     np.testing.assert_allclose(run["softmax"], scipy.special.softmax(z), rtol=1e-13)
     for k, step in enumerate(run["steps"]):
-        seen = z[:step["stop"]]
+        seen = z[: step["stop"]]
         assert step["m"] == seen.max()
         assert step["s"] == pytest.approx(np.exp(seen - seen.max()).sum(), rel=1e-13)
         if k == 0:
@@ -58,9 +58,16 @@ def test_explorer_embeds_every_block_size_and_is_offline():
     assert uid != re.search(r'id="(sx-online-[^"]+)"', online_explorer().data).group(1)
 
 
-@pytest.mark.parametrize("kwargs", [dict(scores=[]), dict(scores=[1.0, np.inf]),
-                                    dict(block_sizes=[0]), dict(block_sizes=[]),
-                                    dict(initial=7)])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(scores=[]),
+        dict(scores=[1.0, np.inf]),
+        dict(block_sizes=[0]),
+        dict(block_sizes=[]),
+        dict(initial=7),
+    ],
+)
 def test_bad_arguments_are_refused(kwargs):
     with pytest.raises(ValueError):
         online_explorer(**kwargs)

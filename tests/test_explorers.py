@@ -63,9 +63,9 @@ def test_temperature_bars_match_the_reference(th_logits):
 def test_top_indices_keep_ties_together():
     z = np.array([5.0, 1.0, 3.0, 1.0, 1.0, 4.0])
     assert top_indices(z, 3) == [0, 5, 2]
-    assert top_indices(z, 4) == [0, 5, 2]          # 1.0 three times: all go to "other"
+    assert top_indices(z, 4) == [0, 5, 2]  # 1.0 three times: all go to "other"
     assert top_indices(z, 6) == [0, 5, 2, 1, 3, 4]
-    assert top_indices(np.zeros(4), 2) == [0, 1]    # all equal: keep the first ones
+    assert top_indices(np.zeros(4), 2) == [0, 1]  # all equal: keep the first ones
     bars = temperature_bars(z, "abcdef", 1.0, top=4)
     assert bars["labels"] == ["a", "f", "c", "other"]
 
@@ -98,8 +98,9 @@ def test_mask_weights(side):
     assert set(modes) == set(MASK_MODES)
     np.testing.assert_array_equal(modes["causal"]["mask"], np.tril(np.ones((n, n), bool)))
     np.testing.assert_array_equal(modes["padding"]["mask"], np.broadcast_to(real, (n, n)))
-    np.testing.assert_array_equal(modes["both"]["mask"],
-                                  modes["causal"]["mask"] & modes["padding"]["mask"])
+    np.testing.assert_array_equal(
+        modes["both"]["mask"], modes["causal"]["mask"] & modes["padding"]["mask"]
+    )
     for mode, d in modes.items():
         w, m = d["weights"], d["mask"]
         assert np.isfinite(w).all()
@@ -107,8 +108,9 @@ def test_mask_weights(side):
         for i in range(n):
             if m[i].any():
                 assert w[i].sum() == pytest.approx(1, abs=1e-12)
-                np.testing.assert_allclose(w[i, m[i]], scipy_softmax(ex["scores"][i, m[i]]),
-                                           rtol=1e-12)
+                np.testing.assert_allclose(
+                    w[i, m[i]], scipy_softmax(ex["scores"][i, m[i]]), rtol=1e-12
+                )
             else:
                 assert (w[i] == 0).all()
     empty = (~modes["both"]["mask"].any(axis=1)).sum()
@@ -170,9 +172,12 @@ def test_mask_explorer_embeds_the_weights():
 
 
 def test_ids_are_unique_across_widgets(th_logits):
-    parts = [temperature_explorer(th_logits, list(charlm.VOCAB)).data,
-             temperature_explorer(th_logits, list(charlm.VOCAB)).data,
-             mask_explorer().data, mask_explorer().data]
+    parts = [
+        temperature_explorer(th_logits, list(charlm.VOCAB)).data,
+        temperature_explorer(th_logits, list(charlm.VOCAB)).data,
+        mask_explorer().data,
+        mask_explorer().data,
+    ]
     ids = [a["id"] for _, a in Elements("".join(parts)).tags if "id" in a]
     assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]
     for part in parts:
@@ -190,11 +195,15 @@ def test_ids_are_unique_across_widgets(th_logits):
 
 
 def test_html_fetches_nothing(th_logits):
-    for page in (temperature_explorer(th_logits, list(charlm.VOCAB)).data, mask_explorer().data,
-                 page_assets()):
+    for page in (
+        temperature_explorer(th_logits, list(charlm.VOCAB)).data,
+        mask_explorer().data,
+        page_assets(),
+    ):
         el = Elements(page)
-        refs = [a.get(k) for _, a in el.tags for k in ("src", "href", "srcset", "action")
-                if a.get(k)]
+        refs = [
+            a.get(k) for _, a in el.tags for k in ("src", "href", "srcset", "action") if a.get(k)
+        ]
         assert not refs, refs
         assert not el.find("link") and not el.find("iframe") and not el.find("img")
         assert all("src" not in a for a in el.find("script"))

@@ -26,12 +26,18 @@ def _by_id(result):
 
 
 def _cell_index(nb, grade_id):
-    return next(i for i, c in enumerate(nb["cells"])
-                if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
+    return next(
+        i
+        for i, c in enumerate(nb["cells"])
+        if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id
+    )
 
 
 def test_an_endless_loop_costs_only_the_tests_that_reach_it(sources, tmp_path):
-    nb = make_submission("02-temperature", replacements={"sample": '''
+    nb = make_submission(
+        "02-temperature",
+        replacements={
+            "sample": """
 def sample(logits, temperature=1.0, rng=None, size=None):
     if size is None:
         while True:
@@ -39,19 +45,30 @@ def sample(logits, temperature=1.0, rng=None, size=None):
     probs = softmax_with_temperature(np.asarray(logits, dtype=np.float64), temperature)
     rng = np.random.default_rng() if rng is None else rng
     return rng.choice(len(probs), size=size, p=probs)
-'''})
+"""
+        },
+    )
     result = _grade(sources, tmp_path, "02-temperature", nb)
     tests = _by_id(result)
     assert not tests["test_sample_returns_indices"].passed
     assert "stopped" in tests["test_sample_returns_indices"].message
-    for grade_id in ("test_top_k_filter", "test_top_k_edges", "test_top_p_filter", "test_top_p_edges",
-                     "test_entropy_values", "test_temperature_values"):
+    for grade_id in (
+        "test_top_k_filter",
+        "test_top_k_edges",
+        "test_top_p_filter",
+        "test_top_p_edges",
+        "test_entropy_values",
+        "test_temperature_values",
+    ):
         assert tests[grade_id].passed, tests[grade_id].message
     assert any("fresh process" in p for p in result.problems)
 
 
 def test_a_crash_in_one_call_costs_only_that_test(sources, tmp_path):
-    nb = make_submission("01-definition", replacements={"softmax": '''
+    nb = make_submission(
+        "01-definition",
+        replacements={
+            "softmax": """
 import os
 
 def softmax(z, axis=-1):
@@ -60,10 +77,14 @@ def softmax(z, axis=-1):
     z = np.asarray(z)
     e = np.exp(z - z.max(axis=axis, keepdims=True), dtype=np.float32 if z.dtype == np.float32 else np.float64)
     return e / e.sum(axis=axis, keepdims=True)
-'''})
+"""
+        },
+    )
     result = _grade(sources, tmp_path, "01-definition", nb)
     failed = {t.grade_id for t in result.tests if not t.passed}
-    assert failed == {"test_softmax_axis", "test_softmax_dtype", "test_softmax_shift_and_input"}, failed
+    assert failed == {"test_softmax_axis", "test_softmax_dtype", "test_softmax_shift_and_input"}, (
+        failed
+    )
     assert result.score == result.max_score - 4
 
 
@@ -81,13 +102,23 @@ def _moved(nb, grade_id, keep_code=True):
     code = nb["cells"][index]["source"]
     del nb["cells"][index]
     if keep_code:
-        nb["cells"].insert(index, {"cell_type": "code", "execution_count": None, "metadata": {},
-                                   "outputs": [], "source": code})
+        nb["cells"].insert(
+            index,
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "metadata": {},
+                "outputs": [],
+                "source": code,
+            },
+        )
     return nb
 
 
 def test_an_answer_in_another_cell_is_graded_there(sources, tmp_path):
-    result = _grade(sources, tmp_path, "01-definition", _moved(make_submission("01-definition"), "softmax"))
+    result = _grade(
+        sources, tmp_path, "01-definition", _moved(make_submission("01-definition"), "softmax")
+    )
     assert result.score == result.max_score
     assert any("nothing is lost" in p for p in result.problems), result.problems
 
@@ -96,7 +127,9 @@ def test_a_deleted_answer_says_what_it_costs(sources, tmp_path):
     nb = _moved(make_submission("01-definition"), "softmax", keep_code=False)
     result = _grade(sources, tmp_path, "01-definition", nb)
     assert result.score == 3
-    assert any("no cell defines softmax: 5 tests (7 points) count as failed" in p for p in result.problems)
+    assert any(
+        "no cell defines softmax: 5 tests (7 points) count as failed" in p for p in result.problems
+    )
     assert "no cell of the notebook defines it" in _by_id(result)["test_softmax_axis"].message
 
 
@@ -108,40 +141,61 @@ def test_check_warns_before_hand_in(tmp_path):
     assert "no cell defines sigmoid: 3 tests (4 points) count as failed" in done.stdout, done.stdout
 
 
-@pytest.mark.parametrize("code, expected", [
-    ("def softmax(z, axis=-1):\n    z = np.asarray(z\n    return z\n",
-     "softmax is not defined: cell 4 (the answer cell 'softmax') has a SyntaxError at line 2"),
-    ("import not_a_module_anywhere\n\ndef softmax(z, axis=-1):\n    return z\n",
-     "softmax is not defined: cell 4 (the answer cell 'softmax') stopped at line 1 with "
-     "ModuleNotFoundError: No module named 'not_a_module_anywhere'"),
-    ("def softmax(z, axis=-1):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n",
-     "softmax is not written yet - replace the `raise NotImplementedError()` line"),
-])
+@pytest.mark.parametrize(
+    "code, expected",
+    [
+        (
+            "def softmax(z, axis=-1):\n    z = np.asarray(z\n    return z\n",
+            "softmax is not defined: cell 4 (the answer cell 'softmax') has a SyntaxError at line 2",
+        ),
+        (
+            "import not_a_module_anywhere\n\ndef softmax(z, axis=-1):\n    return z\n",
+            "softmax is not defined: cell 4 (the answer cell 'softmax') stopped at line 1 with "
+            "ModuleNotFoundError: No module named 'not_a_module_anywhere'",
+        ),
+        (
+            "def softmax(z, axis=-1):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n",
+            "softmax is not written yet - replace the `raise NotImplementedError()` line",
+        ),
+    ],
+)
 def test_named_messages_for_answer_cells_that_fail(sources, tmp_path, code, expected):
     nb = make_submission("01-definition", replacements={"softmax": code})
-    message = _by_id(_grade(sources, tmp_path, "01-definition", nb))["test_softmax_probabilities"].message
+    message = _by_id(_grade(sources, tmp_path, "01-definition", nb))[
+        "test_softmax_probabilities"
+    ].message
     assert expected in message, message
 
 
 def test_messages_quote_the_students_traceback_not_the_graders(sources, tmp_path):
-    nb = make_submission("01-definition", replacements={"softmax": '''
+    nb = make_submission(
+        "01-definition",
+        replacements={
+            "softmax": """
 def helper(e):
     return e / e.sum(axis=2)
 
 def softmax(z, axis=-1):
     return helper(np.exp(np.asarray(z, dtype=float)))
-'''})
-    message = _by_id(_grade(sources, tmp_path, "01-definition", nb))["test_softmax_probabilities"].message
+"""
+        },
+    )
+    message = _by_id(_grade(sources, tmp_path, "01-definition", nb))[
+        "test_softmax_probabilities"
+    ].message
     assert "ValueError: AxisError: axis 2 is out of bounds" in message, message
     assert "Where your code raised it" in message and "return e / e.sum(axis=2)" in message
     assert 'File "<cell 4>", line 3, in helper' in message
     assert "autograder" not in message and "site-packages" not in message
 
 
-@pytest.mark.parametrize("aid, cells", [
-    ("01-definition", {m["cell"]: m["code"] for m in mistakes_01.MISTAKES[:1]}),
-    ("01-definition", {m["cell"]: m["code"] for m in mistakes_01.MISTAKES[7:8]}),
-])
+@pytest.mark.parametrize(
+    "aid, cells",
+    [
+        ("01-definition", {m["cell"]: m["code"] for m in mistakes_01.MISTAKES[:1]}),
+        ("01-definition", {m["cell"]: m["code"] for m in mistakes_01.MISTAKES[7:8]}),
+    ],
+)
 def test_check_and_grade_agree_on_visible_tests(sources, tmp_path, aid, cells):
     """A visible test fails in `check` exactly when its visible lines fail in `grade`,
     with the same message."""

@@ -23,8 +23,8 @@ import pytest
 
 from browsing import DESKTOP, PHONE, SHOTS
 
-MIN_TEXT_PX = 9.0       # the smallest on-screen text size we accept, at every width
-MIN_CONTRAST = 4.5      # WCAG AA for text
+MIN_TEXT_PX = 9.0  # the smallest on-screen text size we accept, at every width
+MIN_CONTRAST = 4.5  # WCAG AA for text
 
 _TEXT_GROUP = re.compile(r'<g id="text_\d+">(.*?)(?=<g id="text_\d+">|\Z)', re.DOTALL)
 _GLYPH_SCALE = re.compile(r"scale\(([0-9.]+) -\1\)")
@@ -102,29 +102,29 @@ def _figure_svg(fontsize: float, width_in: float) -> str:
 def test_font_sizes_are_read_back_from_a_matplotlib_svg():
     svg = _figure_svg(fontsize=13.5, width_in=5.0)
     sizes = svg_font_sizes(svg)
-    assert len(sizes) >= 5, sizes          # tick labels, the label and the title
+    assert len(sizes) >= 5, sizes  # tick labels, the label and the title
     assert all(s == pytest.approx(13.5, abs=0.01) for s in sizes), sizes
     assert svg_width(svg) == pytest.approx(5.0 * 72, abs=0.5)
-    assert min(svg_font_sizes(_figure_svg(fontsize=7, width_in=5.0))) == \
-        pytest.approx(7, abs=0.01)
+    assert min(svg_font_sizes(_figure_svg(fontsize=7, width_in=5.0))) == pytest.approx(7, abs=0.01)
 
 
 def test_course_figures_have_a_transparent_background():
     svg = _figure_svg(fontsize=12, width_in=4.0)
     patch = re.search(r'<g id="patch_1">\s*<path[^>]*style="([^"]*)"', svg)
-    assert patch is None or "fill: none" in patch.group(1) or \
-        "fill-opacity: 0" in patch.group(1), patch and patch.group(1)
+    assert patch is None or "fill: none" in patch.group(1) or "fill-opacity: 0" in patch.group(1), (
+        patch and patch.group(1)
+    )
 
 
 def test_contrast_measure_tells_readable_from_faint_ink():
     white, black = np.array([255, 255, 255]), np.array([0, 0, 0])
     assert contrast(white, black) == pytest.approx(21, rel=1e-3)
     assert contrast(white, white) == pytest.approx(1)
-    page = np.full((40, 40, 3), 18, dtype=np.uint8)       # a dark page
-    page[10:12, 5:35] = 230                               # light text
+    page = np.full((40, 40, 3), 18, dtype=np.uint8)  # a dark page
+    page[10:12, 5:35] = 230  # light text
     background, ratio = ink_contrast(page)
     assert list(background) == [18, 18, 18] and ratio > 10
-    page[10:12, 5:35] = 40                                # dark text on a dark page
+    page[10:12, 5:35] = 40  # dark text on a dark page
     assert ink_contrast(page)[1] < 2
 
 
@@ -155,8 +155,9 @@ def reader(site, chromium):
     def open_page(page: str, viewport: dict, scheme: str = "light"):
         key = (viewport["width"], scheme)
         if key not in contexts:
-            contexts[key] = chromium.new_context(viewport=viewport, color_scheme=scheme,
-                                                 service_workers="block")
+            contexts[key] = chromium.new_context(
+                viewport=viewport, color_scheme=scheme, service_workers="block"
+            )
         tab = contexts[key].new_page()
         tab.goto(f"{url}/{page}.html", wait_until="load")
         tab.wait_for_function("document.documentElement.dataset.theme !== undefined")
@@ -215,8 +216,10 @@ def test_figures_show_the_page_background_and_contrasting_text(site, reader, sch
             background, ratio = ink_contrast(shot)
             measured += 1
             if np.abs(background - want).max() > 8 or ratio < MIN_CONTRAST:
-                bad.append(f"{page} figure {index + 1}: background {list(background)} "
-                           f"(page {list(want)}), ink contrast {ratio:.1f}")
+                bad.append(
+                    f"{page} figure {index + 1}: background {list(background)} "
+                    f"(page {list(want)}), ink contrast {ratio:.1f}"
+                )
             if page.endswith(("01-definition", "06-attention-masking")) and index == 0:
                 SHOTS.mkdir(parents=True, exist_ok=True)
                 Image.fromarray(shot).save(SHOTS / f"pages-{page[5:7]}-fig-{scheme}.png")

@@ -44,8 +44,9 @@ def normalise(page: str, tmp: Path) -> str:
     """``page`` with its volatile parts replaced by fixed placeholders."""
     page = page.replace(str(tmp), "<TMP>").replace(str(course_dir.ROOT), "<ROOT>")
     page = re.sub(r"(<style[^>]*>)(.*?)</style>", _style, page, flags=re.DOTALL)
-    page = re.sub(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:?\d\d|Z| UTC)?",
-                  "<TIME>", page)
+    page = re.sub(
+        r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:?\d\d|Z| UTC)?", "<TIME>", page
+    )
     page = re.sub(r"\b\d+\.\d+ ?s\b", "<SECONDS> s", page)
     page = re.sub(r"0x[0-9a-f]{6,}", "0x<ADDRESS>", page)
     return "\n".join(line.rstrip() for line in page.splitlines()) + "\n"
@@ -53,15 +54,17 @@ def normalise(page: str, tmp: Path) -> str:
 
 def _page(sources, tmp_path: Path, stub: bool) -> str:
     source = sources[ASSIGNMENT]
-    path = write_notebook(make_submission(ASSIGNMENT, stub=stub),
-                          tmp_path / ASSIGNMENT / source.notebook_name)
+    path = write_notebook(
+        make_submission(ASSIGNMENT, stub=stub), tmp_path / ASSIGNMENT / source.notebook_name
+    )
     nb, failure = read_or_fail(source, path)
     assert failure is None
     result = grade_notebook(source, path, Limits(cell_seconds=30), sandbox=None, nb=nb)
     expected = 0.0 if stub else source.max_score
     assert result.score == expected, [t.message for t in result.tests if not t.passed]
-    return normalise(render_feedback(autograded_notebook(source, nb, result), result,
-                                     "student-1"), tmp_path)
+    return normalise(
+        render_feedback(autograded_notebook(source, nb, result), result, "student-1"), tmp_path
+    )
 
 
 @pytest.mark.parametrize("kind", ["reference", "stub"])
@@ -75,16 +78,28 @@ def test_feedback_page_matches_its_golden_copy(sources, tmp_path, kind):
     assert golden.is_file(), f"no {golden}: run once with UPDATE_GOLDEN=1 and commit it"
     want = golden.read_text(encoding="utf-8")
     if page != want:
-        diff = "".join(list(difflib.unified_diff(
-            want.splitlines(True), page.splitlines(True), f"golden/{golden.name}",
-            "this run", n=2))[:80])
-        pytest.fail(f"the {kind} feedback page changed (refresh with UPDATE_GOLDEN=1 if "
-                    f"that was meant):\n{diff}")
+        diff = "".join(
+            list(
+                difflib.unified_diff(
+                    want.splitlines(True),
+                    page.splitlines(True),
+                    f"golden/{golden.name}",
+                    "this run",
+                    n=2,
+                )
+            )[:80]
+        )
+        pytest.fail(
+            f"the {kind} feedback page changed (refresh with UPDATE_GOLDEN=1 if "
+            f"that was meant):\n{diff}"
+        )
 
 
 def test_the_normaliser_only_hides_what_varies(tmp_path):
-    page = (f"<style>a {{}}</style><p>{tmp_path}/x 2026-12-02 14:21:50 UTC 1.25 s "
-            "0xdeadbeef00 score 7.5 of 10</p>")
+    page = (
+        f"<style>a {{}}</style><p>{tmp_path}/x 2026-12-02 14:21:50 UTC 1.25 s "
+        "0xdeadbeef00 score 7.5 of 10</p>"
+    )
     out = normalise(page, tmp_path)
     assert "<TMP>/x <TIME> <SECONDS> s 0x<ADDRESS> score 7.5 of 10" in out
     assert "[4 characters, sha256" in out

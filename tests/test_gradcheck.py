@@ -9,9 +9,9 @@ from course.gradcheck import numerical_gradient, numerical_jacobian, relative_er
 
 def test_numerical_gradient_of_a_polynomial():
     x = np.array([[1.0, -2.0], [0.5, 3.0]])
-    grad = numerical_gradient(lambda v: np.sum(v ** 3), x)
+    grad = numerical_gradient(lambda v: np.sum(v**3), x)
     assert grad.shape == x.shape and grad.dtype == np.float64
-    np.testing.assert_allclose(grad, 3 * x ** 2, rtol=1e-9)
+    np.testing.assert_allclose(grad, 3 * x**2, rtol=1e-9)
 
 
 def test_numerical_gradient_of_logsumexp_is_softmax():
@@ -22,8 +22,10 @@ def test_numerical_gradient_of_logsumexp_is_softmax():
 def test_central_differences_beat_one_sided_ones():
     """The error of the central difference shrinks like h**2."""
     x = np.array([0.3])
-    errors = [abs(numerical_gradient(lambda v: np.sin(v[0]), x, h=h)[0] - np.cos(0.3))
-              for h in (1e-2, 1e-3)]
+    errors = [
+        abs(numerical_gradient(lambda v: np.sin(v[0]), x, h=h)[0] - np.cos(0.3))
+        for h in (1e-2, 1e-3)
+    ]
     assert errors[0] / errors[1] == pytest.approx(100, rel=0.01)
 
 
@@ -44,16 +46,22 @@ def test_inputs_are_left_alone_and_f_gets_copies():
 
 def test_accepts_numpy_and_size_one_results():
     x = np.array([2.0])
-    for f in (lambda v: np.float64(v[0] ** 2), lambda v: np.array([v[0] ** 2]),
-              lambda v: np.array(v[0] ** 2)):
+    for f in (
+        lambda v: np.float64(v[0] ** 2),
+        lambda v: np.array([v[0] ** 2]),
+        lambda v: np.array(v[0] ** 2),
+    ):
         assert numerical_gradient(f, x)[0] == pytest.approx(4.0, rel=1e-6)
 
 
-@pytest.mark.parametrize("f, h, message", [
-    (lambda v: v, 1e-5, "single number"),
-    (lambda v: 0.0, 0.0, "positive"),
-    (lambda v: 0.0, np.nan, "positive"),
-])
+@pytest.mark.parametrize(
+    "f, h, message",
+    [
+        (lambda v: v, 1e-5, "single number"),
+        (lambda v: 0.0, 0.0, "positive"),
+        (lambda v: 0.0, np.nan, "positive"),
+    ],
+)
 def test_numerical_gradient_refuses_bad_arguments(f, h, message):
     with pytest.raises(ValueError, match=message):
         numerical_gradient(f, np.ones(3), h=h)

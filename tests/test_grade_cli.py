@@ -29,8 +29,10 @@ def graded(tmp_path_factory):
         write_notebook(make_submission(aid), subs / "ada" / aid / name)
         write_notebook(make_submission(aid, stub=True), subs / "bob" / aid / name)
         mistake = first_mistake(aid)
-        write_notebook(make_submission(aid, replacements={mistake["cell"]: mistake["code"]}),
-                       subs / "cyd" / aid / name)
+        write_notebook(
+            make_submission(aid, replacements={mistake["cell"]: mistake["code"]}),
+            subs / "cyd" / aid / name,
+        )
     name = course_dir.notebook_path(CHAPTERS[0], course_dir.RELEASED).name
     broken = subs / "dee" / CHAPTERS[0] / name
     broken.parent.mkdir(parents=True)
@@ -45,8 +47,18 @@ def graded(tmp_path_factory):
     write_notebook(make_submission(CHAPTERS[0]), subs / "gus" / CHAPTERS[0] / "renamed (1).ipynb")
     out = root / "graded"
     # 10 s per cell: chapter 02's 1500 proxied single draws need headroom on a busy machine
-    done = run_cli("grade", subs, "--out", out, "--workers", "2", "--timeout", "10",
-                   "--gradebook", root / "gradebook.db")
+    done = run_cli(
+        "grade",
+        subs,
+        "--out",
+        out,
+        "--workers",
+        "2",
+        "--timeout",
+        "10",
+        "--gradebook",
+        root / "gradebook.db",
+    )
     return subs, out, done, root
 
 
@@ -102,8 +114,7 @@ def test_feedback_pages_exist_and_hide_hidden_tests(graded):
             assert row["feedback"] == ""
             continue
         page = out / row["feedback"]
-        assert page == out / "feedback" / student / aid / row["notebook"].replace(".ipynb",
-                                                                                 ".html")
+        assert page == out / "feedback" / student / aid / row["notebook"].replace(".ipynb", ".html")
         text = page.read_text(encoding="utf-8")
         assert "HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
         # Given cells run inside the sandbox too: their imports work there (the setup cell's
@@ -130,8 +141,18 @@ def test_feedback_pages_exist_and_hide_hidden_tests(graded):
 def test_grading_again_gives_the_same_csv(graded):
     subs, out, _, root = graded
     before = (out / "grades.csv").read_text()
-    done = run_cli("grade", subs, "--out", out, "--workers", "2", "--timeout", "10",
-                   "--gradebook", root / "gradebook.db")
+    done = run_cli(
+        "grade",
+        subs,
+        "--out",
+        out,
+        "--workers",
+        "2",
+        "--timeout",
+        "10",
+        "--gradebook",
+        root / "gradebook.db",
+    )
     assert done.returncode == 0, done.stderr
     assert (out / "grades.csv").read_text() == before
     graded = sum(1 for r in rows(out).values() if r["status"] != "missing")
@@ -165,9 +186,14 @@ def test_check_passes_the_reference_and_fails_the_stub(tmp_path):
     assert "FAIL" in done.stdout and "NotImplementedError" in done.stdout
 
 
-@pytest.mark.parametrize("content, message", [
-    ("", "empty"), ("{not json", "not valid JSON"), ('{"a": 1}', "not a Jupyter notebook"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("", "empty"),
+        ("{not json", "not valid JSON"),
+        ('{"a": 1}', "not a Jupyter notebook"),
+    ],
+)
 def test_check_explains_unreadable_notebooks(tmp_path, content, message):
     path = tmp_path / "01-definition.ipynb"
     path.write_text(content, encoding="utf-8")
@@ -192,13 +218,21 @@ def test_check_measures_memory_and_streams_blocks_in_chapter_07(tmp_path):
     good = write_notebook(make_submission(aid), tmp_path / "good" / name)
     done = run_cli("check", good)
     assert done.returncode == 0, done.stdout + done.stderr
-    for test in ("test_online_memory", "test_online_generator", "test_flash_memory",
-                 "test_chunked_ce_memory", "test_chunked_ce_grad_memory"):
+    for test in (
+        "test_online_memory",
+        "test_online_generator",
+        "test_flash_memory",
+        "test_chunked_ce_memory",
+        "test_chunked_ce_grad_memory",
+    ):
         assert f"PASS  {test}" in done.stdout, done.stdout
     module = importlib.import_module("mistakes_07")
-    full = next(m for m in module.MISTAKES if m["name"].startswith("flash_attention builds the full"))
-    bad = write_notebook(make_submission(aid, replacements={full["cell"]: full["code"]}),
-                         tmp_path / "bad" / name)
+    full = next(
+        m for m in module.MISTAKES if m["name"].startswith("flash_attention builds the full")
+    )
+    bad = write_notebook(
+        make_submission(aid, replacements={full["cell"]: full["code"]}), tmp_path / "bad" / name
+    )
     done = run_cli("check", bad)
     assert done.returncode == 1
     assert "FAIL  test_flash_memory" in done.stdout and "allocated up to" in done.stdout
@@ -209,14 +243,37 @@ def test_exit_status_says_whether_every_folder_was_graded(tmp_path):
     """0 when every folder is graded, 1 when one is skipped (an unknown assignment), and the
     skipped folder never costs the others their grades."""
     subs = tmp_path / "submitted"
-    write_notebook(make_submission("01-definition"), subs / "ada" / "01-definition" /
-                   "01-definition.ipynb")
-    done = run_cli("grade", subs, "--out", tmp_path / "out", "--gradebook", tmp_path / "gb.db",
-                   "--workers", "1", "--timeout", "30")
+    write_notebook(
+        make_submission("01-definition"), subs / "ada" / "01-definition" / "01-definition.ipynb"
+    )
+    done = run_cli(
+        "grade",
+        subs,
+        "--out",
+        tmp_path / "out",
+        "--gradebook",
+        tmp_path / "gb.db",
+        "--workers",
+        "1",
+        "--timeout",
+        "30",
+    )
     assert done.returncode == 0, done.stderr
     (subs / "ada" / "99-unknown").mkdir()
-    done = run_cli("grade", subs, "--out", tmp_path / "out", "--gradebook", tmp_path / "gb.db",
-                   "--workers", "1", "--timeout", "30")
+    done = run_cli(
+        "grade",
+        subs,
+        "--out",
+        tmp_path / "out",
+        "--gradebook",
+        tmp_path / "gb.db",
+        "--workers",
+        "1",
+        "--timeout",
+        "30",
+    )
     assert done.returncode == 1 and "were not graded" in done.stderr, done.stderr
     assert "unknown assignment '99-unknown'" in (tmp_path / "out" / "summary.txt").read_text()
-    assert "ada,01-definition,01-definition.ipynb,10" in (tmp_path / "out" / "grades.csv").read_text()
+    assert (
+        "ada,01-definition,01-definition.ipynb,10" in (tmp_path / "out" / "grades.csv").read_text()
+    )

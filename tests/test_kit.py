@@ -61,8 +61,11 @@ def test_wheel_holds_the_check_and_the_helpers_only(built):
         entry = zz.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     files = {n for n in names if ".dist-info/" not in n}
     assert files == kit.expected_wheel_files()
-    for private in course_dir.INSTRUCTOR_ONLY + ("autograder/grade.py", "autograder/kit.py",
-                                                 "autograder/release.py"):
+    for private in course_dir.INSTRUCTOR_ONLY + (
+        "autograder/grade.py",
+        "autograder/kit.py",
+        "autograder/release.py",
+    ):
         assert private not in files
     assert "softmax-check = autograder.cli:check_main" in entry
     # In the repository the released notebooks are notebooks/; only the wheel has its own.
@@ -71,8 +74,11 @@ def test_wheel_holds_the_check_and_the_helpers_only(built):
     with zipfile.ZipFile(archive) as zz:
         assert sorted(zz.namelist()) == sorted(
             [f"{kit.FOLDER}/README.md", f"{kit.FOLDER}/{wheel.name}"]
-            + [f"{kit.FOLDER}/{course_dir.notebook_path(a, course_dir.RELEASED).name}"
-               for a in CHAPTERS])
+            + [
+                f"{kit.FOLDER}/{course_dir.notebook_path(a, course_dir.RELEASED).name}"
+                for a in CHAPTERS
+            ]
+        )
         for aid in CHAPTERS:
             released = course_dir.notebook_path(aid, course_dir.RELEASED)
             assert zz.read(f"{kit.FOLDER}/{released.name}") == released.read_bytes()
@@ -126,9 +132,15 @@ def test_unsupported_python_gets_one_sentence(monkeypatch, capsys):
 def _kernel_spec(folder: Path, python: Path) -> Path:
     spec = folder / "kernels" / "kit-env"
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "the kit's environment", "language": "python"}))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "the kit's environment",
+                "language": "python",
+            }
+        )
+    )
     return folder
 
 
@@ -148,14 +160,20 @@ def test_kit_works_in_a_fresh_environment_outside_the_repository(built, tmp_path
     python = venv / "bin" / "python"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["PATH"] = f"{venv / 'bin'}:/usr/bin:/bin"
-    done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", wheel.name,
-                           "ipykernel"], cwd=work, env=env, capture_output=True, text=True,
-                          timeout=900)
+    done = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", wheel.name, "ipykernel"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
 
     def student(*args, cwd=work):
-        return subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True,
-                              text=True, timeout=600)
+        return subprocess.run(
+            [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+        )
 
     # The stub fails with clear messages, exactly as `python -m autograder check` says.
     stub = student(venv / "bin" / "softmax-check", NAME)
@@ -164,10 +182,18 @@ def test_kit_works_in_a_fresh_environment_outside_the_repository(built, tmp_path
     assert stub.stdout.count("FAIL  test_") == 7 and "NotImplementedError" in stub.stdout
     assert "Traceback" not in stub.stdout + stub.stderr
     same = student(python, "-m", "autograder", "check", NAME)
-    repo = subprocess.run([sys.executable, "-m", "autograder", "check", NAME], cwd=work,
-                          capture_output=True, text=True, timeout=600)
-    assert (stub.returncode, stub.stdout, stub.stderr) == (same.returncode, same.stdout,
-                                                           same.stderr)
+    repo = subprocess.run(
+        [sys.executable, "-m", "autograder", "check", NAME],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert (stub.returncode, stub.stdout, stub.stderr) == (
+        same.returncode,
+        same.stdout,
+        same.stderr,
+    )
     assert (stub.returncode, stub.stdout) == (repo.returncode, repo.stdout)
 
     # A correct notebook passes with exit status 0.
@@ -183,12 +209,14 @@ def test_kit_works_in_a_fresh_environment_outside_the_repository(built, tmp_path
     nb = nbformat.read(work / "solved" / NAME, as_version=4)
     os.environ["JUPYTER_PATH"] = str(_kernel_spec(tmp_path / "jupyter", python))
     try:
-        nbclient.NotebookClient(nb, kernel_name="kit-env", timeout=300, resources={
-            "metadata": {"path": str(work)}}).execute()
+        nbclient.NotebookClient(
+            nb, kernel_name="kit-env", timeout=300, resources={"metadata": {"path": str(work)}}
+        ).execute()
     finally:
         del os.environ["JUPYTER_PATH"]
-    assert not [o for c in nb.cells for o in c.get("outputs", [])
-                if o.get("output_type") == "error"]
+    assert not [
+        o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"
+    ]
 
     # Bad input: one clear sentence each, never a traceback.
     missing = student(venv / "bin" / "softmax-check", NAME, cwd=home)
@@ -196,14 +224,26 @@ def test_kit_works_in_a_fresh_environment_outside_the_repository(built, tmp_path
     hint = missing.stderr.strip()
     assert hint.startswith(f"check: {NAME}: no such file; did you mean ") and "\n" not in hint
     assert f" {kit.FOLDER}/{NAME}?" in hint or f" {kit.FOLDER}/{NAME} or" in hint, hint
-    other = {"cells": [{"cell_type": "code", "metadata": {}, "source": "print(1)",
-                        "outputs": [], "execution_count": None}],
-             "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    other = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": "print(1)",
+                "outputs": [],
+                "execution_count": None,
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     write_notebook(other, work / "homework.ipynb")
     foreign = student(venv / "bin" / "softmax-check", "homework.ipynb")
     assert foreign.returncode == 2
-    assert foreign.stderr.strip() == ("check: homework.ipynb: it does not look like any of "
-                                      "the course's exercise notebooks")
+    assert foreign.stderr.strip() == (
+        "check: homework.ipynb: it does not look like any of the course's exercise notebooks"
+    )
     grade = student(python, "-m", "autograder", "grade", ".", "--out", "x")
     assert grade.returncode == 2 and grade.stderr.count("\n") == 1
     assert "instructor's command and not part of the student kit" in grade.stderr
@@ -215,17 +255,25 @@ def test_setup_cell_says_what_to_install_when_the_kit_is_missing(tmp_path):
     """In a Python without the kit, every notebook's first code cell says, in one
     sentence, what to install."""
     bare = tmp_path / "bare"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True,
-                   timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True, timeout=300
+    )
     for aid in CHAPTERS:
         nb = json.loads(course_dir.notebook_path(aid, course_dir.RELEASED).read_text())
         setup = next(c for c in nb["cells"] if c["cell_type"] == "code")
-        done = subprocess.run([str(bare / "bin" / "python"), "-c", "".join(setup["source"])],
-                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [str(bare / "bin" / "python"), "-c", "".join(setup["source"])],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 1
         last = done.stderr.strip().splitlines()[-1]
-        assert last.startswith("ModuleNotFoundError: This notebook needs the softmax course "
-                               "kit"), (aid, last)
+        assert last.startswith("ModuleNotFoundError: This notebook needs the softmax course kit"), (
+            aid,
+            last,
+        )
         assert "pip install softmax_course_kit-*.whl" in last and "Get the exercises" in last
 
 
@@ -233,15 +281,23 @@ def test_the_front_door_says_the_same_everywhere():
     """README, the site's intro and "Get the exercises" page, the kit's README and every
     notebook give the same download, install and self-check commands."""
     install = f".venv/bin/pip install {kit.wheel_name()} jupyterlab"
-    places = {"README.md": (ROOT / "README.md").read_text(encoding="utf-8"),
-              "book/intro.md": (ROOT / "book" / "intro.md").read_text(encoding="utf-8"),
-              "book/get-the-exercises.md":
-                  (ROOT / "book" / "get-the-exercises.md").read_text(encoding="utf-8"),
-              "the kit's README": kit.readme()}
+    places = {
+        "README.md": (ROOT / "README.md").read_text(encoding="utf-8"),
+        "book/intro.md": (ROOT / "book" / "intro.md").read_text(encoding="utf-8"),
+        "book/get-the-exercises.md": (ROOT / "book" / "get-the-exercises.md").read_text(
+            encoding="utf-8"
+        ),
+        "the kit's README": kit.readme(),
+    }
     for where, text in places.items():
         flat = " ".join(text.split())
-        for words in ("python3 -m venv .venv", install, f".venv/bin/{kit.COMMAND} ",
-                      "without renaming it", "hidden tests"):
+        for words in (
+            "python3 -m venv .venv",
+            install,
+            f".venv/bin/{kit.COMMAND} ",
+            "without renaming it",
+            "hidden tests",
+        ):
             assert words in flat, (where, words)
         assert kit.ZIP_NAME in flat or where == "the kit's README", where
     assert "get-the-exercises" in places["book/intro.md"]
@@ -254,7 +310,9 @@ def test_the_front_door_says_the_same_everywhere():
     page = places["book/get-the-exercises.md"]
     for heading in ("Download", "Install", "Where to work", "Self-check", "Hand in"):
         assert re.search(rf"^## \d\. {heading}$", page, re.MULTILINE), heading
-    assert f"<../_build/kit/{kit.ZIP_NAME}>" in page and f"<../_build/kit/{kit.wheel_name()}>" in page
+    assert (
+        f"<../_build/kit/{kit.ZIP_NAME}>" in page and f"<../_build/kit/{kit.wheel_name()}>" in page
+    )
     for aid in CHAPTERS:
         for folder in (course_dir.SOLUTIONS, course_dir.RELEASED):
             nb = json.loads(course_dir.notebook_path(aid, folder).read_text(encoding="utf-8"))
@@ -270,8 +328,13 @@ def test_the_kit_and_the_sandbox_hold_every_module_their_code_imports():
     CLI's instructor commands are imported only when asked for, and refused in the kit.)"""
     import ast
 
-    instructor = {"autograder/release.py", "autograder/grade.py", "autograder/kit.py",
-                  "autograder/lms.py", "autograder/report.py"}
+    instructor = {
+        "autograder/release.py",
+        "autograder/grade.py",
+        "autograder/kit.py",
+        "autograder/lms.py",
+        "autograder/report.py",
+    }
     for files in (course_dir.CHECK_FILES, course_dir.WORKER_FILES):
         for rel in files:
             tree = ast.parse((ROOT / rel).read_text(encoding="utf-8"))
@@ -281,7 +344,7 @@ def test_the_kit_and_the_sandbox_hold_every_module_their_code_imports():
                 if not (node.level or (node.module or "").startswith("autograder")):
                     continue
                 module = (node.module or "").removeprefix("autograder").lstrip(".")
-                for name in ([module] if module else [a.name for a in node.names]):
+                for name in [module] if module else [a.name for a in node.names]:
                     path = f"autograder/{name.split('.')[0]}.py"
                     if not (ROOT / path).is_file():
                         continue

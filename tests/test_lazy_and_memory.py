@@ -9,7 +9,7 @@ from autograder.sandbox import Limits, Sandbox, SandboxUnavailable
 from autograder.student_proxy import Clock, StudentFunction, StudentProcess
 from course.checks import peak_memory
 
-CODE = '''
+CODE = """
 import numpy as np
 
 def lazy(blocks, scale=1.0):
@@ -32,7 +32,7 @@ def keep_iterator(blocks):
 
 def read_kept():
     return float(sum(np.sum(b) for b in kept[0]))
-'''
+"""
 
 
 def _process(tmp_path, sandboxed):

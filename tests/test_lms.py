@@ -46,16 +46,22 @@ def collect(*args):
 
 def test_canvas_zip_places_latest_attempts_and_maps_ids(tmp_path):
     # Canvas: lastnamefirstname_[late_]<user id>_<submission id>_<file>, resubmissions -1, -2
-    zip_path = make_zip(tmp_path / "submissions.zip", {
-        f"lovelaceada_12345_6789012_{NB1}": nb_bytes(A1, "ada-1"),
-        f"lovelaceada_12345_6789013_{NB1[:-6]}-1.ipynb": nb_bytes(A1, "ada-2"),
-        f"babbagecharles_late_23456_6789014_{NB1}": nb_bytes(A1, "charles"),
-        f"lovelaceada_12345_6789015_{NB2}": nb_bytes(A2, "ada-t"),
-    })
+    zip_path = make_zip(
+        tmp_path / "submissions.zip",
+        {
+            f"lovelaceada_12345_6789012_{NB1}": nb_bytes(A1, "ada-1"),
+            f"lovelaceada_12345_6789013_{NB1[:-6]}-1.ipynb": nb_bytes(A1, "ada-2"),
+            f"babbagecharles_late_23456_6789014_{NB1}": nb_bytes(A1, "charles"),
+            f"lovelaceada_12345_6789015_{NB2}": nb_bytes(A2, "ada-t"),
+        },
+    )
     roster = tmp_path / "roster.csv"
-    roster.write_text("id,first_name,last_name,email,lms_user_id\n"
-                      "ada,Ada,Lovelace,ada@example.org,12345\n"
-                      "charles,Charles,Babbage,,\n", encoding="utf-8")
+    roster.write_text(
+        "id,first_name,last_name,email,lms_user_id\n"
+        "ada,Ada,Lovelace,ada@example.org,12345\n"
+        "charles,Charles,Babbage,,\n",
+        encoding="utf-8",
+    )
     subs = tmp_path / "submitted"
     done = collect(zip_path, "--out", subs, "--students", roster)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -74,14 +80,19 @@ def test_canvas_ids_are_student_ids_without_a_roster(tmp_path):
 
 
 def test_moodle_zip_in_folders_and_flat(tmp_path):
-    zip_path = make_zip(tmp_path / "moodle.zip", {
-        f"Ada Lovelace_101_assignsubmission_file_/{NB1}": nb_bytes(A1, "ada"),
-        f"Charles Babbage_102_assignsubmission_file_{NB1}": nb_bytes(A1, "charles"),
-        "Grace Hopper_103_assignsubmission_file_/notes.txt": b"not a notebook",
-    })
+    zip_path = make_zip(
+        tmp_path / "moodle.zip",
+        {
+            f"Ada Lovelace_101_assignsubmission_file_/{NB1}": nb_bytes(A1, "ada"),
+            f"Charles Babbage_102_assignsubmission_file_{NB1}": nb_bytes(A1, "charles"),
+            "Grace Hopper_103_assignsubmission_file_/notes.txt": b"not a notebook",
+        },
+    )
     roster = tmp_path / "roster.csv"
-    roster.write_text("id,first_name,last_name,lms_user_id\nada,Ada,Lovelace,101\n"
-                      "charles,Charles,Babbage,\n", encoding="utf-8")
+    roster.write_text(
+        "id,first_name,last_name,lms_user_id\nada,Ada,Lovelace,101\ncharles,Charles,Babbage,\n",
+        encoding="utf-8",
+    )
     subs = tmp_path / "subs"
     done = collect(zip_path, "--out", subs, "--students", roster, "--format", "moodle")
     assert tag_of(subs / "ada" / A1 / NB1) == "ada"
@@ -92,10 +103,13 @@ def test_moodle_zip_in_folders_and_flat(tmp_path):
 
 
 def test_timestamps_are_written_for_the_late_policy(tmp_path):
-    zip_path = make_zip(tmp_path / "bb.zip", {
-        f"Softmax_ada_attempt_2026-09-14-21-00-00_{NB1}": nb_bytes(A1, "old"),
-        f"Softmax_ada_attempt_2026-09-15-08-30-00_{NB1}": nb_bytes(A1, "new"),
-    })
+    zip_path = make_zip(
+        tmp_path / "bb.zip",
+        {
+            f"Softmax_ada_attempt_2026-09-14-21-00-00_{NB1}": nb_bytes(A1, "old"),
+            f"Softmax_ada_attempt_2026-09-15-08-30-00_{NB1}": nb_bytes(A1, "new"),
+        },
+    )
     subs = tmp_path / "subs"
     done = collect(zip_path, "--out", subs)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -103,8 +117,10 @@ def test_timestamps_are_written_for_the_late_policy(tmp_path):
     stamp, why = read_timestamp(subs / "ada" / A1)
     assert why == "" and stamp.isoformat() == "2026-09-15T08:30:00+00:00"
     # collecting an older download again never replaces the newer submission
-    older = make_zip(tmp_path / "older.zip", {
-        f"Softmax_ada_attempt_2026-09-14-21-00-00_{NB1}": nb_bytes(A1, "old")})
+    older = make_zip(
+        tmp_path / "older.zip",
+        {f"Softmax_ada_attempt_2026-09-14-21-00-00_{NB1}": nb_bytes(A1, "old")},
+    )
     done = collect(older, "--out", subs)
     assert done.returncode == 0 and "older than the submission already" in done.stdout
     assert tag_of(subs / "ada" / A1 / NB1) == "new"
@@ -112,8 +128,13 @@ def test_timestamps_are_written_for_the_late_policy(tmp_path):
 
 def test_custom_pattern(tmp_path):
     zip_path = make_zip(tmp_path / "x.zip", {f"export/s_42/{NB1}": nb_bytes(A1)})
-    done = collect(zip_path, "--out", tmp_path / "subs",
-                   "--pattern", r"^export/s_(?P<student>\d+)/(?P<file>[^/]+)$")
+    done = collect(
+        zip_path,
+        "--out",
+        tmp_path / "subs",
+        "--pattern",
+        r"^export/s_(?P<student>\d+)/(?P<file>[^/]+)$",
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "subs" / "42" / A1 / NB1).is_file()
     bad = collect(zip_path, "--out", tmp_path / "subs", "--pattern", "(unclosed")
@@ -138,21 +159,31 @@ def _bomb_zip(path: Path) -> Path:
         info.compress_type = zipfile.ZIP_DEFLATED
         with archive.open(info, "w", force_zip64=True) as handle:
             handle.write(b"0" * 1000)
-        info.file_size = 10 * 1024 ** 3
+        info.file_size = 10 * 1024**3
     return path
 
 
-@pytest.mark.parametrize("kind, message", [
-    ("dotdot", "'..' path"), ("absolute", "absolute path"), ("symlink", "symbolic link"),
-    ("bomb", "zip bomb")])
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        ("dotdot", "'..' path"),
+        ("absolute", "absolute path"),
+        ("symlink", "symbolic link"),
+        ("bomb", "zip bomb"),
+    ],
+)
 def test_hostile_zips_are_refused_and_nothing_is_written(tmp_path, kind, message):
     zip_path = tmp_path / "hostile.zip"
     if kind == "dotdot":
-        make_zip(zip_path, {f"lovelaceada_12345_1_{NB1}": nb_bytes(A1),
-                            f"../../escape_1_2_{NB1}": nb_bytes(A1)})
+        make_zip(
+            zip_path,
+            {f"lovelaceada_12345_1_{NB1}": nb_bytes(A1), f"../../escape_1_2_{NB1}": nb_bytes(A1)},
+        )
     elif kind == "absolute":
-        make_zip(zip_path, {f"lovelaceada_12345_1_{NB1}": nb_bytes(A1),
-                            f"/tmp/abs_1_2_{NB1}": nb_bytes(A1)})
+        make_zip(
+            zip_path,
+            {f"lovelaceada_12345_1_{NB1}": nb_bytes(A1), f"/tmp/abs_1_2_{NB1}": nb_bytes(A1)},
+        )
     elif kind == "symlink":
         _symlink_zip(zip_path)
     else:
@@ -184,8 +215,9 @@ def test_a_member_larger_than_declared_is_cut_off(tmp_path, monkeypatch):
     zip_path.write_bytes(bytes(raw))
     report = lms.collect(zip_path, tmp_path / "subs", notebooks={A1: NB1})
     assert not report.placed
-    assert any("more than 4096 bytes" in why or "cannot be read" in why
-               for _, why in report.unplaced)
+    assert any(
+        "more than 4096 bytes" in why or "cannot be read" in why for _, why in report.unplaced
+    )
     assert not (tmp_path / "subs" / "12345" / A1 / NB1).exists()
 
 
@@ -193,29 +225,34 @@ def test_bad_input_is_reported_by_name_and_nothing_collected_is_lost(tmp_path):
     subs = tmp_path / "subs"
     good = make_zip(tmp_path / "good.zip", {f"lovelaceada_12345_1_{NB1}": nb_bytes(A1, "kept")})
     assert collect(good, "--out", subs).returncode == 0
-    other = make_zip(tmp_path / "other.zip", {
-        "smithjo_555_1_homework3.ipynb": b"{}",
-        "smithjo_555_2_essay.pdf": b"%PDF"})
+    other = make_zip(
+        tmp_path / "other.zip",
+        {"smithjo_555_1_homework3.ipynb": b"{}", "smithjo_555_2_essay.pdf": b"%PDF"},
+    )
     done = collect(other, "--out", subs)
     assert done.returncode == 1
     assert "homework3.ipynb" in done.stdout and "essay.pdf" in done.stdout
     assert "another course" in done.stdout
     assert tag_of(subs / "12345" / A1 / NB1) == "kept"
 
-    twice = make_zip(tmp_path / "twice.zip", {
-        f"a/lovelaceada_12345_1_{NB1}": nb_bytes(A1, "x"),
-        f"b/lovelaceada_12345_2_{NB1}": nb_bytes(A1, "y"),
-        f"hopper_77_3_{NB2}": nb_bytes(A2)})
+    twice = make_zip(
+        tmp_path / "twice.zip",
+        {
+            f"a/lovelaceada_12345_1_{NB1}": nb_bytes(A1, "x"),
+            f"b/lovelaceada_12345_2_{NB1}": nb_bytes(A1, "y"),
+            f"hopper_77_3_{NB2}": nb_bytes(A2),
+        },
+    )
     done = collect(twice, "--out", subs)
     assert done.returncode == 1
     assert "two files for one student" in done.stdout
     assert tag_of(subs / "12345" / A1 / NB1) == "kept"  # neither overwrote it
     assert (subs / "77" / A2 / NB2).is_file()  # the rest was placed
 
-    unsafe = make_zip(tmp_path / "unsafe.zip", {
-        f"x/ada\u200b_1_{NB1}": nb_bytes(A1)})
-    done = run_cli("collect", unsafe, "--out", subs, "--pattern",
-                   r"^x/(?P<student>[^/]+)_1_(?P<file>[^/]+)$")
+    unsafe = make_zip(tmp_path / "unsafe.zip", {f"x/ada\u200b_1_{NB1}": nb_bytes(A1)})
+    done = run_cli(
+        "collect", unsafe, "--out", subs, "--pattern", r"^x/(?P<student>[^/]+)_1_(?P<file>[^/]+)$"
+    )
     assert done.returncode == 1 and "not a safe folder name" in done.stdout
 
 
@@ -228,21 +265,47 @@ def test_not_a_zip_is_one_clear_sentence(tmp_path):
 
 
 ROWS = [
-    {"student_id": "ada", "assignment": A1, "score": "7", "max_score": "10",
-     "status": "graded", "feedback": f"feedback/ada/{A1}/{NB1[:-6]}.html"},
-    {"student_id": "ada", "assignment": A2, "score": "3.5", "max_score": "12",
-     "status": "graded", "feedback": ""},
-    {"student_id": "=cmd", "assignment": A1, "score": "0", "max_score": "10",
-     "status": "missing", "feedback": ""},
-    {"student_id": "=cmd", "assignment": A2, "score": "0", "max_score": "12",
-     "status": "pending", "feedback": ""},
+    {
+        "student_id": "ada",
+        "assignment": A1,
+        "score": "7",
+        "max_score": "10",
+        "status": "graded",
+        "feedback": f"feedback/ada/{A1}/{NB1[:-6]}.html",
+    },
+    {
+        "student_id": "ada",
+        "assignment": A2,
+        "score": "3.5",
+        "max_score": "12",
+        "status": "graded",
+        "feedback": "",
+    },
+    {
+        "student_id": "=cmd",
+        "assignment": A1,
+        "score": "0",
+        "max_score": "10",
+        "status": "missing",
+        "feedback": "",
+    },
+    {
+        "student_id": "=cmd",
+        "assignment": A2,
+        "score": "0",
+        "max_score": "12",
+        "status": "pending",
+        "feedback": "",
+    },
 ]
 
 
 def test_canvas_csv_parses_back(tmp_path):
     roster = tmp_path / "r.csv"
-    roster.write_text("id,first_name,last_name,email,lms_user_id\n"
-                      "ada,Ada,Lovelace,ada@example.org,12345\n", encoding="utf-8")
+    roster.write_text(
+        "id,first_name,last_name,email,lms_user_id\nada,Ada,Lovelace,ada@example.org,12345\n",
+        encoding="utf-8",
+    )
     text = canvas_csv(ROWS, read_roster(roster), {A1: "991"})
     table = list(csv.reader(io.StringIO(text)))
     assert table[0] == CANVAS_FIXED + [f"{A1} (991)", A2]
@@ -279,4 +342,3 @@ def test_export_command(tmp_path):
     assert table[2][2] == "'=cmd" and table[3][2] == "ada"
     missing = run_cli("export", tmp_path / "nowhere", timeout=120)
     assert missing.returncode == 2 and "run grade first" in missing.stderr
-

@@ -22,21 +22,29 @@ def test_regions_and_hidden_lines():
     assert strip_hidden_tests(GOOD) == "x = 1\ny = 2\n"
 
 
-@pytest.mark.parametrize("code, words", [
-    ("### BEGIN SOLUTION\nx = 1\n", "has no 'END SOLUTION' after it"),
-    ("x = 1\n### END HIDDEN TESTS\n", "line 2 has 'END HIDDEN TESTS' without"),
-    ("### BEGIN SOLUTION\n### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS\n### END SOLUTION\n",
-     "line 2 has 'BEGIN HIDDEN TESTS' inside the 'BEGIN SOLUTION' region opened at line 1"),
-    ("### BEGIN SOLUTION\nx = 1\n### END HIDDEN TESTS\n", "without a 'BEGIN HIDDEN TESTS'"),
-])
+@pytest.mark.parametrize(
+    "code, words",
+    [
+        ("### BEGIN SOLUTION\nx = 1\n", "has no 'END SOLUTION' after it"),
+        ("x = 1\n### END HIDDEN TESTS\n", "line 2 has 'END HIDDEN TESTS' without"),
+        (
+            "### BEGIN SOLUTION\n### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS\n### END SOLUTION\n",
+            "line 2 has 'BEGIN HIDDEN TESTS' inside the 'BEGIN SOLUTION' region opened at line 1",
+        ),
+        ("### BEGIN SOLUTION\nx = 1\n### END HIDDEN TESTS\n", "without a 'BEGIN HIDDEN TESTS'"),
+    ],
+)
 def test_unbalanced_markers_are_refused(code, words):
     with pytest.raises(MarkerError, match=re.escape(words)):
         regions(code, "nb.ipynb, cell 3")
 
 
 def test_the_parser_agrees_with_the_old_regex_on_every_solution_test():
-    old = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*\n.*?^[ \t]*### END HIDDEN TESTS"
-                     r"[ \t]*(\n|\Z)", re.DOTALL | re.MULTILINE)
+    old = re.compile(
+        r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*\n.*?^[ \t]*### END HIDDEN TESTS"
+        r"[ \t]*(\n|\Z)",
+        re.DOTALL | re.MULTILINE,
+    )
     checked = 0
     for aid in course_dir.assignment_ids(course_dir.SOLUTIONS):
         source = load_assignment(course_dir.notebook_path(aid, course_dir.SOLUTIONS), aid)

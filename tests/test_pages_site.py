@@ -18,7 +18,7 @@ from course.sphinx_ext import base_label, book_labels
 
 from conftest import ROOT
 
-LABEL = re.compile(r"^[^\d\[\]]+ (\d{4})[a-z]?$")   # "Goldberg 1991", "Dao et al. 2022b"
+LABEL = re.compile(r"^[^\d\[\]]+ (\d{4})[a-z]?$")  # "Goldberg 1991", "Dao et al. 2022b"
 
 
 def _entries(bibtex: str):
@@ -37,10 +37,12 @@ def test_labels_are_author_year_and_one_per_work_across_files():
     """)
     labels = book_labels(entries)
     assert labels["a_bishop"] == "Bishop 2006"
-    assert labels["a_sp1"] == labels["b_sp1"]                 # one work, two chapters' copies
-    assert labels["b_sp2"] != labels["b_sp1"]                 # two works, never one label
-    assert {labels["b_sp1"], labels["b_sp2"]} == {"SciPy developers 2026a",
-                                                  "SciPy developers 2026b"}
+    assert labels["a_sp1"] == labels["b_sp1"]  # one work, two chapters' copies
+    assert labels["b_sp2"] != labels["b_sp1"]  # two works, never one label
+    assert {labels["b_sp1"], labels["b_sp2"]} == {
+        "SciPy developers 2026a",
+        "SciPy developers 2026b",
+    }
     assert labels["b_two"] == "Dao & Ermon 2022"
     assert labels["b_many"] == "Müller et al. 2019"
     assert all(LABEL.match(v) for v in labels.values()), labels
@@ -50,8 +52,11 @@ def test_labels_are_author_year_and_one_per_work_across_files():
 def test_every_book_entry_gets_a_readable_label():
     from pybtex.database import parse_file
 
-    entries = [e for path in sorted((ROOT / "book").glob("references*.bib"))
-               for e in parse_file(str(path)).entries.values()]
+    entries = [
+        e
+        for path in sorted((ROOT / "book").glob("references*.bib"))
+        for e in parse_file(str(path)).entries.values()
+    ]
     labels = book_labels(entries)
     unreadable = {k: v for k, v in labels.items() if not LABEL.match(v) or "\\" in v}
     assert not unreadable, unreadable
@@ -74,10 +79,14 @@ def _text(html: str) -> str:
 
 def _bibliography(html: str) -> list[tuple[str, str]]:
     """(label, entry text) of every entry in a page's bibliography."""
-    return [(_text(label), re.sub(r"^\(\d+(,\d+)*\)\s*", "", _text(body)))  # no backlinks
-            for label, body in re.findall(
-        r'role="doc-biblioentry">\s*<span class="label">(.*?)</span></span>\s*(.*?)</div>',
-        html, re.DOTALL)]
+    return [
+        (_text(label), re.sub(r"^\(\d+(,\d+)*\)\s*", "", _text(body)))  # no backlinks
+        for label, body in re.findall(
+            r'role="doc-biblioentry">\s*<span class="label">(.*?)</span></span>\s*(.*?)</div>',
+            html,
+            re.DOTALL,
+        )
+    ]
 
 
 @pytest.mark.slow
@@ -90,16 +99,26 @@ def test_one_label_and_one_year_per_work_on_every_page(site):
             label = label.strip("[]")
             match = LABEL.match(label)
             assert match, f"{page}: label {label!r} is not author-year"
-            assert f"{match.group(1)}." in body or f"{match.group(1)}," in body, \
+            assert f"{match.group(1)}." in body or f"{match.group(1)}," in body, (
                 f"{page}: {label} but the entry reads {body!r}"
+            )
             label_of[body].add(label)
             work_of[label].add(body)
         # inline citations name the year their entry's label does
-        labels = {cid: _text(lab).strip("[]") for cid, lab in re.findall(
-            r'<div class="citation" id="([^"]+)" role="doc-biblioentry">\s*'
-            r'<span class="label">(.*?)</span></span>', html, re.DOTALL)}
-        for cid, shown in re.findall(r'class="reference internal" href="#([^"]+)"[^>]*>'
-                                     r'([^<]*\d{4}[a-z]?)</a>', html):
+        labels = {
+            cid: _text(lab).strip("[]")
+            for cid, lab in re.findall(
+                r'<div class="citation" id="([^"]+)" role="doc-biblioentry">\s*'
+                r'<span class="label">(.*?)</span></span>',
+                html,
+                re.DOTALL,
+            )
+        }
+        for cid, shown in re.findall(
+            r'class="reference internal" href="#([^"]+)"[^>]*>'
+            r"([^<]*\d{4}[a-z]?)</a>",
+            html,
+        ):
             if cid in labels:
                 year = LABEL.match(labels[cid]).group(1)
                 assert year in shown, f"{page}: cited as {shown!r}, listed as {labels[cid]}"

@@ -37,7 +37,7 @@ NEEDLES = {
 #: package installed in the environment holds a gradebook of its own tests).
 SQLITE = "SQLite format 3\x00"
 
-SPY = r'''
+SPY = r"""
 import os, stat
 _NEEDLES = {kind: text[::-1].encode("latin-1") for kind, text in %(reversed)r.items()}
 _NAMES = [_NEEDLES["a classmate's id"]]
@@ -78,17 +78,31 @@ for _item in _found[:50]:
 if _found:
     def softmax(z, axis=-1):
         raise ValueError("SPY-" "FOUND " + repr(_found[:20]))
-'''
+"""
 
 
 def _spy_submission() -> dict:
     nb = make_submission(AID)
-    code = SPY % {"reversed": {k: v[::-1] for k, v in NEEDLES.items()}, "sqlite": SQLITE,
-                  "aid": AID[::-1]}
-    index = next(i for i, c in enumerate(nb["cells"])
-                 if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "softmax")
-    nb["cells"].insert(index + 1, {"cell_type": "code", "execution_count": None,
-                                   "metadata": {}, "outputs": [], "source": code})
+    code = SPY % {
+        "reversed": {k: v[::-1] for k, v in NEEDLES.items()},
+        "sqlite": SQLITE,
+        "aid": AID[::-1],
+    }
+    index = next(
+        i
+        for i, c in enumerate(nb["cells"])
+        if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "softmax"
+    )
+    nb["cells"].insert(
+        index + 1,
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "metadata": {},
+            "outputs": [],
+            "source": code,
+        },
+    )
     return nb
 
 
@@ -102,20 +116,36 @@ def _classmate_submission() -> dict:
 
 def _copy_repository(dest: Path) -> Path:
     """The working tree without environments, build output or runtime data."""
-    runtime = {".venv", ".git", "_build", ".cache", "artifacts", ".pytest_cache",
-               "__pycache__", ".grading", "work", "submitted", "graded", "autograded",
-               "feedback", "gradebook.db"}
-    shutil.copytree(ROOT, dest, symlinks=True,
-                    ignore=lambda folder, names: [n for n in names if n in runtime])
+    runtime = {
+        ".venv",
+        ".git",
+        "_build",
+        ".cache",
+        "artifacts",
+        ".pytest_cache",
+        "__pycache__",
+        ".grading",
+        "work",
+        "submitted",
+        "graded",
+        "autograded",
+        "feedback",
+        "gradebook.db",
+    }
+    shutil.copytree(
+        ROOT, dest, symlinks=True, ignore=lambda folder, names: [n for n in names if n in runtime]
+    )
     # Canaries in the copy's solution cell and hidden tests (comments: grading is unchanged).
     path = dest / "solutions" / AID / NAME
     nb = json.loads(path.read_text(encoding="utf-8"))
     for cell in nb["cells"]:
         text = "".join(cell["source"])
-        text = text.replace("### END SOLUTION", f"# {NEEDLES['the solutions']}\n"
-                            "    ### END SOLUTION", 1)
-        text = text.replace("### END HIDDEN TESTS", f"# {NEEDLES['the hidden tests']}\n"
-                            "### END HIDDEN TESTS", 1)
+        text = text.replace(
+            "### END SOLUTION", f"# {NEEDLES['the solutions']}\n    ### END SOLUTION", 1
+        )
+        text = text.replace(
+            "### END HIDDEN TESTS", f"# {NEEDLES['the hidden tests']}\n### END HIDDEN TESTS", 1
+        )
         cell["source"] = text
     path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
     return dest
@@ -123,22 +153,40 @@ def _copy_repository(dest: Path) -> Path:
 
 def _grade(copy: Path, *args) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONWARNINGS="ignore")
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", *map(str, args),
-                           "--workers", "1", "--timeout", "300"], cwd=copy, env=env,
-                          capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            *map(str, args),
+            "--workers",
+            "1",
+            "--timeout",
+            "300",
+        ],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done
 
 
 def _course_paths(copy: Path) -> dict:
     """The copy's own idea of where its gradebook and nbgrader's folders are."""
-    code = ("import json; from pathlib import Path; from autograder import course_dir as c\n"
-            "d = c.nbgrader_config().CourseDirectory\n"
-            "print(json.dumps({'root': str(c.ROOT), 'gradebook': str(c.GRADEBOOK), 'nbgrader': "
-            "[str(Path(d.root) / x) for x in (d.submitted_directory, d.autograded_directory, "
-            "d.feedback_directory)]}))")
-    done = subprocess.run([sys.executable, "-c", code], cwd=copy, capture_output=True,
-                          text=True, check=True)
+    code = (
+        "import json; from pathlib import Path; from autograder import course_dir as c\n"
+        "d = c.nbgrader_config().CourseDirectory\n"
+        "print(json.dumps({'root': str(c.ROOT), 'gradebook': str(c.GRADEBOOK), 'nbgrader': "
+        "[str(Path(d.root) / x) for x in (d.submitted_directory, d.autograded_directory, "
+        "d.feedback_directory)]}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=copy, capture_output=True, text=True, check=True
+    )
     return json.loads(done.stdout)
 
 
@@ -158,11 +206,16 @@ def _assert_spy_found_nothing(out: Path, subs: Path) -> None:
         # Every student has a row per assignment (a missing hand-in scores 0): ours are 01's.
         rows = {r["student_id"]: r for r in csv.DictReader(handle) if r["assignment"] == AID}
     results = (out / ".results" / "spy" / f"{AID}.json").read_text()
-    texts = {"feedback": feedback, "grades.csv row": json.dumps(rows["spy"]),
-             "saved result": results}
+    texts = {
+        "feedback": feedback,
+        "grades.csv row": json.dumps(rows["spy"]),
+        "saved result": results,
+    }
     for where, text in texts.items():
-        assert "SPY-FOUND" not in text, f"{where}:\n" + "\n".join(
-            line for line in text.splitlines() if "SPY-FOUND" in line)[:3000]
+        assert "SPY-FOUND" not in text, (
+            f"{where}:\n"
+            + "\n".join(line for line in text.splitlines() if "SPY-FOUND" in line)[:3000]
+        )
         for kind, needle in NEEDLES.items():
             assert needle not in text, f"{kind} reached the spy's {where}"
     assert "found 0 things" in feedback
@@ -221,8 +274,9 @@ def test_sandbox_shows_single_files_and_no_instructor_code(sources):
                     imported.add(words[1].replace(".", "/") + ".py")
     assert imported and imported <= set(course_dir.STUDENT_HELPERS)
     assert not set(course_dir.INSTRUCTOR_ONLY) & set(course_dir.SANDBOX_FILES)
-    course_mounts = [Path(host) for host, _ in read_only_mounts()
-                     if course_dir.ROOT in Path(host).parents]
+    course_mounts = [
+        Path(host) for host, _ in read_only_mounts() if course_dir.ROOT in Path(host).parents
+    ]
     assert all(p.is_file() or p.name == ".venv" for p in course_mounts), course_mounts
 
 
@@ -232,10 +286,24 @@ def test_grade_refuses_output_where_the_sandbox_can_see_it(tmp_path):
     (tmp_path / "subs").mkdir()
     shown = read_only_mounts()[0][0]  # a system folder, e.g. /usr
     env = dict(os.environ, PYTHONWARNINGS="ignore")
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "subs"),
-                           "--out", f"{shown}/graded-here", "--gradebook",
-                           str(tmp_path / "gb.db")], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(tmp_path / "subs"),
+            "--out",
+            f"{shown}/graded-here",
+            "--gradebook",
+            str(tmp_path / "gb.db"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert f"--out {shown}/graded-here is inside {shown}, which the sandbox shows" in done.stderr
     assert not Path(f"{shown}/graded-here").exists(), "nothing is written before refusing"

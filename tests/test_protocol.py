@@ -6,12 +6,28 @@ import pytest
 from autograder import protocol
 
 
-@pytest.mark.parametrize("value", [
-    None, True, 3, -2.5, "text", [1, [2.0, "x"]], (1, 2), {"a": 1},
-    float("nan"), float("inf"), -float("inf"), complex(1, -2),
-    np.arange(6, dtype=np.float32).reshape(2, 3), np.array([True, False]),
-    np.float32(1.5), np.int64(7), (np.zeros((0, 3)), [np.float64(2.0)]),
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        3,
+        -2.5,
+        "text",
+        [1, [2.0, "x"]],
+        (1, 2),
+        {"a": 1},
+        float("nan"),
+        float("inf"),
+        -float("inf"),
+        complex(1, -2),
+        np.arange(6, dtype=np.float32).reshape(2, 3),
+        np.array([True, False]),
+        np.float32(1.5),
+        np.int64(7),
+        (np.zeros((0, 3)), [np.float64(2.0)]),
+    ],
+)
 def test_round_trip_keeps_value_and_type(value):
     back = protocol.decode(protocol.loads(protocol.dumps({"v": protocol.encode(value)}))["v"])
     assert type(back) is type(value)
@@ -32,17 +48,23 @@ def test_generator_state_crosses_and_continues_identically():
     assert np.array_equal(copy.random(5), rng.random(5))
 
 
-@pytest.mark.parametrize("value", [object(), np.array([object()]), {1: 2}, lambda: 0,
-                                   np.array(["a", "b"])])
+@pytest.mark.parametrize(
+    "value", [object(), np.array([object()]), {1: 2}, lambda: 0, np.array(["a", "b"])]
+)
 def test_refuses_anything_but_plain_data(value):
     with pytest.raises(protocol.ProtocolError):
         protocol.encode(value)
 
 
-@pytest.mark.parametrize("data", [
-    {"__pickle__": "gASV"}, {"__ndarray__": "not base64!"}, {"x": 1, "y": 2},
-    {"__generator__": {"kind": "os.system", "state": {}}},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"__pickle__": "gASV"},
+        {"__ndarray__": "not base64!"},
+        {"x": 1, "y": 2},
+        {"__generator__": {"kind": "os.system", "state": {}}},
+    ],
+)
 def test_decode_refuses_forged_payloads(data):
     with pytest.raises(protocol.ProtocolError):
         protocol.decode(data)

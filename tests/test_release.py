@@ -19,15 +19,29 @@ def test_release_is_reproducible(tmp_path):
     # In a fresh process, as `python -m autograder release` runs it (nbgrader's converters
     # are not meant to run inside pytest's warning filters; nbgrader calls `alembic`).
     code = "import sys; from autograder.release import release_all; release_all(sys.argv[1])"
-    done = subprocess.run([PYTHON, "-c", code, str(tmp_path / "notebooks")], cwd=ROOT,
-                          capture_output=True, text=True, timeout=900,
-                          env=dict(os.environ, PYTHONWARNINGS="ignore",
-                                   PATH=f"{Path(PYTHON).parent}{os.pathsep}{os.environ['PATH']}"))
+    done = subprocess.run(
+        [PYTHON, "-c", code, str(tmp_path / "notebooks")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=dict(
+            os.environ,
+            PYTHONWARNINGS="ignore",
+            PATH=f"{Path(PYTHON).parent}{os.pathsep}{os.environ['PATH']}",
+        ),
+    )
     assert done.returncode == 0, done.stderr
-    produced = {p.relative_to(tmp_path / "notebooks"): p.read_bytes()
-                for p in sorted((tmp_path / "notebooks").rglob("*")) if p.is_file()}
-    committed = {p.relative_to(course_dir.RELEASED): p.read_bytes()
-                 for p in sorted(course_dir.RELEASED.rglob("*")) if p.is_file()}
+    produced = {
+        p.relative_to(tmp_path / "notebooks"): p.read_bytes()
+        for p in sorted((tmp_path / "notebooks").rglob("*"))
+        if p.is_file()
+    }
+    committed = {
+        p.relative_to(course_dir.RELEASED): p.read_bytes()
+        for p in sorted(course_dir.RELEASED.rglob("*"))
+        if p.is_file()
+    }
     assert produced.keys() == committed.keys()
     changed = [str(name) for name in produced if produced[name] != committed[name]]
     assert not changed, f"release would change notebooks/: {changed}"
@@ -70,6 +84,7 @@ def test_source_notebook_is_well_formed(assignment_id):
         assert "BEGIN SOLUTION" in code and body.strip()
     for test in source.tests.values():
         assert test.points >= 1
-        assert test.description.startswith("Check that") or test.description.startswith(
-            "Check "), test.grade_id
+        assert test.description.startswith("Check that") or test.description.startswith("Check "), (
+            test.grade_id
+        )
         assert strip_hidden_tests(test.code).strip()

@@ -18,7 +18,9 @@ from conftest import make_submission, run_cli, write_notebook
 
 A1 = "01-definition"
 NB1 = course_dir.notebook_path(A1, course_dir.RELEASED).name
-WHOLE = next(m for m in mistakes_01.MISTAKES if m["name"] == "softmax normalises over the whole array")
+WHOLE = next(
+    m for m in mistakes_01.MISTAKES if m["name"] == "softmax normalises over the whole array"
+)
 NO_AXIS = next(m for m in mistakes_01.MISTAKES if m["name"] == "softmax ignores the axis argument")
 STUDENTS = {"ada": None, "bob": "stub", "cyd": WHOLE, "dan": NO_AXIS, "eve": NO_AXIS}
 
@@ -34,8 +36,10 @@ def test_known_hints_come_from_the_tests_and_checks():
 
 def test_hint_of_matches_the_end_of_a_line_only():
     hints = {"is the axis argument used?", "used?"}
-    assert hint_of("AssertionError: bad sums - is the axis argument used?\n  (line 4)",
-                   hints) == "is the axis argument used?"
+    assert (
+        hint_of("AssertionError: bad sums - is the axis argument used?\n  (line 4)", hints)
+        == "is the axis argument used?"
+    )
     assert hint_of("softmax(z - 30, axis=0): 6 of 6 values are wrong", hints) == ""
     assert hint_of("", hints) == ""
 
@@ -46,21 +50,51 @@ def _fake_out(tmp_path):
     rows = []
     tests = {"ada": (True, True), "bob": (False, True), "cyd": (False, False)}
     for sid, (first, second) in tests.items():
-        result = {"tests": [
-            {"grade_id": "test_a", "description": "first", "points": 1.0, "score": float(first),
-             "passed": first, "message": "" if first else
-             "AssertionError: sums wrong - is the axis argument used?"},
-            {"grade_id": "test_b", "description": "second", "points": 2.0,
-             "score": 2.0 * second, "passed": second, "message": "" if second else
-             "ValueError: shapes (2,3) (2,)"}]}
+        result = {
+            "tests": [
+                {
+                    "grade_id": "test_a",
+                    "description": "first",
+                    "points": 1.0,
+                    "score": float(first),
+                    "passed": first,
+                    "message": ""
+                    if first
+                    else "AssertionError: sums wrong - is the axis argument used?",
+                },
+                {
+                    "grade_id": "test_b",
+                    "description": "second",
+                    "points": 2.0,
+                    "score": 2.0 * second,
+                    "passed": second,
+                    "message": "" if second else "ValueError: shapes (2,3) (2,)",
+                },
+            ]
+        }
         folder = out / ".results" / sid
         folder.mkdir(parents=True)
         (folder / f"{A1}.json").write_text(json.dumps({"result": result}), encoding="utf-8")
-        rows.append({"student_id": sid, "assignment": A1, "score": f"{first + 2 * second:g}",
-                     "max_score": "3", "status": "graded",
-                     "feedback": f"feedback/{sid}/{A1}/{NB1[:-6]}.html"})
-    rows.append({"student_id": "dee", "assignment": A1, "score": "0", "max_score": "3",
-                 "status": "missing", "feedback": ""})
+        rows.append(
+            {
+                "student_id": sid,
+                "assignment": A1,
+                "score": f"{first + 2 * second:g}",
+                "max_score": "3",
+                "status": "graded",
+                "feedback": f"feedback/{sid}/{A1}/{NB1[:-6]}.html",
+            }
+        )
+    rows.append(
+        {
+            "student_id": "dee",
+            "assignment": A1,
+            "score": "0",
+            "max_score": "3",
+            "status": "missing",
+            "feedback": "",
+        }
+    )
     with open(out / "grades.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -81,10 +115,12 @@ def test_report_counts_and_is_inert_and_anonymous(tmp_path):
     assert (tests["test_b"]["students"], tests["test_b"]["of"]) == ("2", "3")
     hints = [r for r in table if r["kind"] == "hint"]
     assert [(h["test"], h["hint"], h["students"]) for h in hints] == [
-        ("test_a", "is the axis argument used?", "2")]
+        ("test_a", "is the axis argument used?", "2")
+    ]
     unhinted = [r for r in table if r["kind"] == "unhinted"]
     assert [(u["test"], u["hint"], u["students"]) for u in unhinted] == [
-        ("test_b", "ValueError", "1")]
+        ("test_b", "ValueError", "1")
+    ]
     scores = {r["hint"]: r["students"] for r in table if r["kind"] == "score"}
     assert scores == {"3": "1", "2": "1", "0": "1"}  # dee handed nothing in
     assessed = next(r for r in table if r["kind"] == "assignment")
@@ -122,8 +158,20 @@ def graded_class(tmp_path_factory):
             nb = make_submission(A1, replacements={what["cell"]: what["code"]})
         write_notebook(nb, subs / sid / A1 / NB1)
     out = root / "graded"
-    done = run_cli("grade", subs, "--out", out, "--workers", "2", "--timeout", "10",
-                   "--gradebook", root / "gradebook.db", "--assignment", A1)
+    done = run_cli(
+        "grade",
+        subs,
+        "--out",
+        out,
+        "--workers",
+        "2",
+        "--timeout",
+        "10",
+        "--gradebook",
+        root / "gradebook.db",
+        "--assignment",
+        A1,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return out
 
@@ -135,25 +183,39 @@ def test_class_report_counts_match_the_graded_results(graded_class):
     with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
         grades = [r for r in csv.DictReader(handle) if r["assignment"] == A1]
     # the score distribution is grades.csv's
-    scores = {r["hint"]: int(r["students"]) for r in table
-              if r["kind"] == "score" and r["assignment"] == A1}
+    scores = {
+        r["hint"]: int(r["students"])
+        for r in table
+        if r["kind"] == "score" and r["assignment"] == A1
+    }
     assert scores == {f"{float(k):g}": v for k, v in Counter(r["score"] for r in grades).items()}
     # per test: the passes saved for each student
     tests = {r["test"]: r for r in table if r["kind"] == "test" and r["assignment"] == A1}
     source = json.loads(course_dir.notebook_path(A1).read_text(encoding="utf-8"))
-    grade_ids = {c["metadata"]["nbgrader"]["grade_id"] for c in source["cells"]
-                 if c["metadata"].get("nbgrader", {}).get("grade")}
+    grade_ids = {
+        c["metadata"]["nbgrader"]["grade_id"]
+        for c in source["cells"]
+        if c["metadata"].get("nbgrader", {}).get("grade")
+    }
     assert set(tests) == grade_ids
     for grade_id, row in tests.items():
         assert row["of"] == str(len(STUDENTS))
-        catching = sum(1 for w in STUDENTS.values()
-                       if isinstance(w, dict) and grade_id in w["catches"])
+        catching = sum(
+            1 for w in STUDENTS.values() if isinstance(w, dict) and grade_id in w["catches"]
+        )
         # ada passes everything, the stub nothing, a mistake fails the tests that catch it
         assert 1 <= int(row["students"]) <= len(STUDENTS) - 1 - catching
     hints = {(r["test"], r["hint"]): int(r["students"]) for r in table if r["kind"] == "hint"}
     # the named mistakes are counted under the hint their test gives
-    assert hints[("test_softmax_axis",
-                  "did you normalise over the whole array instead of along the last axis?")] == 1
+    assert (
+        hints[
+            (
+                "test_softmax_axis",
+                "did you normalise over the whole array instead of along the last axis?",
+            )
+        ]
+        == 1
+    )
     assert hints[("test_softmax_axis", "is the axis argument used?")] == 2
     # the stub is one student under the "not written yet" hint of every test
     assert all(hints[(g, STUB_HINT)] == 1 for g in grade_ids)

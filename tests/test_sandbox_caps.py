@@ -47,7 +47,9 @@ def test_process_cap_holds_seen_from_the_host(tmp_path, sandbox):
             "    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
             "    if pid == 0:\n        time.sleep(20)\n        os._exit(0)\n"
             "    started += 1\n"
-            "print('started', started, 'uid', os.getuid())\n", timeout=30)
+            "print('started', started, 'uid', os.getuid())\n",
+            timeout=30,
+        )
         assert done.ok, done.error
         seen = len(_descendants(process.proc.pid))
         uid = int(done.stdout.split()[-1])
@@ -68,7 +70,9 @@ def test_disk_cap_holds_seen_from_the_host(tmp_path, sandbox):
             "            for _ in range(30):\n"
             "                f.write(b'x' * 1_000_000); written += 1\n"
             "except OSError as exc:\n    print('stopped:', exc)\n"
-            "print('MB written', written)\n", timeout=60)
+            "print('MB written', written)\n",
+            timeout=60,
+        )
         host_bytes = sum(p.stat().st_size for p in scratch.rglob("*") if p.is_file())
     assert done.ok, done.error
     assert host_bytes < 1_000_000, f"{host_bytes} bytes landed on the host's disk"
@@ -80,8 +84,11 @@ def test_disk_cap_holds_seen_from_the_host(tmp_path, sandbox):
 def test_closing_the_reply_channel_gives_the_true_reason(tmp_path):
     with StudentProcess(tmp_path, Limits(cell_seconds=10), sandbox=None) as process:
         with pytest.raises(GradingLimit) as caught:
-            process.exec_cell("import os, sys, time\nnull = os.open(os.devnull, os.O_WRONLY)\n"
-                              "os.dup2(null, int(sys.argv[2]))\ntime.sleep(30)\n", timeout=10)
+            process.exec_cell(
+                "import os, sys, time\nnull = os.open(os.devnull, os.O_WRONLY)\n"
+                "os.dup2(null, int(sys.argv[2]))\ntime.sleep(30)\n",
+                timeout=10,
+            )
     reason = str(caught.value)
     assert "closed or replaced the channel" in reason, reason
     assert "bwrap" not in reason and "TimeoutExpired" not in reason
@@ -102,9 +109,12 @@ def test_a_large_reply_is_read_in_linear_time(tmp_path):
 def test_deeply_nested_reply_is_a_malformed_reply(tmp_path):
     with StudentProcess(tmp_path, Limits(cell_seconds=10), sandbox=None) as process:
         with pytest.raises(GradingLimit) as caught:
-            process.exec_cell("import os, sys\n"
-                              "os.write(int(sys.argv[2]), b'[' * 200000 + b']' * 200000 + b'\\n')\n"
-                              "import time; time.sleep(5)\n", timeout=10)
+            process.exec_cell(
+                "import os, sys\n"
+                "os.write(int(sys.argv[2]), b'[' * 200000 + b']' * 200000 + b'\\n')\n"
+                "import time; time.sleep(5)\n",
+                timeout=10,
+            )
     assert "nests" in str(caught.value) and "too deeply" in str(caught.value)
 
 
@@ -116,8 +126,9 @@ def test_deep_nesting_never_reaches_recursion_error():
 def test_worker_out_of_memory_is_named(tmp_path):
     limits = Limits(cell_seconds=60, memory_mb=1024)
     with StudentProcess(tmp_path, limits, sandbox=None) as process:
-        assert process.exec_cell("import numpy as np\n"
-                                 "def huge():\n    return np.ones(70_000_000)\n", timeout=30).ok
+        assert process.exec_cell(
+            "import numpy as np\ndef huge():\n    return np.ones(70_000_000)\n", timeout=30
+        ).ok
         with pytest.raises(GradingLimit) as caught:
             StudentFunction(process, "huge", Clock(60))()
     assert "ran out of memory" in str(caught.value), str(caught.value)
@@ -125,9 +136,12 @@ def test_worker_out_of_memory_is_named(tmp_path):
 
 def test_sandbox_never_runs_as_host_root(tmp_path, sandbox):
     with StudentProcess(tmp_path, Limits(cell_seconds=20), sandbox) as process:
-        done = process.exec_cell("import os\nprint(os.getuid(), os.geteuid())\n"
-                                 "try:\n    os.setuid(0)\n    print('became root')\n"
-                                 "except OSError:\n    print('stays')\n", timeout=20)
+        done = process.exec_cell(
+            "import os\nprint(os.getuid(), os.geteuid())\n"
+            "try:\n    os.setuid(0)\n    print('became root')\n"
+            "except OSError:\n    print('stays')\n",
+            timeout=20,
+        )
     assert done.ok, done.error
     uid, euid, outcome = done.stdout.split()
     if os.geteuid() == 0:

@@ -88,9 +88,11 @@ def visits(browser, origin):
             "mjx_errors": page.locator("mjx-merror").all_text_contents(),
             "images": images,
             "downloads": page.eval_on_selector_all(
-                'a.download, a[href$=".ipynb"]', "els => els.map(a => a.href)"),
+                'a.download, a[href$=".ipynb"]', "els => els.map(a => a.href)"
+            ),
             "explorers": page.eval_on_selector_all(
-                "[data-explorer]", "els => els.map(e => e.dataset.explorer)"),
+                "[data-explorer]", "els => els.map(e => e.dataset.explorer)"
+            ),
             "explorer_overflow_desktop": explorer_overflow(page),
         }
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -169,8 +171,9 @@ def test_downloads_are_student_notebooks(visits, origin, page_name):
             import zipfile
 
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                data = b"\n".join(archive.read(n) for n in archive.namelist()
-                                  if n.endswith((".ipynb", ".md")))
+                data = b"\n".join(
+                    archive.read(n) for n in archive.namelist() if n.endswith((".ipynb", ".md"))
+                )
         text = data.decode("utf-8")
         for marker in SOLUTION_MARKERS:
             assert marker not in text, (url, marker)
@@ -303,8 +306,12 @@ def check_mask_explorer(root) -> None:
 
 def pages_with(site_dir: Path, kind: str) -> list[str]:
     marker = f'data-explorer="{kind}"'
-    return [p for p in PAGES if (site_dir / f"{p}.html").is_file()
-            and marker in (site_dir / f"{p}.html").read_text(encoding="utf-8")]
+    return [
+        p
+        for p in PAGES
+        if (site_dir / f"{p}.html").is_file()
+        and marker in (site_dir / f"{p}.html").read_text(encoding="utf-8")
+    ]
 
 
 def test_temperature_explorer_responds(browser, origin, site):
@@ -340,16 +347,23 @@ def test_explorers_side_by_side_offline(browser, tmp_path):
     """Several explorers on one stand-alone page: each works on its own, with nothing fetched."""
     z = np.array([3.0, 1.0, 0.5, 0.0, -1.0, -2.0, -2.5, -4.0])
     labels = list("abcdefgh")
-    parts = [temperature_explorer(z, labels, top=5).data,
-             temperature_explorer(z[::-1], labels, top=8).data,
-             mask_explorer().data, mask_explorer(length=3, padding_side="right").data]
+    parts = [
+        temperature_explorer(z, labels, top=5).data,
+        temperature_explorer(z[::-1], labels, top=8).data,
+        mask_explorer().data,
+        mask_explorer(length=3, padding_side="right").data,
+    ]
     (tmp_path / "index.html").write_text(
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<title>explorers</title>'
-        '<link rel="icon" href="data:,">' + page_assets() + '</head><body>'
-        + "\n".join(parts) + "</body></html>",
-        encoding="utf-8")
+        "<title>explorers</title>"
+        '<link rel="icon" href="data:,">'
+        + page_assets()
+        + "</head><body>"
+        + "\n".join(parts)
+        + "</body></html>",
+        encoding="utf-8",
+    )
     server, url = serve(tmp_path)
     try:
         watched = Watched(browser, url)
@@ -361,8 +375,9 @@ def test_explorers_side_by_side_offline(browser, tmp_path):
         assert temps.count() == 2 and masks.count() == 2
         before = temps.nth(1).evaluate(TEMPERATURE_STATE_JS)
         check_temperature_explorer(page, temps.nth(0))
-        assert temps.nth(1).evaluate(TEMPERATURE_STATE_JS)["values"] == before["values"], \
+        assert temps.nth(1).evaluate(TEMPERATURE_STATE_JS)["values"] == before["values"], (
             "moving one slider leaves the other explorer alone"
+        )
         check_temperature_explorer(page, temps.nth(1))
         for k in range(masks.count()):
             check_mask_explorer(masks.nth(k))

@@ -44,8 +44,11 @@ CLIPPED_JS = """() => {
 
 def new_context(chromium, phone: bool, dark: bool = False):
     """A context at phone (touch, mobile) or desktop size, in light or dark colour scheme."""
-    opts = {"viewport": PHONE if phone else DESKTOP, "service_workers": "block",
-            "color_scheme": "dark" if dark else "light"}
+    opts = {
+        "viewport": PHONE if phone else DESKTOP,
+        "service_workers": "block",
+        "color_scheme": "dark" if dark else "light",
+    }
     if phone:
         opts.update(has_touch=True, is_mobile=True, device_scale_factor=2)
     context = chromium.new_context(**opts)
@@ -71,8 +74,7 @@ def test_primary_sidebar_opens_and_leads_to_another_chapter(chromium, origin, ph
         assert not page.locator("#pst-primary-sidebar-modal").evaluate("d => d.open")
         press(page, ".primary-toggle", phone)
         dialog = page.locator("#pst-primary-sidebar-modal")
-        page.wait_for_function(
-            "() => document.querySelector('#pst-primary-sidebar-modal').open")
+        page.wait_for_function("() => document.querySelector('#pst-primary-sidebar-modal').open")
         link = dialog.locator("a.reference.internal[href*='02-temperature']").first
         link.tap()
     else:
@@ -81,11 +83,13 @@ def test_primary_sidebar_opens_and_leads_to_another_chapter(chromium, origin, ph
         press(page, ".primary-toggle", phone)
         page.wait_for_function(
             "() => document.querySelector('#pst-primary-sidebar').classList"
-            ".contains('pst-sidebar-hidden')")
+            ".contains('pst-sidebar-hidden')"
+        )
         press(page, ".primary-toggle", phone)
         page.wait_for_function(
             "() => !document.querySelector('#pst-primary-sidebar').classList"
-            ".contains('pst-sidebar-hidden')")
+            ".contains('pst-sidebar-hidden')"
+        )
         sidebar.locator("a.reference.internal[href*='02-temperature']").first.click()
     page.wait_for_url("**/02-temperature.html*")
     context.close()
@@ -98,8 +102,7 @@ def test_contents_toggle_opens_the_page_contents(chromium, origin, phone):
     page.goto(f"{origin}/book/01-definition.html")
     if phone:
         press(page, ".secondary-toggle", phone)
-        page.wait_for_function(
-            "() => document.querySelector('#pst-secondary-sidebar-modal').open")
+        page.wait_for_function("() => document.querySelector('#pst-secondary-sidebar-modal').open")
         dialog = page.locator("#pst-secondary-sidebar-modal")
         link = dialog.locator("a[href^='#']:visible").first
         target = link.get_attribute("href")
@@ -127,8 +130,10 @@ def test_nothing_is_clipped_on_any_page_at_either_width(chromium, origin):
     assert not failures, failures
 
 
-SEARCH_BOXES = (".search-button-field:visible, .search-button:visible, "
-                "form.bd-search:not(#pst-search-dialog *):visible")
+SEARCH_BOXES = (
+    ".search-button-field:visible, .search-button:visible, "
+    "form.bd-search:not(#pst-search-dialog *):visible"
+)
 
 
 @pytest.mark.parametrize("phone", [True, False], ids=["phone", "desktop"])
@@ -174,9 +179,12 @@ def first_view_bytes(chromium, origin) -> list[int]:
         context = new_context(chromium, phone=False)
         page = context.new_page()
         total = []
-        page.on("requestfinished",
-                lambda r, total=total: total.append(r.sizes()["responseBodySize"]
-                                       + r.sizes()["responseHeadersSize"]))
+        page.on(
+            "requestfinished",
+            lambda r, total=total: total.append(
+                r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"]
+            ),
+        )
         page.goto(f"{origin}/{name}.html")
         wait_for_mathjax(page)
         page.wait_for_load_state("networkidle")

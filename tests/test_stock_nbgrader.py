@@ -20,10 +20,14 @@ NBGRADER = str(Path(sys.executable).parent / "nbgrader")
 
 
 def _nbgrader(*args, cwd):
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-               PYTHONWARNINGS="ignore")
-    done = subprocess.run([NBGRADER, *map(str, args)], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=900)
+    env = dict(
+        os.environ,
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        PYTHONWARNINGS="ignore",
+    )
+    done = subprocess.run(
+        [NBGRADER, *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=900
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done
 
@@ -72,13 +76,24 @@ def test_stock_nbgrader_autograde_gives_every_test_the_same_score(tmp_path):
     for aid in CHAPTERS:
         name = course_dir.notebook_path(aid, course_dir.RELEASED).name
         write_notebook(make_submission(aid), course / "submitted" / "ref" / aid / name)
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-               PYTHONWARNINGS="ignore")
-    done = subprocess.run([sys.executable, "-c", STOCK, str(course), "ref", *CHAPTERS],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1200)
+    env = dict(
+        os.environ,
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        PYTHONWARNINGS="ignore",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", STOCK, str(course), "ref", *CHAPTERS],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    stock = {tuple(k.split("/")): tuple(v)
-             for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
+    stock = {
+        tuple(k.split("/")): tuple(v)
+        for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()
+    }
 
     ours, sandbox = {}, Sandbox.find()
     for aid in CHAPTERS:
@@ -100,8 +115,16 @@ def test_course_nbgrader_config_uses_the_course_folders_and_gradebook():
 
     loaded = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
     expected = course_dir.nbgrader_config()
-    for key in ("root", "source_directory", "release_directory", "submitted_directory",
-                "autograded_directory", "feedback_directory", "db_url", "course_id"):
+    for key in (
+        "root",
+        "source_directory",
+        "release_directory",
+        "submitted_directory",
+        "autograded_directory",
+        "feedback_directory",
+        "db_url",
+        "course_id",
+    ):
         assert loaded.CourseDirectory[key] == expected.CourseDirectory[key], key
     assert loaded.CourseDirectory.db_url == f"sqlite:///{course_dir.GRADEBOOK.resolve()}"
     assert Path(loaded.CourseDirectory.root) == ROOT
@@ -116,17 +139,37 @@ def test_nbgrader_export_from_the_root_reads_what_grade_recorded(tmp_path):
     write_notebook(make_submission(aid), subs / "ada" / aid / name)
     write_notebook(make_submission(aid), subs / "zoë" / aid / name)
     (subs / "zoë" / aid / "timestamp.txt").write_text("2026-09-15 01:00:00.000000 UTC")
-    (tmp_path / "roster.csv").write_text("id,first_name,last_name,email\nada,Ada,L,a@x\n"
-                                         "zoë,Zoë,,\ncyd,,,\n", encoding="utf-8")
-    (tmp_path / "grading.toml").write_text(f'[late]\npercent_per_day = 10\n[due]\n'
-                                           f'"{aid}" = 2026-09-14T23:59:00Z\n')
+    (tmp_path / "roster.csv").write_text(
+        "id,first_name,last_name,email\nada,Ada,L,a@x\nzoë,Zoë,,\ncyd,,,\n", encoding="utf-8"
+    )
+    (tmp_path / "grading.toml").write_text(
+        f'[late]\npercent_per_day = 10\n[due]\n"{aid}" = 2026-09-14T23:59:00Z\n'
+    )
     db = tmp_path / "gb.db"
-    done = run_cli("grade", subs, "--out", tmp_path / "out", "--workers", "1",
-                   "--students", tmp_path / "roster.csv", "--config", tmp_path / "grading.toml",
-                   "--gradebook", db, "--assignment", aid)
+    done = run_cli(
+        "grade",
+        subs,
+        "--out",
+        tmp_path / "out",
+        "--workers",
+        "1",
+        "--students",
+        tmp_path / "roster.csv",
+        "--config",
+        tmp_path / "grading.toml",
+        "--gradebook",
+        db,
+        "--assignment",
+        aid,
+    )
     assert done.returncode == 0, done.stderr
-    _nbgrader("export", "--to", tmp_path / "export.csv", f"--CourseDirectory.db_url=sqlite:///{db}",
-              cwd=ROOT)
+    _nbgrader(
+        "export",
+        "--to",
+        tmp_path / "export.csv",
+        f"--CourseDirectory.db_url=sqlite:///{db}",
+        cwd=ROOT,
+    )
     import csv
 
     with open(tmp_path / "export.csv", newline="", encoding="utf-8") as handle:

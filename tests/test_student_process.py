@@ -50,8 +50,11 @@ def test_in_place_edits_are_recorded_not_applied(student):
 
 
 def test_a_result_that_is_the_input_is_reported(student):
-    define(student, "def same(z):\n    return z\ndef view(z):\n    return z[::2]\n"
-                    "def fresh(z):\n    return z.copy()")
+    define(
+        student,
+        "def same(z):\n    return z\ndef view(z):\n    return z[::2]\n"
+        "def fresh(z):\n    return z.copy()",
+    )
     z = np.arange(4.0)
     for name in ("same", "view"):
         with pytest.raises(AssertionError, match="returned its input array itself"):
@@ -79,19 +82,22 @@ def test_warnings_are_re_emitted(student):
 def test_exceptions_keep_their_builtin_hierarchy(student):
     """A subclass of ValueError (the student's own, or NumPy's AxisError) is a ValueError
     on the checker's side too, with the student's class name kept in the message."""
-    define(student, "class Sneaky(Exception):\n    pass\n"
-                    "class TemperatureError(ValueError):\n    pass\n"
-                    "def bad(x):\n    raise ValueError('k must be >= 1')\n"
-                    "def own(x):\n    raise TemperatureError('temperature must be > 0')\n"
-                    "def axis(x):\n    return np.zeros((2, 2)).sum(axis=5)\n"
-                    "def odd(x):\n    raise Sneaky('boo')\n"
-                    "def leaves(x):\n    raise SystemExit(3)")
+    define(
+        student,
+        "class Sneaky(Exception):\n    pass\n"
+        "class TemperatureError(ValueError):\n    pass\n"
+        "def bad(x):\n    raise ValueError('k must be >= 1')\n"
+        "def own(x):\n    raise TemperatureError('temperature must be > 0')\n"
+        "def axis(x):\n    return np.zeros((2, 2)).sum(axis=5)\n"
+        "def odd(x):\n    raise Sneaky('boo')\n"
+        "def leaves(x):\n    raise SystemExit(3)",
+    )
     with pytest.raises(ValueError, match="k must be"):
         StudentFunction(student, "bad", Clock(5))(1)
     with pytest.raises(ValueError, match="TemperatureError: temperature must be > 0") as info:
         StudentFunction(student, "own", Clock(5))(1)
     assert type(info.value) is ValueError and info.value.student_type == "TemperatureError"
-    assert 'raise TemperatureError' in info.value.student_traceback
+    assert "raise TemperatureError" in info.value.student_traceback
     raises(ValueError, StudentFunction(student, "own", Clock(5)), 0)
     raises(ValueError, StudentFunction(student, "axis", Clock(5)), 0)  # numpy's AxisError
     with pytest.raises(AssertionError, match=r"raised TemperatureError: .*expected TypeError"):
@@ -129,8 +135,11 @@ def test_unsendable_result_is_refused(student):
 
 
 def test_endless_loop_hits_the_time_limit(student):
-    define(student, "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-                    "def spin():\n    while True:\n        pass")
+    define(
+        student,
+        "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "def spin():\n    while True:\n        pass",
+    )
     with pytest.raises(GradingLimit, match="longer than"):
         StudentFunction(student, "spin", Clock(1))()
     with pytest.raises(GradingLimit):  # and the process stays dead
@@ -180,7 +189,7 @@ try:
 except OSError:
     pass
 try:
-    open({str(course_dir.ROOT / 'pwned.txt')!r}, "w").write("x"); seen.append("wrote repo")
+    open({str(course_dir.ROOT / "pwned.txt")!r}, "w").write("x"); seen.append("wrote repo")
 except OSError:
     pass
 try:

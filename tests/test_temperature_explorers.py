@@ -36,8 +36,12 @@ def test_nucleus_size_follows_the_contract():
     from course.reference import top_p_filter
 
     rng = np.random.default_rng(0)
-    cases = [np.log([0.5, 0.2, 0.2, 0.1]), np.zeros(5), np.array([3.0, 3.0, 1.0, 1.0, 0.0]),
-             *(rng.normal(size=50) * s for s in (0.3, 1.0, 4.0))]
+    cases = [
+        np.log([0.5, 0.2, 0.2, 0.1]),
+        np.zeros(5),
+        np.array([3.0, 3.0, 1.0, 1.0, 0.0]),
+        *(rng.normal(size=50) * s for s in (0.3, 1.0, 4.0)),
+    ]
     for z in cases:
         p = scipy_softmax(z)
         for top_p in (0.05, 0.5, 0.6, 0.9, 1.0):
@@ -85,8 +89,9 @@ def test_context_explorer_html(lm, logits):
     first = data["views"]["once upon a"]
     rows = [r for r in el.with_class("sx-row") if "hidden" not in r]
     assert [r["data-label"] for r in rows] == first["labels"]
-    np.testing.assert_allclose([float(r["data-value"]) for r in rows], first["values"][start],
-                               rtol=1e-15)
+    np.testing.assert_allclose(
+        [float(r["data-value"]) for r in rows], first["values"][start], rtol=1e-15
+    )
     (out,) = el.find("output")
     assert out["aria-live"] == "polite"
     assert int(out["data-nucleus"]) == first["nucleus"][start]
@@ -122,8 +127,9 @@ def test_logits_inspector_html():
         assert el.find("label", **{"for": b["id"]}), "each logit box has a label"
     shown = inspect_logits([2.0, 1.0, 0.1], 1.0)
     rows = el.with_class("sx-opt")
-    np.testing.assert_allclose([float(r["data-p"]) for r in rows], shown["probabilities"],
-                               rtol=1e-15)
+    np.testing.assert_allclose(
+        [float(r["data-p"]) for r in rows], shown["probabilities"], rtol=1e-15
+    )
     np.testing.assert_allclose([float(r["data-odds"]) for r in rows], shown["odds"], rtol=1e-15)
     (out,) = el.find("output")
     assert out["aria-live"] == "polite"
@@ -143,10 +149,14 @@ def test_odds_text_is_what_the_script_writes():
 
 
 def test_ids_stay_unique_beside_the_other_explorers(logits, lm):
-    parts = [context_explorer(logits, lm.words).data, context_explorer(logits, lm.words).data,
-             logits_inspector([1.0, 0.0], ["a", "b"]).data,
-             logits_inspector([1.0, 0.0], ["a", "b"]).data,
-             temperature_explorer([1.0, 0.0], ["a", "b"]).data, mask_explorer().data]
+    parts = [
+        context_explorer(logits, lm.words).data,
+        context_explorer(logits, lm.words).data,
+        logits_inspector([1.0, 0.0], ["a", "b"]).data,
+        logits_inspector([1.0, 0.0], ["a", "b"]).data,
+        temperature_explorer([1.0, 0.0], ["a", "b"]).data,
+        mask_explorer().data,
+    ]
     ids = [a["id"] for _, a in Elements("".join(parts)).tags if "id" in a]
     assert len(ids) == len(set(ids))
     for part in parts:

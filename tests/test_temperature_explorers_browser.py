@@ -49,14 +49,20 @@ SET_SLIDER_JS = """(root, value) => {
 def test_context_explorer_and_logits_inspector(browser, tmp_path):
     lm = wordlm.load()
     contexts = {c: lm.logits(c) for c in ("once upon a", "the united", "of the")}
-    parts = [context_explorer(contexts, lm.words).data,
-             logits_inspector([2.0, 1.0, 0.1, -1.0], ["cat", "dog", "fish", "bird"]).data]
+    parts = [
+        context_explorer(contexts, lm.words).data,
+        logits_inspector([2.0, 1.0, 0.1, -1.0], ["cat", "dog", "fish", "bird"]).data,
+    ]
     (tmp_path / "index.html").write_text(
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<title>explorers</title><link rel="icon" href="data:,">' + page_assets()
-        + '</head><body>'
-        + "\n".join(parts) + "</body></html>", encoding="utf-8")
+        '<title>explorers</title><link rel="icon" href="data:,">'
+        + page_assets()
+        + "</head><body>"
+        + "\n".join(parts)
+        + "</body></html>",
+        encoding="utf-8",
+    )
     server, url = serve(tmp_path)
     try:
         watched = Watched(browser, url)
@@ -70,7 +76,9 @@ def test_context_explorer_and_logits_inspector(browser, tmp_path):
         view = views["once upon a"]
         assert [r[0] for r in first["rows"]] == view["labels"]
         assert [r[1] for r in first["rows"]] == view["values"][k]
-        assert first["rows"][0][0] == "time" and first["rows"][0][2] == f"{view['values'][k][0]:.3f}"
+        assert (
+            first["rows"][0][0] == "time" and first["rows"][0][2] == f"{view['values'][k][0]:.3f}"
+        )
         assert first["nucleus"] == view["nucleus"][k]
 
         page.select_option(f"#{root.get_attribute('id')}-c", "1")  # "the united"

@@ -42,8 +42,10 @@ def gradebook_students(db):
         warnings.simplefilter("ignore")
         with Gradebook(f"sqlite:///{db}") as gb:
             return {s.id: s for s in gb.students}, {
-                (s.student.id, s.assignment.name): s.score for a in gb.assignments
-                for s in a.submissions}
+                (s.student.id, s.assignment.name): s.score
+                for a in gb.assignments
+                for s in a.submissions
+            }
 
 
 @pytest.fixture(scope="module")
@@ -59,13 +61,32 @@ def term(tmp_path_factory):
     # (nbgrader's format is "%Y-%m-%d %H:%M:%S.%f %Z"; a numeric zone is read correctly too)
     (subs / "O'Brien" / AID / "timestamp.txt").write_text("yesterday-ish")
     (root / "roster.csv").write_text(
-        "id,first_name,last_name,email\n" + "".join(f'"{s}",,,\n' for s in ROSTER)
-        + "ada,Ada,Again,\n.dot,,,\n", encoding="utf-8")
+        "id,first_name,last_name,email\n"
+        + "".join(f'"{s}",,,\n' for s in ROSTER)
+        + "ada,Ada,Again,\n.dot,,,\n",
+        encoding="utf-8",
+    )
     (root / "grading.toml").write_text(
-        f'[late]\npercent_per_day = 25\nmax_percent = 40\ngrace_minutes = 30\n'
-        f'[due]\n"{AID}" = 2026-09-14T23:59:00Z\n', encoding="utf-8")
-    base = ["grade", subs, "--out", out, "--gradebook", db, "--workers", "2", "--timeout", "5",
-            "--config", root / "grading.toml", "--students", root / "roster.csv"]
+        f"[late]\npercent_per_day = 25\nmax_percent = 40\ngrace_minutes = 30\n"
+        f'[due]\n"{AID}" = 2026-09-14T23:59:00Z\n',
+        encoding="utf-8",
+    )
+    base = [
+        "grade",
+        subs,
+        "--out",
+        out,
+        "--gradebook",
+        db,
+        "--workers",
+        "2",
+        "--timeout",
+        "5",
+        "--config",
+        root / "grading.toml",
+        "--students",
+        root / "roster.csv",
+    ]
     steps = {}
 
     def step(name, *extra, umask=None):
@@ -73,12 +94,17 @@ def term(tmp_path_factory):
         # 1: the folders of eve (not on the roster) and of the unusable ids are skipped
         assert done.returncode == 1 and "were not graded" in done.stderr, done.stderr
         assert "Traceback" not in done.stderr + done.stdout
-        steps[name] = {"stdout": done.stdout, "table": table(out),
-                       "summary": (out / "summary.txt").read_text(encoding="utf-8"),
-                       "modes": {p.name: stat.S_IMODE(p.stat().st_mode)
-                                 for p in (out / "grades.csv", out / "summary.txt")},
-                       "gradebook": gradebook_students(db),
-                       "feedback": sorted(p.name for p in (out / "feedback").iterdir())}
+        steps[name] = {
+            "stdout": done.stdout,
+            "table": table(out),
+            "summary": (out / "summary.txt").read_text(encoding="utf-8"),
+            "modes": {
+                p.name: stat.S_IMODE(p.stat().st_mode)
+                for p in (out / "grades.csv", out / "summary.txt")
+            },
+            "gradebook": gradebook_students(db),
+            "feedback": sorted(p.name for p in (out / "feedback").iterdir()),
+        }
 
     step("first", umask=0o027)
     step("again")
@@ -87,9 +113,10 @@ def term(tmp_path_factory):
     step("new limits", "--assignment", AID, "--timeout", "6")
     step("forced", "--force", "--student", "ada", "--timeout", "6")
     (root / "roster.csv").write_text(
-        "id,first_name,last_name,email\n" + "".join(f'"{s}",,,\n' for s in ROSTER
-                                                    if s not in ("cyd", "ada lovelace")),
-        encoding="utf-8")
+        "id,first_name,last_name,email\n"
+        + "".join(f'"{s}",,,\n' for s in ROSTER if s not in ("cyd", "ada lovelace")),
+        encoding="utf-8",
+    )
     step("dropped", "--timeout", "6")
     return root, out, steps
 
@@ -157,16 +184,21 @@ def test_late_work_is_penalised_and_shown(term):
 def test_regrading_reuses_only_what_is_still_valid(term):
     _, _, steps = term
     graded = sum(1 for r in steps["first"]["table"].values() if r["status"] == "graded")
-    assert f"Graded {graded} notebook(s) in this run (0 from an earlier run)" in \
-        steps["first"]["stdout"]
-    assert f"Graded 0 notebook(s) in this run ({graded} from an earlier run)" in \
-        steps["again"]["stdout"]
+    assert (
+        f"Graded {graded} notebook(s) in this run (0 from an earlier run)"
+        in steps["first"]["stdout"]
+    )
+    assert (
+        f"Graded 0 notebook(s) in this run ({graded} from an earlier run)"
+        in steps["again"]["stdout"]
+    )
     assert steps["again"]["table"] == steps["first"]["table"]
     # new limits: every selected submission is graded again
-    assert f"Graded {graded} notebook(s) in this run (0 from an earlier run)" in \
-        steps["new limits"]["stdout"]
-    assert "Graded 1 notebook(s) in this run (0 from an earlier run)" in \
-        steps["forced"]["stdout"]
+    assert (
+        f"Graded {graded} notebook(s) in this run (0 from an earlier run)"
+        in steps["new limits"]["stdout"]
+    )
+    assert "Graded 1 notebook(s) in this run (0 from an earlier run)" in steps["forced"]["stdout"]
 
 
 @pytest.mark.slow
@@ -176,8 +208,9 @@ def test_a_subset_updates_the_class_table_in_place(term):
     assert float(before[("bob", AID)]["score"]) == 0
     assert after[("bob", AID)]["score"] == after[("bob", AID)]["max_score"]
     assert set(after) == set(before)
-    assert {k: v for k, v in after.items() if k != ("bob", AID)} == \
-        {k: v for k, v in before.items() if k != ("bob", AID)}
+    assert {k: v for k, v in after.items() if k != ("bob", AID)} == {
+        k: v for k, v in before.items() if k != ("bob", AID)
+    }
     summary = steps["bob only"]["summary"]
     assert summary.startswith("Graded 1 notebook(s) in this run (0 from an earlier run)")
     assert "only assignment 01-definition; student bob" in summary
@@ -207,31 +240,60 @@ def test_outputs_honour_the_umask_and_feedback_uses_local_mathjax(term):
     assert steps["again"]["modes"] == {"grades.csv": 0o666 & ~mask, "summary.txt": 0o666 & ~mask}
     page_path = out / steps["first"]["table"][("ada", AID)]["feedback"]
     page = page_path.read_text(encoding="utf-8")
-    remote = re.findall(r"""<(?:script|link|img)[^>]*(?:src|href)=["']?(?:https?:)?//[^>]*>""",
-                        page)
+    remote = re.findall(
+        r"""<(?:script|link|img)[^>]*(?:src|href)=["']?(?:https?:)?//[^>]*>""", page
+    )
     assert not remote and "cdnjs" not in page
     assert 'src="../../../mathjax/tex-chtml.js"' in page
     assert (page_path.parent / "../../../mathjax/tex-chtml.js").resolve().is_file()
-    assert (out / "mathjax" / "tex-chtml.js").read_bytes() == \
-        (course_dir.MATHJAX / "tex-chtml.js").read_bytes()
+    assert (out / "mathjax" / "tex-chtml.js").read_bytes() == (
+        course_dir.MATHJAX / "tex-chtml.js"
+    ).read_bytes()
 
 
 # -- units ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw, accepted", [
-    ("ada", "ada"), (ZOE_NFD, "zoë"), ("学生", "学生"), ("ada lovelace", "ada lovelace"),
-    ("O'Brien", "O'Brien"), ("a<b>&c", "a<b>&c"),
-    (".ada", None), ("ada/..", None), ("a\\b", None), ("bad\x07", None), ("ad\u202ea", None),
-    (" ada", None), ("ada\n", None), ("", None), ("x" * 101, None), ("a\u00a0b", None),
-])
+
+@pytest.mark.parametrize(
+    "raw, accepted",
+    [
+        ("ada", "ada"),
+        (ZOE_NFD, "zoë"),
+        ("学生", "学生"),
+        ("ada lovelace", "ada lovelace"),
+        ("O'Brien", "O'Brien"),
+        ("a<b>&c", "a<b>&c"),
+        (".ada", None),
+        ("ada/..", None),
+        ("a\\b", None),
+        ("bad\x07", None),
+        ("ad\u202ea", None),
+        (" ada", None),
+        ("ada\n", None),
+        ("", None),
+        ("x" * 101, None),
+        ("a\u00a0b", None),
+    ],
+)
 def test_student_ids(raw, accepted):
     sid, why = student_id(raw)
     assert sid == accepted and (why == "") == (accepted is not None)
 
 
 def test_safe_folder_names_are_distinct_ascii_and_keep_plain_ids():
-    ids = ["ada", "zoë", "zoe", "学生", "学习", "ada lovelace", "ada_lovelace", "O'Brien",
-           "..", "a<b>&c", "Ada"]
+    ids = [
+        "ada",
+        "zoë",
+        "zoe",
+        "学生",
+        "学习",
+        "ada lovelace",
+        "ada_lovelace",
+        "O'Brien",
+        "..",
+        "a<b>&c",
+        "Ada",
+    ]
     folders = [folder_name(student_id(s)[0] or s) for s in ids]
     assert len(set(folders)) == len(folders)
     assert folder_name("ada") == "ada" and folder_name("ada_lovelace") == "ada_lovelace"
@@ -242,8 +304,11 @@ def test_safe_folder_names_are_distinct_ascii_and_keep_plain_ids():
 
 def test_roster_in_nbgrader_import_format(tmp_path):
     path = tmp_path / "roster.csv"
-    path.write_text("\ufeffid,last_name,first_name,email,section\nada,Lovelace,Ada,a@x,1\n"
-                    f"{ZOE_NFD},,Zoë,,2\n,,,,\n", encoding="utf-8")
+    path.write_text(
+        "\ufeffid,last_name,first_name,email,section\nada,Lovelace,Ada,a@x,1\n"
+        f"{ZOE_NFD},,Zoë,,2\n,,,,\n",
+        encoding="utf-8",
+    )
     roster = read_roster(path)
     assert list(roster.students) == ["ada", "zoë"]
     assert roster.students["ada"].last_name == "Lovelace" and roster.students["ada"].email == "a@x"
@@ -256,21 +321,25 @@ def test_late_penalty_policy():
     due = {"a": __import__("datetime").datetime(2026, 1, 1, 12, tzinfo=UTC)}
     policy = LatePolicy(percent_per_day=10, max_percent=25, grace_minutes=10, due=due)
     at = lambda minutes: due["a"] + __import__("datetime").timedelta(minutes=minutes)  # noqa: E731
-    assert policy.penalty("a", at(10), 20).penalty == 0          # within the grace period
-    assert policy.penalty("a", at(11), 20).penalty == 2          # a started day: 10% of 20
+    assert policy.penalty("a", at(10), 20).penalty == 0  # within the grace period
+    assert policy.penalty("a", at(11), 20).penalty == 2  # a started day: 10% of 20
     assert policy.penalty("a", at(10 + 1440), 20).penalty == 2
     assert policy.penalty("a", at(11 + 1440), 20).penalty == 4
-    assert policy.penalty("a", at(10 * 1440), 20).penalty == 5   # capped at 25%
-    assert policy.penalty("a", None, 20).penalty == 0            # no timestamp: never late
-    assert policy.penalty("b", at(9999), 20).penalty == 0        # no due date: never late
+    assert policy.penalty("a", at(10 * 1440), 20).penalty == 5  # capped at 25%
+    assert policy.penalty("a", None, 20).penalty == 0  # no timestamp: never late
+    assert policy.penalty("b", at(9999), 20).penalty == 0  # no due date: never late
 
 
-@pytest.mark.parametrize("text, message", [
-    ("[late\n", "not valid TOML"), ("[late]\npercent_per_day = -1\n", "from 0 to 100"),
-    ("[late]\nper_day = 1\n", "unknown setting"), ("[due]\n'01-definition' = 'friday'\n",
-                                                  "TOML date-time"),
-    ("[extensions]\n", "unknown section"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[late\n", "not valid TOML"),
+        ("[late]\npercent_per_day = -1\n", "from 0 to 100"),
+        ("[late]\nper_day = 1\n", "unknown setting"),
+        ("[due]\n'01-definition' = 'friday'\n", "TOML date-time"),
+        ("[extensions]\n", "unknown section"),
+    ],
+)
 def test_bad_grading_config_is_one_clear_message(tmp_path, text, message):
     path = tmp_path / "grading.toml"
     path.write_text(text, encoding="utf-8")
@@ -279,8 +348,16 @@ def test_bad_grading_config_is_one_clear_message(tmp_path, text, message):
     if message != "not valid TOML":
         return  # the command line path is the same for every case: checked once
     (tmp_path / "subs").mkdir()
-    done = run_cli("grade", tmp_path / "subs", "--out", tmp_path / "out", "--config", path,
-                   "--gradebook", tmp_path / "gb.db")
+    done = run_cli(
+        "grade",
+        tmp_path / "subs",
+        "--out",
+        tmp_path / "out",
+        "--config",
+        path,
+        "--gradebook",
+        tmp_path / "gb.db",
+    )
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
     assert str(path) in done.stderr
 
@@ -309,11 +386,18 @@ def test_grading_code_changes_change_the_fingerprint(tmp_path, sources):
     editing an unrelated course module does not."""
     root = tmp_path / "course-root"
     for part in ("autograder", "course"):
-        shutil.copytree(course_dir.ROOT / part, root / part,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.db", "submitted",
-                                                      "autograded", "feedback"))
-    codes = [c for s in sources.values() for c in [*s.given.values(),
-                                                    *(t.code for t in s.tests.values())]]
+        shutil.copytree(
+            course_dir.ROOT / part,
+            root / part,
+            ignore=shutil.ignore_patterns(
+                "__pycache__", "*.db", "submitted", "autograded", "feedback"
+            ),
+        )
+    codes = [
+        c
+        for s in sources.values()
+        for c in [*s.given.values(), *(t.code for t in s.tests.values())]
+    ]
     names = {p.name for p in course_files(codes, root)}
     assert {"checks.py", "__init__.py"} <= names and "explorers.py" not in names
     first = grader_fingerprint(sources, root)
@@ -331,11 +415,28 @@ def test_grading_code_changes_change_the_fingerprint(tmp_path, sources):
 
 def test_unknown_filters_are_refused(tmp_path):
     (tmp_path / "subs").mkdir()
-    done = run_cli("grade", tmp_path / "subs", "--out", tmp_path / "out", "--assignment", "99-x",
-                   "--gradebook", tmp_path / "gb.db")
+    done = run_cli(
+        "grade",
+        tmp_path / "subs",
+        "--out",
+        tmp_path / "out",
+        "--assignment",
+        "99-x",
+        "--gradebook",
+        tmp_path / "gb.db",
+    )
     assert done.returncode == 2 and "99-x: no such assignment" in done.stderr
-    done = run_cli("grade", tmp_path / "subs", "--out", tmp_path / "out", "--student", "nobody",
-                   "--gradebook", tmp_path / "gb.db", "--no-sandbox")
+    done = run_cli(
+        "grade",
+        tmp_path / "subs",
+        "--out",
+        tmp_path / "out",
+        "--student",
+        "nobody",
+        "--gradebook",
+        tmp_path / "gb.db",
+        "--no-sandbox",
+    )
     assert done.returncode == 2 and "nobody: not in the class" in done.stderr
     assert "Traceback" not in done.stderr
 
@@ -351,8 +452,9 @@ def test_feedback_page_renders_maths_offline_in_a_browser(term, chromium):
         page = context.new_page()
         page.on("request", lambda r: requests.append(r.url))
         page.goto(page_path.as_uri(), wait_until="load")
-        page.wait_for_function("() => window.MathJax && MathJax.startup && "
-                               "MathJax.startup.promise", timeout=30_000)
+        page.wait_for_function(
+            "() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30_000
+        )
         page.evaluate("() => MathJax.startup.promise.then(() => true)")
         page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
         assert page.locator("mjx-merror").count() == 0

@@ -29,8 +29,9 @@ def rounds(variants: list[dict]) -> list[dict[str, dict]]:
     for variant in variants:
         by_cell.setdefault(variant["cell"], []).append(variant)
     count = max((len(v) for v in by_cell.values()), default=0)
-    return [{cell: options[k % len(options)] for cell, options in by_cell.items()}
-            for k in range(count)]
+    return [
+        {cell: options[k % len(options)] for cell, options in by_cell.items()} for k in range(count)
+    ]
 
 
 def _modules():
@@ -42,13 +43,19 @@ def _rounds():
     for module in _modules():
         for k, chosen in enumerate(rounds(module.VARIANTS)):
             names = "; ".join(v["name"] for v in chosen.values())
-            yield pytest.param(module.ASSIGNMENT, chosen, id=f"{module.ASSIGNMENT} round {k}: {names}")
+            yield pytest.param(
+                module.ASSIGNMENT, chosen, id=f"{module.ASSIGNMENT} round {k}: {names}"
+            )
 
 
 @pytest.mark.parametrize("assignment_id, chosen", list(_rounds()))
 def test_correct_variants_get_full_marks(sources, tmp_path, assignment_id, chosen):
-    result = grade_in_process(sources, tmp_path, assignment_id,
-                    replacements={cell: v["code"] for cell, v in chosen.items()})
+    result = grade_in_process(
+        sources,
+        tmp_path,
+        assignment_id,
+        replacements={cell: v["code"] for cell, v in chosen.items()},
+    )
     failed = {t.grade_id: t.message for t in result.tests if not t.passed}
     assert not failed, failed
     assert result.score == result.max_score

@@ -3,7 +3,10 @@
 ASSIGNMENT = "02-temperature"
 
 VARIANTS = [
-    dict(name="temperature raises its own ValueError subclass", cell="softmax_with_temperature", code='''
+    dict(
+        name="temperature raises its own ValueError subclass",
+        cell="softmax_with_temperature",
+        code='''
 class TemperatureError(ValueError):
     """A temperature that is not > 0."""
 
@@ -18,9 +21,12 @@ def softmax_with_temperature(z, temperature=1.0, axis=-1):
         scaled = (z - z.max(axis=axis, keepdims=True)) / temperature
     e = np.exp(scaled)
     return (e / e.sum(axis=axis, keepdims=True)).astype(dtype)
-'''),
-    dict(name="temperature with scipy.special.softmax of the shifted scores", cell="softmax_with_temperature",
-         code='''
+''',
+    ),
+    dict(
+        name="temperature with scipy.special.softmax of the shifted scores",
+        cell="softmax_with_temperature",
+        code="""
 def softmax_with_temperature(z, temperature=1.0, axis=-1):
     if temperature <= 0:
         raise ValueError("the temperature must be positive")
@@ -30,8 +36,12 @@ def softmax_with_temperature(z, temperature=1.0, axis=-1):
     with np.errstate(over="ignore"):
         shifted = (z - np.max(z, axis=axis, keepdims=True)) / temperature
     return scipy.special.softmax(shifted, axis=axis).astype(dtype)
-'''),
-    dict(name="temperature in log space: exp(s - logsumexp(s))", cell="softmax_with_temperature", code='''
+""",
+    ),
+    dict(
+        name="temperature in log space: exp(s - logsumexp(s))",
+        cell="softmax_with_temperature",
+        code="""
 def softmax_with_temperature(z, temperature=1.0, axis=-1):
     if not (temperature > 0):
         raise ValueError(f"temperature {temperature} is not > 0")
@@ -41,9 +51,12 @@ def softmax_with_temperature(z, temperature=1.0, axis=-1):
     with np.errstate(over="ignore"):
         s = (z - z.max(axis=axis, keepdims=True)) / temperature
     return np.exp(s - scipy.special.logsumexp(s, axis=axis, keepdims=True)).astype(dtype)
-'''),
-    dict(name="temperature in float32-native arithmetic (scaled in float64 only when needed)",
-         cell="softmax_with_temperature", code='''
+""",
+    ),
+    dict(
+        name="temperature in float32-native arithmetic (scaled in float64 only when needed)",
+        cell="softmax_with_temperature",
+        code="""
 def softmax_with_temperature(z, temperature=1.0, axis=-1):
     if not temperature > 0:
         raise ValueError("temperature must be > 0")
@@ -55,21 +68,33 @@ def softmax_with_temperature(z, temperature=1.0, axis=-1):
         shifted = (shifted / np.asarray(temperature, dtype=np.float64)).astype(z.dtype)
     e = np.exp(shifted)
     return e / e.sum(axis=axis, keepdims=True)
-'''),
-    dict(name="entropy with scipy.special.entr", cell="entropy", code='''
+""",
+    ),
+    dict(
+        name="entropy with scipy.special.entr",
+        cell="entropy",
+        code="""
 def entropy(p, axis=-1):
     p = np.asarray(p)
     if p.dtype != np.float32:
         p = p.astype(np.float64)
     return scipy.special.entr(p).sum(axis=axis)
-'''),
-    dict(name="entropy with scipy.special.xlogy", cell="entropy", code='''
+""",
+    ),
+    dict(
+        name="entropy with scipy.special.xlogy",
+        cell="entropy",
+        code="""
 def entropy(p, axis=-1):
     p = np.asarray(p)
     p = p if p.dtype == np.float32 else p.astype(np.float64)
     return -np.sum(scipy.special.xlogy(p, p), axis=axis)
-'''),
-    dict(name="entropy as a loop over the slices with math.log", cell="entropy", code='''
+""",
+    ),
+    dict(
+        name="entropy as a loop over the slices with math.log",
+        cell="entropy",
+        code="""
 import math
 
 def entropy(p, axis=-1):
@@ -80,15 +105,23 @@ def entropy(p, axis=-1):
     for index in np.ndindex(moved.shape[:-1]):
         out[index] = -math.fsum(q * math.log(q) for q in moved[index] if q > 0)
     return out.astype(dtype)[()]
-'''),
-    dict(name="entropy with np.where around the log", cell="entropy", code='''
+""",
+    ),
+    dict(
+        name="entropy with np.where around the log",
+        cell="entropy",
+        code="""
 def entropy(p, axis=-1):
     p = np.asarray(p)
     p = p if p.dtype == np.float32 else p.astype(np.float64)
     terms = np.where(p > 0, p * np.log(np.where(p > 0, p, 1)), 0)
     return -terms.sum(axis=axis)
-'''),
-    dict(name="sample by inverse transform (searchsorted on the cumulative sum)", cell="sample", code='''
+""",
+    ),
+    dict(
+        name="sample by inverse transform (searchsorted on the cumulative sum)",
+        cell="sample",
+        code="""
 def sample(logits, temperature=1.0, rng=None, size=None):
     probs = softmax_with_temperature(np.asarray(logits, dtype=np.float64), temperature)
     rng = np.random.default_rng() if rng is None else rng
@@ -96,8 +129,12 @@ def sample(logits, temperature=1.0, rng=None, size=None):
     u = rng.random(size) * cdf[-1]
     draws = np.minimum(np.searchsorted(cdf, u, side="right"), len(probs) - 1)
     return int(draws) if size is None else draws
-'''),
-    dict(name="sample with the Gumbel-max trick", cell="sample", code='''
+""",
+    ),
+    dict(
+        name="sample with the Gumbel-max trick",
+        cell="sample",
+        code="""
 def sample(logits, temperature=1.0, rng=None, size=None):
     if not temperature > 0:
         raise ValueError("temperature must be > 0")
@@ -107,8 +144,12 @@ def sample(logits, temperature=1.0, rng=None, size=None):
     noisy = z + rng.gumbel(size=shape + z.shape)
     draws = np.argmax(noisy, axis=-1)
     return int(draws) if size is None else draws
-'''),
-    dict(name="sample with rng.choice over scipy's softmax", cell="sample", code='''
+""",
+    ),
+    dict(
+        name="sample with rng.choice over scipy's softmax",
+        cell="sample",
+        code="""
 def sample(logits, temperature=1.0, rng=None, size=None):
     z = np.asarray(logits, dtype=np.float64)
     with np.errstate(over="ignore"):
@@ -118,8 +159,12 @@ def sample(logits, temperature=1.0, rng=None, size=None):
     if size is None:
         return int(rng.choice(z.size, p=probs))
     return rng.choice(z.size, size=size, p=probs)
-'''),
-    dict(name="sample as a loop of single draws", cell="sample", code='''
+""",
+    ),
+    dict(
+        name="sample as a loop of single draws",
+        cell="sample",
+        code="""
 def sample(logits, temperature=1.0, rng=None, size=None):
     probs = softmax_with_temperature(np.asarray(logits, dtype=np.float64), temperature)
     rng = rng if rng is not None else np.random.default_rng()
@@ -136,8 +181,12 @@ def sample(logits, temperature=1.0, rng=None, size=None):
         return one()
     shape = size if isinstance(size, tuple) else (size,)
     return np.array([one() for _ in range(int(np.prod(shape)))], dtype=np.int64).reshape(shape)
-'''),
-    dict(name="top_k by sorting, with its own ValueError subclass", cell="top_k_filter", code='''
+""",
+    ),
+    dict(
+        name="top_k by sorting, with its own ValueError subclass",
+        cell="top_k_filter",
+        code="""
 class FilterError(ValueError):
     pass
 
@@ -153,8 +202,12 @@ def top_k_filter(logits, k):
         return z.copy()
     threshold = np.sort(z)[-k]
     return np.where(z < threshold, -np.inf, z).astype(z.dtype)
-'''),
-    dict(name="top_k as a loop counting the strictly larger entries", cell="top_k_filter", code='''
+""",
+    ),
+    dict(
+        name="top_k as a loop counting the strictly larger entries",
+        cell="top_k_filter",
+        code="""
 def top_k_filter(logits, k):
     if k < 1:
         raise ValueError("k must be at least 1")
@@ -167,8 +220,12 @@ def top_k_filter(logits, k):
         if sum(w > v for w in values) >= k:
             out[i] = -np.inf
     return out
-'''),
-    dict(name="top_k with np.partition of the negated logits", cell="top_k_filter", code='''
+""",
+    ),
+    dict(
+        name="top_k with np.partition of the negated logits",
+        cell="top_k_filter",
+        code="""
 def top_k_filter(logits, k):
     z = np.asarray(logits)
     if k < 1 or z.ndim != 1:
@@ -179,8 +236,12 @@ def top_k_filter(logits, k):
     out = z.copy()
     out[z < kth] = -np.inf
     return out
-'''),
-    dict(name="top_p as a loop over the entries", cell="top_p_filter", code='''
+""",
+    ),
+    dict(
+        name="top_p as a loop over the entries",
+        cell="top_p_filter",
+        code="""
 class NucleusError(ValueError):
     pass
 
@@ -199,8 +260,12 @@ def top_p_filter(logits, p):
         if probs[z > z[i]].sum() >= p:
             out[i] = -np.inf
     return out.astype(dtype)
-'''),
-    dict(name="top_p over the distinct values (np.unique)", cell="top_p_filter", code='''
+""",
+    ),
+    dict(
+        name="top_p over the distinct values (np.unique)",
+        cell="top_p_filter",
+        code="""
 def top_p_filter(logits, p):
     if p <= 0 or p > 1:
         raise ValueError(f"p = {p} is outside (0, 1]")
@@ -214,8 +279,12 @@ def top_p_filter(logits, p):
     mass = np.bincount(inverse, weights=probs, minlength=len(values))
     above = np.concatenate([np.cumsum(mass[::-1])[::-1][1:], [0.0]])  # strictly larger values
     return np.where(above[inverse] < p, z, -np.inf).astype(dtype)
-'''),
-    dict(name="top_p with log-probabilities and a sorted scan", cell="top_p_filter", code='''
+""",
+    ),
+    dict(
+        name="top_p with log-probabilities and a sorted scan",
+        cell="top_p_filter",
+        code="""
 def top_p_filter(logits, p):
     if not 0 < p <= 1:
         raise ValueError("p must lie in (0, 1]")
@@ -237,5 +306,6 @@ def top_p_filter(logits, p):
         total += probs[order[i:j]].sum()
         i = j
     return out.astype(dtype)
-'''),
+""",
+    ),
 ]

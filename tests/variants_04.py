@@ -3,14 +3,21 @@
 ASSIGNMENT = "04-log-sum-exp"
 
 VARIANTS = [
-    dict(name="logsumexp with scipy.special.logsumexp", cell="logsumexp", code='''
+    dict(
+        name="logsumexp with scipy.special.logsumexp",
+        cell="logsumexp",
+        code="""
 def logsumexp(z, axis=-1, keepdims=False):
     z = np.asarray(z)
     dtype = np.float32 if z.dtype == np.float32 else np.float64
     out = scipy.special.logsumexp(z.astype(np.float64), axis=axis, keepdims=keepdims)
     return np.asarray(out).astype(dtype)[()]
-'''),
-    dict(name="logsumexp with np.logaddexp.reduce", cell="logsumexp", code='''
+""",
+    ),
+    dict(
+        name="logsumexp with np.logaddexp.reduce",
+        cell="logsumexp",
+        code="""
 def logsumexp(z, axis=-1, keepdims=False):
     z = np.asarray(z)
     if z.dtype != np.float32:
@@ -19,8 +26,12 @@ def logsumexp(z, axis=-1, keepdims=False):
         out = np.logaddexp.reduce(z.reshape(-1))
         return out.reshape((1,) * z.ndim) if keepdims else out
     return np.logaddexp.reduce(z, axis=axis, keepdims=keepdims)
-'''),
-    dict(name="logsumexp as a loop over the slices", cell="logsumexp", code='''
+""",
+    ),
+    dict(
+        name="logsumexp as a loop over the slices",
+        cell="logsumexp",
+        code="""
 import math
 
 def logsumexp(z, axis=-1, keepdims=False):
@@ -46,8 +57,12 @@ def logsumexp(z, axis=-1, keepdims=False):
             m = max(row)
             out[index] = m + math.log(math.fsum(math.exp(v - m) for v in row))
     return out.reshape(shape).astype(dtype)[()]
-'''),
-    dict(name="logsumexp in float64 inside for float32 input, with log1p", cell="logsumexp", code='''
+""",
+    ),
+    dict(
+        name="logsumexp in float64 inside for float32 input, with log1p",
+        cell="logsumexp",
+        code="""
 def logsumexp(z, axis=-1, keepdims=False):
     z = np.asarray(z)
     dtype = np.float32 if z.dtype == np.float32 else np.float64
@@ -67,8 +82,12 @@ def logsumexp(z, axis=-1, keepdims=False):
     elif not keepdims:
         out = np.squeeze(out, axis=axis)
     return out.astype(dtype)[()]
-'''),
-    dict(name="log_softmax with the log1p refinement (more accurate than scipy)", cell="log_softmax", code='''
+""",
+    ),
+    dict(
+        name="log_softmax with the log1p refinement (more accurate than scipy)",
+        cell="log_softmax",
+        code="""
 def log_softmax(z, axis=-1):
     z = np.asarray(z)
     if z.dtype != np.float32:
@@ -84,8 +103,12 @@ def log_softmax(z, axis=-1):
         refined = shifted - np.log1p(rest.sum(axis=axis, keepdims=True))
         plain = shifted - np.log(e.sum(axis=axis, keepdims=True))
     return np.where(finite, refined, plain)
-'''),
-    dict(name="log_softmax as z - logsumexp(z, keepdims=True) in the input's dtype", cell="log_softmax", code='''
+""",
+    ),
+    dict(
+        name="log_softmax as z - logsumexp(z, keepdims=True) in the input's dtype",
+        cell="log_softmax",
+        code="""
 def log_softmax(z, axis=-1):
     z = np.asarray(z)
     z = z if z.dtype == np.float32 else z.astype(np.float64)
@@ -94,8 +117,12 @@ def log_softmax(z, axis=-1):
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         lse = m + np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
         return z - lse
-'''),
-    dict(name="log_softmax in float64 inside for float32 input", cell="log_softmax", code='''
+""",
+    ),
+    dict(
+        name="log_softmax in float64 inside for float32 input",
+        cell="log_softmax",
+        code="""
 def log_softmax(z, axis=-1):
     z = np.asarray(z)
     dtype = np.float32 if z.dtype == np.float32 else np.float64
@@ -105,12 +132,17 @@ def log_softmax(z, axis=-1):
         m = x.max(axis=axis, keepdims=True)
         out = np.where(np.isfinite(m), out, scipy.special.log_softmax(x, axis=axis))
     return out.astype(dtype)
-'''),
-    dict(name="log_softmax with scipy.special.log_softmax", cell="log_softmax", code='''
+""",
+    ),
+    dict(
+        name="log_softmax with scipy.special.log_softmax",
+        cell="log_softmax",
+        code="""
 def log_softmax(z, axis=-1):
     z = np.asarray(z)
     dtype = np.float32 if z.dtype == np.float32 else np.float64
     with np.errstate(all="ignore"):
         return scipy.special.log_softmax(z.astype(np.float64), axis=axis).astype(dtype)
-'''),
+""",
+    ),
 ]

@@ -19,16 +19,23 @@ def _check(z, y):
 '''
 
 VARIANTS = [
-    dict(name="cross_entropy with scipy.special.logsumexp and its own ValueError subclass",
-         cell="cross_entropy", code=_CHECKS + '''
+    dict(
+        name="cross_entropy with scipy.special.logsumexp and its own ValueError subclass",
+        cell="cross_entropy",
+        code=_CHECKS
+        + """
 
 def cross_entropy(logits, targets):
     z = np.asarray(logits, dtype=np.float64)
     y = np.asarray(targets)
     _check(z, y)
     return float(np.mean(scipy.special.logsumexp(z, axis=1) - z[np.arange(len(y)), y]))
-'''),
-    dict(name="cross_entropy as a loop over the rows", cell="cross_entropy", code='''
+""",
+    ),
+    dict(
+        name="cross_entropy as a loop over the rows",
+        cell="cross_entropy",
+        code="""
 import math
 
 def cross_entropy(logits, targets):
@@ -43,8 +50,13 @@ def cross_entropy(logits, targets):
         m = max(row)
         losses.append(m + math.log(math.fsum(math.exp(v - m) for v in row)) - row[target])
     return math.fsum(losses) / len(losses)
-'''),
-    dict(name="cross_entropy via log_softmax picked with take_along_axis", cell="cross_entropy", code=_CHECKS + '''
+""",
+    ),
+    dict(
+        name="cross_entropy via log_softmax picked with take_along_axis",
+        cell="cross_entropy",
+        code=_CHECKS
+        + """
 
 def cross_entropy(logits, targets):
     z = np.asarray(logits, dtype=np.float64)
@@ -53,8 +65,12 @@ def cross_entropy(logits, targets):
     m = z.max(axis=1, keepdims=True)
     log_p = (z - m) - np.log(np.exp(z - m).sum(axis=1, keepdims=True))
     return -float(np.take_along_axis(log_p, y[:, None], axis=1).mean())
-'''),
-    dict(name="cross_entropy in float32-native arithmetic for float32 logits", cell="cross_entropy", code='''
+""",
+    ),
+    dict(
+        name="cross_entropy in float32-native arithmetic for float32 logits",
+        cell="cross_entropy",
+        code="""
 def cross_entropy(logits, targets):
     z = np.asarray(logits)
     z = z if z.dtype == np.float32 else z.astype(np.float64)
@@ -67,9 +83,13 @@ def cross_entropy(logits, targets):
     rows = np.arange(len(z))
     losses = np.log(np.exp(z - m[:, None]).sum(axis=1)) + (m - z[rows, y])
     return float(losses.mean(dtype=np.float64))
-'''),
-    dict(name="cross_entropy_grad with scipy.special.softmax and np.eye", cell="cross_entropy_grad",
-         code=_CHECKS + '''
+""",
+    ),
+    dict(
+        name="cross_entropy_grad with scipy.special.softmax and np.eye",
+        cell="cross_entropy_grad",
+        code=_CHECKS
+        + """
 
 def cross_entropy_grad(logits, targets):
     z = np.asarray(logits)
@@ -78,8 +98,12 @@ def cross_entropy_grad(logits, targets):
     _check(z, y)
     n, k = z.shape
     return ((scipy.special.softmax(z, axis=1) - np.eye(k, dtype=z.dtype)[y]) / n).astype(z.dtype)
-'''),
-    dict(name="cross_entropy_grad as a loop over the rows", cell="cross_entropy_grad", code='''
+""",
+    ),
+    dict(
+        name="cross_entropy_grad as a loop over the rows",
+        cell="cross_entropy_grad",
+        code="""
 def cross_entropy_grad(logits, targets):
     z = np.asarray(logits)
     dtype = np.float32 if z.dtype == np.float32 else np.float64
@@ -95,8 +119,12 @@ def cross_entropy_grad(logits, targets):
         grad[i] = e / e.sum()
         grad[i, y[i]] -= 1.0
     return (grad / len(z)).astype(dtype)
-'''),
-    dict(name="cross_entropy_grad as exp(log_softmax) minus the one-hot", cell="cross_entropy_grad", code='''
+""",
+    ),
+    dict(
+        name="cross_entropy_grad as exp(log_softmax) minus the one-hot",
+        cell="cross_entropy_grad",
+        code="""
 def cross_entropy_grad(logits, targets):
     z = np.asarray(logits)
     z = z if z.dtype == np.float32 else z.astype(np.float64)
@@ -111,9 +139,12 @@ def cross_entropy_grad(logits, targets):
     one_hot = np.zeros_like(p)
     one_hot[np.arange(n), y] = 1
     return (p - one_hot) / np.asarray(n, dtype=z.dtype)
-'''),
-    dict(name="softmax_jacobian as a double loop, with its own ValueError subclass", cell="softmax_jacobian",
-         code='''
+""",
+    ),
+    dict(
+        name="softmax_jacobian as a double loop, with its own ValueError subclass",
+        cell="softmax_jacobian",
+        code="""
 class NotAVectorError(ValueError):
     pass
 
@@ -130,8 +161,12 @@ def softmax_jacobian(z):
         for j in range(k):
             J[i, j] = p[i] * ((1.0 if i == j else 0.0) - p[j])
     return J.astype(dtype)
-'''),
-    dict(name="softmax_jacobian as p[:, None] * (I - p[None, :])", cell="softmax_jacobian", code='''
+""",
+    ),
+    dict(
+        name="softmax_jacobian as p[:, None] * (I - p[None, :])",
+        cell="softmax_jacobian",
+        code="""
 def softmax_jacobian(z):
     z = np.asarray(z)
     if z.ndim != 1:
@@ -140,8 +175,12 @@ def softmax_jacobian(z):
     e = np.exp(z - z.max())
     p = e / e.sum()
     return p[:, None] * (np.eye(len(p), dtype=p.dtype) - p[None, :])
-'''),
-    dict(name="softmax_jacobian in float64 inside with einsum", cell="softmax_jacobian", code='''
+""",
+    ),
+    dict(
+        name="softmax_jacobian in float64 inside with einsum",
+        cell="softmax_jacobian",
+        code="""
 def softmax_jacobian(z):
     z = np.asarray(z)
     if np.ndim(z) != 1:
@@ -150,5 +189,6 @@ def softmax_jacobian(z):
     x = z.astype(np.float64)
     p = np.exp(x - scipy.special.logsumexp(x))
     return (np.diag(p) - np.einsum("i,j->ij", p, p)).astype(dtype)
-'''),
+""",
+    ),
 ]

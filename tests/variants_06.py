@@ -3,7 +3,10 @@
 ASSIGNMENT = "06-attention-masking"
 
 VARIANTS = [
-    dict(name="causal_mask with np.tril and its own ValueError subclass", cell="causal_mask", code='''
+    dict(
+        name="causal_mask with np.tril and its own ValueError subclass",
+        cell="causal_mask",
+        code="""
 class LengthError(ValueError):
     pass
 
@@ -12,8 +15,12 @@ def causal_mask(n):
     if n < 1:
         raise LengthError(f"n must be at least 1, got {n}")
     return np.tril(np.ones((n, n), dtype=bool))
-'''),
-    dict(name="causal_mask as a double loop", cell="causal_mask", code='''
+""",
+    ),
+    dict(
+        name="causal_mask as a double loop",
+        cell="causal_mask",
+        code="""
 def causal_mask(n):
     if n < 1:
         raise ValueError("the sequence length must be positive")
@@ -22,15 +29,23 @@ def causal_mask(n):
         for j in range(i + 1):
             mask[i, j] = True
     return mask
-'''),
-    dict(name="causal_mask with np.greater_equal.outer", cell="causal_mask", code='''
+""",
+    ),
+    dict(
+        name="causal_mask with np.greater_equal.outer",
+        cell="causal_mask",
+        code="""
 def causal_mask(n):
     if not n >= 1:
         raise ValueError(f"causal_mask({n}): n < 1")
     idx = np.arange(n)
     return np.greater_equal.outer(idx, idx)
-'''),
-    dict(name="padding_mask as a loop filling rows", cell="padding_mask", code='''
+""",
+    ),
+    dict(
+        name="padding_mask as a loop filling rows",
+        cell="padding_mask",
+        code="""
 def padding_mask(lengths, n):
     lengths = np.asarray(lengths)
     if lengths.ndim != 1:
@@ -41,8 +56,12 @@ def padding_mask(lengths, n):
             raise ValueError(f"length {length} is outside [0, {n}]")
         mask[b, :length] = True
     return mask
-'''),
-    dict(name="padding_mask with np.less.outer and its own ValueError subclass", cell="padding_mask", code='''
+""",
+    ),
+    dict(
+        name="padding_mask with np.less.outer and its own ValueError subclass",
+        cell="padding_mask",
+        code="""
 class PaddingError(ValueError):
     pass
 
@@ -52,8 +71,12 @@ def padding_mask(lengths, n):
     if lengths.ndim != 1 or (lengths.size and (lengths.min() < 0 or lengths.max() > n)):
         raise PaddingError(f"lengths must be 1-D values in [0, {n}], got {lengths.tolist()}")
     return np.less.outer(np.arange(n), lengths).T
-'''),
-    dict(name="padding_mask by comparing a broadcast arange", cell="padding_mask", code='''
+""",
+    ),
+    dict(
+        name="padding_mask by comparing a broadcast arange",
+        cell="padding_mask",
+        code="""
 def padding_mask(lengths, n):
     lengths = np.array(lengths, ndmin=1)
     if lengths.ndim > 1:
@@ -61,9 +84,12 @@ def padding_mask(lengths, n):
     if ((lengths < 0) | (lengths > n)).any():
         raise ValueError("every length must be between 0 and n")
     return np.broadcast_to(np.arange(n), (len(lengths), n)) < lengths.reshape(-1, 1)
-'''),
-    dict(name="masked_softmax with scipy.special.softmax and its own ValueError subclass", cell="masked_softmax",
-         code='''
+""",
+    ),
+    dict(
+        name="masked_softmax with scipy.special.softmax and its own ValueError subclass",
+        cell="masked_softmax",
+        code="""
 class MaskError(ValueError):
     pass
 
@@ -85,9 +111,12 @@ def masked_softmax(scores, mask, axis=-1):
     filled = np.where(mask, scores, -np.inf)
     filled = np.where(alive, filled, 0)  # fully masked slices: an ordinary row, zeroed below
     return np.where(mask, scipy.special.softmax(filled, axis=axis), 0).astype(scores.dtype)
-'''),
-    dict(name="masked_softmax in log space with logsumexp over the unmasked entries", cell="masked_softmax",
-         code='''
+""",
+    ),
+    dict(
+        name="masked_softmax in log space with logsumexp over the unmasked entries",
+        cell="masked_softmax",
+        code="""
 def masked_softmax(scores, mask, axis=-1):
     s = np.asarray(scores)
     s = s if s.dtype == np.float32 else s.astype(np.float64)
@@ -101,8 +130,12 @@ def masked_softmax(scores, mask, axis=-1):
     shifted = filled - m
     lse = np.log(np.where(alive, np.exp(shifted).sum(axis=axis, keepdims=True), 1))
     return np.where(mask & alive, np.exp(shifted - lse), 0).astype(s.dtype)
-'''),
-    dict(name="masked_softmax as a loop over the slices", cell="masked_softmax", code='''
+""",
+    ),
+    dict(
+        name="masked_softmax as a loop over the slices",
+        cell="masked_softmax",
+        code="""
 def masked_softmax(scores, mask, axis=-1):
     s = np.asarray(scores)
     dtype = np.float32 if s.dtype == np.float32 else np.float64
@@ -123,9 +156,12 @@ def masked_softmax(scores, mask, axis=-1):
             e = np.exp(row - row.max())
             out[index + (keep,)] = e / e.sum()
     return np.moveaxis(out, -1, axis).astype(dtype)
-'''),
-    dict(name="masked_softmax in float32-native arithmetic with a zero-safe division", cell="masked_softmax",
-         code='''
+""",
+    ),
+    dict(
+        name="masked_softmax in float32-native arithmetic with a zero-safe division",
+        cell="masked_softmax",
+        code="""
 def masked_softmax(scores, mask, axis=-1):
     s = np.asarray(scores)
     if s.dtype != np.float32:
@@ -140,8 +176,12 @@ def masked_softmax(scores, mask, axis=-1):
     e = np.exp(filled - np.where(m == -np.inf, np.zeros((), s.dtype), m))
     total = e.sum(axis=axis, keepdims=True)
     return np.divide(e, total, out=np.zeros_like(e), where=total > 0)
-'''),
-    dict(name="attention with einsum and its own ValueError subclass", cell="scaled_dot_product_attention", code='''
+""",
+    ),
+    dict(
+        name="attention with einsum and its own ValueError subclass",
+        cell="scaled_dot_product_attention",
+        code="""
 class AttentionShapeError(ValueError):
     pass
 
@@ -161,9 +201,12 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     scores = np.einsum("...id,...jd->...ij", q, k) / dtype(np.sqrt(q.shape[-1]))
     weights = masked_softmax(scores, np.ones((), dtype=bool) if mask is None else mask)
     return np.einsum("...ij,...jd->...id", weights, v), weights
-'''),
-    dict(name="attention with its own masked softmax (np.where, swapaxes)", cell="scaled_dot_product_attention",
-         code='''
+""",
+    ),
+    dict(
+        name="attention with its own masked softmax (np.where, swapaxes)",
+        cell="scaled_dot_product_attention",
+        code="""
 def scaled_dot_product_attention(q, k, v, mask=None):
     q, k, v = (np.asarray(x) for x in (q, k, v))
     dtype = np.float32 if q.dtype == k.dtype == v.dtype == np.float32 else np.float64
@@ -185,9 +228,12 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     total = e.sum(axis=-1, keepdims=True)
     weights = (e / np.where(total > 0, total, 1)).astype(dtype)
     return weights @ v, weights
-'''),
-    dict(name="attention that scales q first and loops over the queries", cell="scaled_dot_product_attention",
-         code='''
+""",
+    ),
+    dict(
+        name="attention that scales q first and loops over the queries",
+        cell="scaled_dot_product_attention",
+        code="""
 import math
 
 def scaled_dot_product_attention(q, k, v, mask=None):
@@ -208,5 +254,6 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     scores = scores.reshape(np.broadcast_shapes(batch, q.shape[:-2]) + (lq, lk))
     weights = masked_softmax(scores, True if mask is None else mask)
     return weights @ v, weights
-'''),
+""",
+    ),
 ]
