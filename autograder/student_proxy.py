@@ -261,7 +261,12 @@ class StudentProcess:
             return f"the code's process died ({name})"
         return f"the code ended its own process (exit status {code})"
 
-    def request(self, message: dict, timeout: float) -> dict:
+    def request(self, message: dict, timeout: float, budget: float | None = None) -> dict:
+        """Send one request and read its reply within ``timeout`` seconds.
+
+        ``budget`` is the time limit to name when the reply does not come in time (the
+        cell's or test's whole allowance, of which ``timeout`` may be the rest).
+        """
         if self.dead_reason:
             raise GradingLimit(self.dead_reason)
         deadline = time.monotonic() + timeout
@@ -286,7 +291,8 @@ class StudentProcess:
                         self._fail(f"the code's process sent a malformed reply ({exc})")
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    self._fail(f"a cell ran longer than {timeout:.0f} s")
+                    limit = timeout if budget is None else max(budget, timeout)
+                    self._fail(f"a cell ran longer than {limit:.0f} s")
                 for key, _ in sel.select(timeout=min(left, 1.0)):
                     if key.fd == self._req and data:
                         try:
@@ -331,7 +337,16 @@ class StudentProcess:
             str(error.get("message") or "")[:2000],
         )
 
-    def call(self, name: str, args: tuple, kwargs: dict, timeout: float, measure: bool = False):
+    def call(
+        self,
+        name: str,
+        args: tuple,
+        kwargs: dict,
+        timeout: float,
+        measure: bool = False,
+        budget: float | None = None,
+    ):
+        """Call the student's function ``name`` within ``timeout`` s (of ``budget`` in all)."""
         try:
             sent_args, sent_kwargs, streams = protocol.encode_arguments(list(args), dict(kwargs))
         except protocol.ProtocolError as exc:  # a test passed something unsendable: our bug
@@ -352,10 +367,12 @@ class StudentProcess:
         if measure:
             message["measure"] = True
         deadline = time.monotonic() + timeout
-        reply = self.request(message, timeout)
+        reply = self.request(message, timeout, budget)
         while streams and isinstance(reply, dict) and "stream_next" in reply:
             reply = self.request(
-                _stream_item(streams, reply["stream_next"]), max(deadline - time.monotonic(), 0.01)
+                _stream_item(streams, reply["stream_next"]),
+                max(deadline - time.monotonic(), 0.01),
+                budget if budget is not None else timeout,
             )
         self.last_peak_bytes = protocol.peak_bytes(reply) if measure else None
         return reply
@@ -444,6 +461,7 @@ class StudentFunction:
             kwargs,
             self._clock.left(),
             measure=getattr(self, "_measure", False),
+            budget=self._clock.seconds,
         )
         printed = str(reply.get("stdout", ""))
         if printed:

@@ -313,6 +313,12 @@ def test_the_front_door_says_the_same_everywhere():
     assert (
         f"<../_build/kit/{kit.ZIP_NAME}>" in page and f"<../_build/kit/{kit.wheel_name()}>" in page
     )
+    for aid in CHAPTERS:  # each chapter's Exercises section gives the kit's command
+        chapter = (ROOT / "book" / f"{aid}.md").read_text(encoding="utf-8")
+        name = course_dir.notebook_path(aid, course_dir.RELEASED).name
+        assert f".venv/bin/{kit.COMMAND} {name}" in chapter, aid
+        assert "python -m autograder check" not in chapter, aid
+        assert "(get-the-exercises.md)" in chapter, aid
     for aid in CHAPTERS:
         for folder in (course_dir.SOLUTIONS, course_dir.RELEASED):
             nb = json.loads(course_dir.notebook_path(aid, folder).read_text(encoding="utf-8"))

@@ -218,3 +218,13 @@ def test_ipython_syntax_in_student_cells_is_harmless(student):
     done = student.exec_cell("%matplotlib inline\n!ls\nx = 41 + 1\nprint(x)", timeout=20)
     assert done.ok, done.error
     assert done.stdout.strip() == "42"
+
+
+def test_a_test_that_runs_out_of_time_names_its_whole_limit(student):
+    """Calls inside one test share its allowance: when a later call runs out, the reason
+    names the test's limit (2 s), not the moment that was left of it."""
+    define(student, "import time\ndef slow(t):\n    time.sleep(t)\n    return t")
+    slow = StudentFunction(student, "slow", Clock(2))
+    assert slow(1.9) == 1.9
+    with pytest.raises(GradingLimit, match=r"a cell ran longer than 2 s"):
+        slow(30)
