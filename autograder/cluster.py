@@ -32,11 +32,15 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any
 
 #: Seconds to wait for the scheduler before giving up.
 CONNECT_SECONDS = 10
+#: Times one submission is sent to the cluster when the scheduler drops it (a worker died).
+MAX_ATTEMPTS = 3
+
 #: Tasks in flight per worker thread: the rest wait in the client (memory stays bounded).
 IN_FLIGHT_PER_THREAD = 4
 
@@ -157,6 +161,7 @@ class Cluster:
         """
         from distributed import as_completed
 
+        from .fingerprint import grader_fingerprint
         from .grade import grade_submission, process_failed
         from .notebooks import MAX_NOTEBOOK_BYTES
         from .safety import NotARegularFile, read_regular_file
@@ -173,38 +178,57 @@ class Cluster:
                 pending.append((job, data))
         if not pending:
             return
-        [shared] = self.client.scatter([sources], broadcast=True, hash=False)
         window = max(16, IN_FLIGHT_PER_THREAD * max(1, self.threads()))
         queue = iter(pending)
         futures: dict = {}
         done = as_completed(loop=self.client.loop)
 
+        # Each task carries its own assignment's sources (not scattered data a dying worker
+        # could take with it), so a retry on another worker needs nothing that was lost.
+        attempts: dict = {}
+        # What the worker checks its own code against: the fingerprint of the grader for
+        # the sources it is sent (one assignment's), computed here once per assignment.
+        fingerprints: dict[str, str] = {}
+
+        def submit(job, data) -> None:
+            aid = job.assignment_id
+            if aid not in fingerprints:
+                fingerprints[aid] = grader_fingerprint({aid: sources[aid]})
+            attempts[id(job)] = attempts.get(id(job), 0) + 1
+            future = self.client.submit(
+                grade_task,
+                job,
+                data,
+                {aid: sources[aid]},
+                limits,
+                sandboxed,
+                fingerprints[aid],
+                key=f"grade-{job.folder}-{job.assignment_id}-{job.key[:16]}-{attempts[id(job)]}",
+                pure=False,
+            )
+            futures[future] = (job, data)
+            done.add(future)
+
         def submit_next() -> None:
             for job, data in queue:
-                future = self.client.submit(
-                    grade_task,
-                    job,
-                    data,
-                    shared,
-                    limits,
-                    sandboxed,
-                    fingerprint,
-                    key=f"grade-{job.folder}-{job.assignment_id}-{job.key[:16]}",
-                    pure=False,
-                )
-                futures[future] = job
-                done.add(future)
+                submit(job, data)
                 return
 
         try:
             for _ in range(window):
                 submit_next()
             for future in done:
-                job = futures.pop(future)
+                job, data = futures.pop(future)
                 try:
                     outcome = future.result()
                 except WorkerUnfit as exc:
                     raise ClusterError(f"a worker cannot grade: {exc}") from None
+                except CancelledError as exc:  # the scheduler dropped it (a worker died)
+                    future.release()
+                    if attempts[id(job)] < MAX_ATTEMPTS:
+                        submit(job, data)  # a retry, never a lost grade
+                        continue
+                    outcome = process_failed(job, sources[job.assignment_id], exc)
                 except Exception as exc:  # noqa: BLE001 - KilledWorker: died every attempt
                     outcome = process_failed(job, sources[job.assignment_id], exc)
                 future.release()

@@ -143,7 +143,10 @@ def _executing(dask_worker):
 
 
 @pytest.mark.slow
-def test_a_worker_killed_mid_submission_costs_a_retry_not_a_grade(cluster, tmp_path):
+@pytest.mark.parametrize("drop", [False, True], ids=["worker-killed", "task-dropped"])
+def test_a_worker_killed_mid_submission_costs_a_retry_not_a_grade(cluster, tmp_path, drop):
+    """A worker killed mid-submission, or the scheduler dropping the task, costs a retry:
+    the grade comes back once, with full marks."""
     local_cluster, client = cluster
     subs, aid = tmp_path / "submitted", ASSIGNMENTS[0]
     grade_id, code = _solution_cell(aid)
@@ -185,16 +188,22 @@ def test_a_worker_killed_mid_submission_costs_a_retry_not_a_grade(cluster, tmp_p
             time.sleep(0.2)
         assert victim is not None, "zed's submission never ran"
         time.sleep(1.0)  # well inside its 6 s sleep
-        pid = client.run(os.getpid, workers=[victim])[victim]
-        os.kill(pid, signal.SIGKILL)
+        if drop:  # the scheduler drops the task (as when it forgets one a dead worker held)
+            [key] = [k for k in client.run(_executing)[victim] if k.startswith("grade-zed-")]
+            client.cancel([distributed.Future(key, client)], force=True)
+            pid = None
+        else:
+            pid = client.run(os.getpid, workers=[victim])[victim]
+            os.kill(pid, signal.SIGKILL)
         stdout, stderr = proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
     assert proc.returncode == 0, stderr
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)  # the worker really died
+    if pid is not None:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # the worker really died
     assert "Graded 3 notebook(s) in this run" in stdout
     rows = [r for r in _rows(out) if r["status"] != "missing"]  # one row per chapter
     assert sorted((r["student_id"], r["assignment"]) for r in rows) == [
