@@ -7,9 +7,12 @@ go to $SOFTMAX_SCREENSHOTS (default: a folder in the system's temporary director
 
 from __future__ import annotations
 
+import io
 import statistics
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from browsing import DESKTOP, PHONE, SHOTS, TIMEOUT_MS, toc_pages, wait_for_mathjax
 
@@ -128,6 +131,51 @@ def test_nothing_is_clipped_on_any_page_at_either_width(chromium, origin):
                 failures[f"{name}@{'390' if phone else '1280'}"] = bad
         context.close()
     assert not failures, failures
+
+
+# The boxes that scroll sideways on this page because their content is wider than they are.
+OVERFLOWING_JS = """() => [...document.querySelectorAll(
+    'article mjx-container[display="true"], article .table-wrapper')]
+  .filter(el => el.scrollWidth > el.clientWidth + 4 && !el.closest('dialog')).length"""
+
+
+def edge_shades(page, box) -> tuple[float, float]:
+    """How much the left and the right edge of ``box`` differ from the page's background,
+    in grey levels: (left - background, right - background), each the median of a strip
+    3 px wide at that edge of the box's screenshot over the middle half of its rows (so
+    the glyphs that reach an edge do not count)."""
+    shot = np.asarray(Image.open(io.BytesIO(box.screenshot())).convert("L"), dtype=float)
+    rows = shot[shot.shape[0] // 4 : 3 * shot.shape[0] // 4]
+    background = page.evaluate(
+        "() => { const c = getComputedStyle(document.body).backgroundColor.match(/\\d+/g);"
+        " return 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]; }"
+    )
+    left = float(np.median(rows[:, 1:4]))
+    right = float(np.median(rows[:, -4:-1]))
+    return left - background, right - background
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_a_box_that_scrolls_shows_a_shadow_where_more_of_it_lies(chromium, origin, dark):
+    """At 390 px, equation (1) of chapter 01 is wider than the phone: a shadow marks the
+    edge with more beyond it (darker than the page in light mode, lighter in dark mode),
+    and moves to the other edge once the reader has scrolled to the end."""
+    context = new_context(chromium, phone=True, dark=dark)
+    page = context.new_page()
+    page.goto(f"{origin}/book/01-definition.html")
+    wait_for_mathjax(page)
+    page.wait_for_timeout(300)
+    assert page.evaluate(OVERFLOWING_JS), "no display equation overflows at 390 px any more"
+    box = page.locator("#equation-eq-softmax mjx-container[display='true']")
+    box.scroll_into_view_if_needed()
+    sign = 1 if dark else -1  # a shadow is lighter than the dark page, darker than the light one
+    left, right = edge_shades(page, box)
+    assert sign * right > 20 and abs(left) < 8, (left, right)
+    box.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    page.wait_for_timeout(200)
+    left, right = edge_shades(page, box)
+    assert sign * left > 20 and abs(right) < 8, (left, right)
+    context.close()
 
 
 SEARCH_BOXES = (
