@@ -5,7 +5,7 @@ Numbers are medians of repeated runs with the min-max range; nothing here
 fails because a machine is slow.
 
     python benchmarks/bench.py                 # everything (about 25-30 minutes)
-    python benchmarks/bench.py --only numerics # one part: numerics, scale, grading, cluster, build, tests, weight
+    python benchmarks/bench.py --only numerics # one part: numerics, scale, grading, cluster, build, tests, weight, screens
 """
 
 from __future__ import annotations
@@ -877,6 +877,127 @@ def page_weight() -> str:
     return table(["what", "value"], rows)
 
 
+# -- screens -------------------------------------------------------------------------------
+
+#: (file stem, page, what to scroll to or None for the top of the page, phone?, dark?)
+SCREENS = [
+    *[
+        (f"{short}-{size}-{mode}", page, None, size == "phone", mode == "dark")
+        for short, page in [("ch01", "book/01-definition"), ("ch06", "book/06-attention-masking")]
+        for size in ("phone", "desktop")
+        for mode in ("light", "dark")
+    ],
+    *[
+        (
+            f"ch01-equation-phone-{mode}",
+            "book/01-definition",
+            "#equation-eq-softmax",
+            True,
+            mode == "dark",
+        )
+        for mode in ("light", "dark")
+    ],
+    *[
+        (
+            f"ch06-explorer-phone-{mode}",
+            "book/06-attention-masking",
+            ".sx-explorer",
+            True,
+            mode == "dark",
+        )
+        for mode in ("light", "dark")
+    ],
+    ("ch06-figure-phone-dark", "book/06-attention-masking", "figure", True, True),
+]
+
+
+def screens(folder: Path = ROOT / "benchmarks" / "screens") -> str:
+    """Screenshots of the built site for people to look at, and a markdown list of them.
+
+    Chapters 01 and 06 at 390 px (touch, as a phone) and 1280 px, in light and dark mode;
+    a scrolling equation, an explorer and a figure on the phone; and the navigation opened
+    the way a reader opens it (tapping the visible buttons on the phone).
+    """
+    import functools
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    from browsing import wait_for_mathjax
+
+    html = ROOT / "_build" / "html"
+    if not (html / "index.html").exists():
+        return "(no built site in _build/html: build the book first)"
+    folder.mkdir(parents=True, exist_ok=True)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(html))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    made = []
+
+    def context(browser, phone, dark):
+        opts = {
+            "viewport": {"width": 390, "height": 844} if phone else {"width": 1280, "height": 800},
+            "color_scheme": "dark" if dark else "light",
+            "service_workers": "block",
+        }
+        if phone:
+            opts.update(has_touch=True, is_mobile=True)
+        return browser.new_context(**opts)
+
+    def shot(page, stem):
+        page.screenshot(path=folder / f"{stem}.png")
+        made.append(stem)
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        for stem, name, target, phone, dark in SCREENS:
+            ctx = context(browser, phone, dark)
+            page = ctx.new_page()
+            page.goto(f"{origin}/{name}.html")
+            wait_for_mathjax(page)
+            page.wait_for_timeout(400)
+            if target:
+                page.locator(target).first.scroll_into_view_if_needed()
+                page.evaluate("window.scrollBy(0, -90)")
+                page.wait_for_timeout(300)
+            shot(page, stem)
+            ctx.close()
+        for phone in (True, False):
+            ctx = context(browser, phone, False)
+            page = ctx.new_page()
+            page.goto(f"{origin}/book/01-definition.html")
+            page.wait_for_timeout(400)
+            size = "phone" if phone else "desktop"
+            toggle = page.locator(".primary-toggle:visible").first
+            if phone:
+                toggle.tap()
+                page.wait_for_timeout(500)
+                shot(page, f"nav-open-{size}")
+                page.keyboard.press("Escape")
+                page.wait_for_timeout(300)
+                page.locator(".secondary-toggle:visible").first.tap()
+                page.wait_for_timeout(500)
+                shot(page, f"contents-open-{size}")
+            else:  # open from the start at 1280 px; the toggle hides it
+                shot(page, f"nav-open-{size}")
+                toggle.click()
+                page.wait_for_timeout(500)
+                shot(page, f"nav-hidden-{size}")
+            ctx.close()
+        browser.close()
+    server.shutdown()
+    lines = [
+        "Made by `bench.py --only screens` from the built site into `benchmarks/screens/`"
+        " (390 x 844 CSS px with touch for the phone, 1280 x 800 for the desktop):",
+        "",
+    ]
+    lines += [f"- [{stem}](screens/{stem}.png)" for stem in made]
+    return "\n".join(lines)
+
+
 def merge(old: str, new: str) -> str:
     """The old report with the sections that ``new`` has replaced by the new ones."""
 
@@ -902,7 +1023,8 @@ def main() -> int:
     """Run the benchmarks the arguments name and merge their tables into REPORT.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--only", choices=["numerics", "scale", "grading", "cluster", "build", "tests", "weight"]
+        "--only",
+        choices=["numerics", "scale", "grading", "cluster", "build", "tests", "weight", "screens"],
     )
     parser.add_argument("--students", type=int, default=40)
     parser.add_argument(
@@ -928,7 +1050,7 @@ def main() -> int:
     parts = (
         [args.only]
         if args.only
-        else ["numerics", "scale", "grading", "cluster", "build", "tests", "weight"]
+        else ["numerics", "scale", "grading", "cluster", "build", "tests", "weight", "screens"]
     )
     if "numerics" in parts:
         print("numerics ...", file=sys.stderr)
@@ -958,6 +1080,9 @@ def main() -> int:
     if "weight" in parts:
         print("page weight ...", file=sys.stderr)
         sections += ["", "## Page weight", "", page_weight()]
+    if "screens" in parts:
+        print("screens ...", file=sys.stderr)
+        sections += ["", "## The site on a phone and a desktop", "", screens()]
     report = "\n".join(sections) + "\n"
     if args.only and args.out.exists():
         report = merge(args.out.read_text(encoding="utf-8"), report)
