@@ -322,13 +322,30 @@ _STATUS = pytest.StashKey[list[str]]()
 
 
 def checkout_status() -> list[str]:
-    """``git status --porcelain --ignored`` of the checkout, minus what setup and Python make."""
+    """Every entry of ``git status --porcelain --ignored --untracked-files=all``, minus what
+    setup and Python make, with each untracked or ignored file's size and modification time.
+
+    Listing every file (not a collapsed ``_build/`` line) catches a file written into a
+    folder that already exists and is ignored; the size and time catch one rewritten there.
+    """
     done = subprocess.run(
-        ["git", "status", "--porcelain", "--ignored"], cwd=ROOT, capture_output=True, text=True
+        ["git", "status", "--porcelain", "--ignored", "--untracked-files=all", "--", "."]
+        + [f":!{folder}" for folder in (".venv", ".cache", ".pytest_cache")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:  # not a git checkout (an unpacked copy): nothing to compare
         return []
-    return sorted(line for line in done.stdout.splitlines() if not RUN_MADE.search(line[3:]))
+    status = []
+    for line in done.stdout.splitlines():
+        if RUN_MADE.search(line[3:]):
+            continue
+        if line[:2] in ("??", "!!") and (ROOT / line[3:]).is_file():
+            stat = (ROOT / line[3:]).stat()
+            line += f"  ({stat.st_size} bytes, modified {stat.st_mtime_ns})"
+        status.append(line)
+    return sorted(status)
 
 
 def pytest_sessionstart(session):
@@ -344,7 +361,7 @@ def pytest_sessionfinish(session, exitstatus):
     if after != before:
         changed = sorted(set(after) ^ set(before))
         session.config.get_terminal_writer().line(
-            "The tests changed the checkout (git status --porcelain --ignored):\n  "
+            "The tests changed the checkout (git status --porcelain --ignored -uall):\n  "
             + "\n  ".join(changed[:40]),
             red=True,
         )
