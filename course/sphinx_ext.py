@@ -112,8 +112,37 @@ def _read_labels(app, config) -> None:
     LABELS.update(book_labels(entries))
 
 
+#: What replaces the theme's Font Awesome script in the built site.
+ICON_SCRIPT_STUB = (
+    "/* Emptied by course/sphinx_ext.py: the icons are drawn by the Font Awesome web font\n"
+    "   that the theme's stylesheet already loads (pydata-sphinx-theme.css); the script\n"
+    "   only redrew them as inline SVG, for 1.5 MB on every first page view. */\n"
+)
+
+
+def _drop_icon_script(app, exception) -> None:
+    """Empty the theme's ``_static/scripts/fontawesome.js`` in the built site.
+
+    pydata-sphinx-theme loads Font Awesome twice: as a web font through its stylesheet
+    (every ``fa-*`` class has its glyph there) and as Font Awesome's SVG-with-JavaScript
+    bundle, which swaps each ``<i class="fa-...">`` for an inline SVG of the same icon.
+    The bundle is 1.5 MB, over a third of a page's first view; nothing else uses it
+    (``tests/test_site_screens.py`` checks the icons still show).
+
+    Args:
+        app: The Sphinx application.
+        exception: The build's exception, or None when it succeeded.
+    """
+    if exception is not None or app.builder.format != "html":
+        return
+    script = Path(app.outdir) / "_static" / "scripts" / "fontawesome.js"
+    if script.exists():
+        script.write_text(ICON_SCRIPT_STUB, encoding="utf-8")
+
+
 def setup(app) -> dict[str, Any]:
-    """Register the label style's data and the figure stylesheet."""
+    """Register the label style's data, the figure stylesheet and the icon-script stub."""
     app.connect("config-inited", _read_labels, priority=900)
+    app.connect("build-finished", _drop_icon_script)
     app.add_css_file("figures.css")  # book/_static/figures.css
     return {"parallel_read_safe": True, "parallel_write_safe": True}

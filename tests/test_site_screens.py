@@ -178,6 +178,36 @@ def test_a_box_that_scrolls_shows_a_shadow_where_more_of_it_lies(chromium, origi
     context.close()
 
 
+ICONS_JS = """() => [...document.querySelectorAll('button i[class*="fa-"], a i[class*="fa-"]')]
+  .filter(i => i.getClientRects().length)
+  .map(i => ({cls: i.className, content: getComputedStyle(i, '::before').content,
+              font: getComputedStyle(i).fontFamily, width: i.getBoundingClientRect().width}))"""
+
+
+@pytest.mark.parametrize("phone", [True, False], ids=["phone", "desktop"])
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_the_header_icons_are_drawn_without_the_icon_script(chromium, origin, phone, dark):
+    """The theme's 1.5 MB Font Awesome script is emptied (course/sphinx_ext.py): every
+    visible icon is then a web-font glyph, with ink where the menu button's icon is."""
+    context = new_context(chromium, phone, dark)
+    page = context.new_page()
+    page.goto(f"{origin}/book/01-definition.html")
+    page.wait_for_load_state("networkidle")
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    script = page.request.get(f"{origin}/_static/scripts/fontawesome.js")
+    assert script.status == 200 and len(script.body()) < 1000
+    icons = page.evaluate(ICONS_JS)
+    assert len(icons) >= 3, icons
+    for icon in icons:
+        assert icon["content"] not in ("none", "normal", '""'), icon
+        assert "Font Awesome" in icon["font"] and icon["width"] > 4, icon
+    assert page.evaluate("""() => document.fonts.check('900 16px "Font Awesome 6 Free"')""")
+    toggle = page.locator(".primary-toggle:visible").first
+    shot = np.asarray(Image.open(io.BytesIO(toggle.screenshot())).convert("L"), dtype=float)
+    assert shot.max() - shot.min() > 100, "the menu button shows no icon"
+    context.close()
+
+
 SEARCH_BOXES = (
     ".search-button-field:visible, .search-button:visible, "
     "form.bd-search:not(#pst-search-dialog *):visible"
