@@ -922,6 +922,7 @@ def screens(folder: Path = ROOT / "benchmarks" / "screens") -> str:
     import http.server
     import threading
 
+    from PIL import Image
     from playwright.sync_api import sync_playwright
 
     from browsing import wait_for_mathjax
@@ -948,7 +949,10 @@ def screens(folder: Path = ROOT / "benchmarks" / "screens") -> str:
         return browser.new_context(**opts)
 
     def shot(page, stem):
-        page.screenshot(path=folder / f"{stem}.png")
+        path = folder / f"{stem}.png"
+        page.screenshot(path=path)
+        # 256 colours are plenty for text and flat figures and halve the file
+        Image.open(path).convert("RGB").quantize(256).save(path, optimize=True)
         made.append(stem)
 
     with sync_playwright() as pw:
