@@ -93,7 +93,19 @@ def run_test(
 ) -> CellResult:
     """Run one test cell's code in the checker; any exception means it failed.
 
-    ``notes`` maps an exercise name to why it is not defined (its cell failed).
+    Args:
+        test: the test cell, from the source assignment.
+        namespace: the globals the test runs in: proxies of the student's functions and the
+            given cells' names.
+        clock: the time the test cell has, restarted here.
+        hidden: run the test with its hidden parts (False: as students see it).
+        notes: why an exercise is not defined (its cell failed), by exercise name.
+
+    Returns:
+        The test's result: its points if the code finished, else 0 and why.
+
+    Raises:
+        GradingLimit: if the student's process hit a limit; the caller decides what then.
     """
     code = test.code if hidden else test.visible_code
     filename = f"<test {test.grade_id}>"
@@ -194,8 +206,20 @@ def grade_notebook(
 ) -> NotebookResult:
     """Grade one submitted notebook against the trusted source assignment.
 
-    ``nb`` is the submission already read by :func:`read_or_fail`; without it the
-    file at ``path`` is read here.
+    Args:
+        assignment: the trusted source assignment.
+        path: the submitted notebook file.
+        limits: the time, memory and restart limits.
+        sandbox: what confines the student's process; None for none.
+        hidden: run the tests with their hidden parts (False: as students see them).
+        scratch_root: where the student's scratch directory is made; None for the system's
+            temporary directory.
+        on_test: called with each test's :class:`CellResult` as soon as it is known.
+        nb: the submission already read by :func:`read_or_fail`; None to read the file at
+            ``path`` here.
+
+    Returns:
+        The result, "graded" or (when the submission cannot be read) "failed".
     """
     started = time.monotonic()
     if nb is None:

@@ -83,7 +83,11 @@ MATHJAX = ROOT / ".cache" / "mathjax" / "mathjax"
 
 
 def nbgrader_config(db_path: Path = GRADEBOOK):
-    """The traitlets configuration nbgrader needs, pinned to this course."""
+    """The traitlets configuration nbgrader needs, pinned to this course.
+
+    Args:
+        db_path: the gradebook (an SQLite file).
+    """
     from traitlets.config import Config
 
     config = Config()
@@ -100,7 +104,11 @@ def nbgrader_config(db_path: Path = GRADEBOOK):
 
 
 def assignment_ids(folder: Path = SOLUTIONS) -> list[str]:
-    """Chapter folders holding a notebook, in course order (their names sort that way)."""
+    """Chapter folders holding a notebook, in course order (their names sort that way).
+
+    Args:
+        folder: the folder of chapter folders (``solutions/`` by default).
+    """
     if not folder.is_dir():
         return []
     return sorted(
@@ -111,7 +119,15 @@ def assignment_ids(folder: Path = SOLUTIONS) -> list[str]:
 
 
 def notebook_path(assignment_id: str, folder: Path = SOLUTIONS) -> Path:
-    """The one exercise notebook of a chapter folder."""
+    """The one exercise notebook of a chapter folder.
+
+    Args:
+        assignment_id: the chapter folder's name, e.g. ``"01-definition"``.
+        folder: the folder of chapter folders (``solutions/`` by default).
+
+    Raises:
+        FileNotFoundError: if the chapter folder holds no notebook, or more than one.
+    """
     notebooks = sorted((folder / assignment_id).glob("*.ipynb"))
     if len(notebooks) != 1:
         raise FileNotFoundError(

@@ -94,6 +94,11 @@ def bound_cells(
 
     Test cells (they carry the scores) are always kept; other cells are kept in
     order while both budgets last.
+
+    Args:
+        cells: the notebook's cells.
+        max_cells: the most cells shown.
+        max_chars: the most characters of source and output shown, over all cells kept.
     """
     kept: list[dict] = []
     dropped, used = 0, 0
@@ -166,8 +171,17 @@ def _inert(page: str) -> str:
 def render_feedback(notebook: dict, result, student_id: str, late=None) -> str:
     """HTML feedback for one graded notebook (hidden tests already removed).
 
-    ``late`` (a :class:`autograder.late.Lateness`) adds when it was submitted and any
-    late penalty, as nbgrader's own template shows it.
+    Args:
+        notebook: the notebook as :func:`autograded_notebook` returns it.
+        result: the notebook's :class:`NotebookResult`; a note of what the page leaves out,
+            or of a render that took too long, is appended to its ``problems``.
+        student_id: who submitted it.
+        late: a :class:`autograder.late.Lateness`: the page then says when it was submitted
+            and any late penalty, as nbgrader's own template shows it. None for nothing.
+
+    Returns:
+        The page; only the scores (:func:`render_scores`) when rendering takes longer than
+        :data:`MAX_SECONDS`.
     """
     cells, note = bound_cells(notebook["cells"])
     notebook = dict(notebook, cells=cells)
@@ -228,7 +242,14 @@ def _tests_table(result, scored: bool) -> str:
 
 
 def render_scores(result, student_id: str, problems: list[str], late=None) -> str:
-    """A plain page with the scores only (when the notebook cannot be shown)."""
+    """A plain page with the scores only (when the notebook cannot be shown).
+
+    Args:
+        result: the notebook's :class:`NotebookResult`.
+        student_id: who submitted it.
+        problems: the problems to list.
+        late: the submission's lateness, or None.
+    """
     items = "".join(f"<li>{html.escape(clean_text(p))}</li>" for p in problems)
     return _plain_page(
         result.notebook,
@@ -242,7 +263,13 @@ def render_scores(result, student_id: str, problems: list[str], late=None) -> st
 
 
 def render_failure(result, student_id: str, late=None) -> str:
-    """A plain page for a submission that could not be graded at all."""
+    """A plain page for a submission that could not be graded at all.
+
+    Args:
+        result: the notebook's (failed) :class:`NotebookResult`.
+        student_id: who submitted it.
+        late: the submission's lateness, or None.
+    """
     items = (
         "".join(f"<li>{html.escape(clean_text(p))}</li>" for p in result.problems)
         or "<li>unknown</li>"
@@ -263,6 +290,11 @@ def autograded_notebook(assignment: Assignment, nb: dict, result: NotebookResult
 
     The notebook is the one :func:`read_or_fail` read; its test cells are restored from the
     source (hidden tests removed), with scores and outputs.
+
+    Args:
+        assignment: the trusted source assignment.
+        nb: the submission.
+        result: its result.
     """
     by_id = {t.grade_id: t for t in result.tests}
     placed = set()

@@ -137,7 +137,15 @@ def expected_wheel_files() -> set[str]:
 
 
 def verify(wheel: Path, archive: Path) -> None:
-    """Refuse a kit with anything of the instructor's in it."""
+    """Refuse a kit with anything of the instructor's in it.
+
+    Args:
+        wheel: the built wheel.
+        archive: the built zip.
+
+    Raises:
+        KitError: naming the first file, or file content, that should not be there.
+    """
     with zipfile.ZipFile(wheel) as zw:
         names = [n for n in zw.namelist() if ".dist-info/" not in n]
         unexpected = sorted(set(names) - expected_wheel_files())
@@ -157,7 +165,15 @@ def verify(wheel: Path, archive: Path) -> None:
 
 
 def build(out: Path) -> tuple[Path, Path]:
-    """Build the wheel and the zip into ``out``; returns their paths."""
+    """Build the wheel and the zip into ``out``; returns their paths.
+
+    Args:
+        out: the folder to write into (made if missing).
+
+    Raises:
+        KitError: if building the wheel fails, or the kit holds something it should not
+            (both files are removed then).
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     wheel = out / wheel_name()

@@ -88,14 +88,30 @@ def regions(code: str, where: str = "a cell") -> list[Region]:
 
 
 def hidden_line_numbers(code: str, where: str = "a cell") -> set[int]:
-    """1-based numbers of the lines of ``code`` that belong to hidden tests (markers too)."""
+    """1-based numbers of the lines of ``code`` that belong to hidden tests (markers too).
+
+    Args:
+        code: the cell's source.
+        where: what the cell is, for the error message.
+
+    Raises:
+        MarkerError: if the markers are unbalanced (see :func:`regions`).
+    """
     return {
         n for r in regions(code, where) if r.kind == "hidden" for n in range(r.begin, r.end + 1)
     }
 
 
 def strip_hidden_tests(code: str, where: str = "a cell") -> str:
-    """``code`` without its hidden tests, as students may see it."""
+    """``code`` without its hidden tests, as students may see it.
+
+    Args:
+        code: the cell's source.
+        where: what the cell is, for the error message.
+
+    Raises:
+        MarkerError: if the markers are unbalanced (see :func:`regions`).
+    """
     hidden = hidden_line_numbers(code, where)
     kept = [
         line for number, line in enumerate(code.splitlines(True), start=1) if number not in hidden

@@ -74,7 +74,11 @@ class Assignment:
 
 
 def nbgrader_meta(cell) -> dict:
-    """A cell's ``metadata.nbgrader`` entry, or ``{}`` when it has none (or not a dict)."""
+    """A cell's ``metadata.nbgrader`` entry, or ``{}`` when it has none (or not a dict).
+
+    Args:
+        cell: a notebook cell (``nbformat`` node or plain JSON).
+    """
     meta = cell.get("metadata", {})
     value = meta.get("nbgrader") if isinstance(meta, dict) else None
     return value if isinstance(value, dict) else {}
@@ -89,7 +93,14 @@ def _docstring_line(code: str) -> str:
 
 
 def defined_names(code: str) -> list[str]:
-    """Top-level functions and names a cell defines."""
+    """Top-level functions and names a cell defines.
+
+    Args:
+        code: the cell's source.
+
+    Returns:
+        The names of its top-level ``def`` and ``class`` statements; none if it does not parse.
+    """
     try:
         tree = ast.parse(code)
     except SyntaxError:
@@ -110,6 +121,9 @@ def bound_names(code: str) -> list[str]:
     Functions, classes, assignments, imports (also inside top-level if/try/with blocks).
     For a cell that does not parse, the names of the ``def`` and ``class`` lines that start
     a line.
+
+    Args:
+        code: the cell's source.
     """
     try:
         tree = ast.parse(code)
@@ -138,7 +152,15 @@ def bound_names(code: str) -> list[str]:
 
 
 def load_assignment(path: Path, assignment_id: str | None = None) -> Assignment:
-    """Read a notebook of ours (solution or released) as an Assignment."""
+    """Read a notebook of ours (solution or released) as an Assignment.
+
+    Args:
+        path: the notebook file.
+        assignment_id: the assignment's name; by default the name of the notebook's folder.
+
+    Raises:
+        MarkerError: if a code cell's markers are unbalanced or nested.
+    """
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     check_notebook(nb, str(path))  # unbalanced markers: refused, naming the cell
@@ -169,7 +191,15 @@ def load_assignment(path: Path, assignment_id: str | None = None) -> Assignment:
 def read_submission(path: Path) -> dict:
     """Read an untrusted notebook file, or raise BadNotebook saying what is wrong.
 
-    Returns the notebook as plain JSON data (validated enough to walk its cells).
+    Args:
+        path: the submitted file.
+
+    Returns:
+        The notebook as plain JSON data (validated enough to walk its cells).
+
+    Raises:
+        BadNotebook: if it is not a regular file, too large, not UTF-8, not JSON, in an
+            old notebook format or without a list of cells.
     """
     path = Path(path)
     try:

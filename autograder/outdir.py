@@ -66,7 +66,11 @@ class OutputLock:
 
 
 def remove_stray_temp_files(out: Path) -> int:
-    """Delete temporary files left by a killed run; returns how many."""
+    """Delete temporary files left by a killed run; returns how many.
+
+    Args:
+        out: the output folder, searched with its subfolders.
+    """
     removed = 0
     for folder, _, files in os.walk(out):
         for name in files:
@@ -80,7 +84,12 @@ def remove_stray_temp_files(out: Path) -> int:
 
 
 def write_error(exc: OSError, out: Path) -> str:
-    """One sentence for an OSError met while writing into ``out``."""
+    """One sentence for an OSError met while writing into ``out``.
+
+    Args:
+        exc: the error.
+        out: the folder being written into.
+    """
     if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         what = "the disk (or your quota) is full"
     elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):

@@ -24,9 +24,14 @@ def _code_lines(code: str) -> list[str]:
 def plan_submission(assignment: Assignment, nb: dict) -> tuple[list[tuple], list[str]]:
     """Decide what runs, in which order, and note what was tampered with.
 
-    Returns (steps, problems). Steps are ("student", index, code),
-    ("given", index, grade_id) or ("test", index, grade_id); index is the
-    submission cell (None for a cell the submission lacks).
+    Args:
+        assignment: the trusted source assignment.
+        nb: the submission, as :func:`autograder.notebooks.read_submission` returns it.
+
+    Returns:
+        ``(steps, problems)``. Steps are ("student", index, code),
+        ("given", index, grade_id) or ("test", index, grade_id); index is the
+        submission cell (None for a cell the submission lacks).
     """
     steps: list[tuple] = []
     problems: list[str] = []
@@ -103,7 +108,11 @@ def plan_submission(assignment: Assignment, nb: dict) -> tuple[list[tuple], list
 
 
 def where_defined(steps) -> dict[str, int]:
-    """Name -> index of the first submission cell of the student's that binds it."""
+    """Name -> index of the first submission cell of the student's that binds it.
+
+    Args:
+        steps: the steps of :func:`plan_submission`.
+    """
     where: dict[str, int] = {}
     for kind, index, payload in steps:
         if kind == "student" and index is not None:
@@ -121,7 +130,15 @@ def _mentions(code: str, names) -> bool:
 
 
 def read_or_fail(assignment: Assignment, path: Path) -> tuple[dict | None, NotebookResult | None]:
-    """The submission read once, or the failed result that says why it cannot be."""
+    """The submission read once, or the failed result that says why it cannot be.
+
+    Args:
+        assignment: the assignment the submission is for.
+        path: the submitted notebook file.
+
+    Returns:
+        ``(notebook, None)`` when it could be read, ``(None, failed result)`` when not.
+    """
     try:
         return read_submission(path), None
     except BadNotebook as exc:

@@ -50,7 +50,17 @@ def _text_to_array(text: str) -> np.ndarray:
 
 
 def encode(value, _depth: int = 0):
-    """Turn ``value`` into JSON-ready plain data, or raise ProtocolError."""
+    """Turn ``value`` into JSON-ready plain data, or raise ProtocolError.
+
+    Args:
+        value: a value of a type the protocol carries (None, bool, int, float, complex, str,
+            NumPy arrays and scalars, NumPy random generators, and lists, tuples and
+            str-keyed dicts of those).
+        _depth: how deeply ``value`` is nested (for the recursion; callers leave it out).
+
+    Raises:
+        ProtocolError: if ``value`` is of another type or nested too deeply.
+    """
     if _depth > DEFAULTS.nesting_depth:
         raise ProtocolError("value is nested too deeply")
     if value is None or type(value) in (bool, int, str):
@@ -114,6 +124,9 @@ _BIT_GENERATORS = {
 def generator_from_plain(spec) -> np.random.Generator:
     """Rebuild a NumPy ``Generator`` from its plain-data state.
 
+    Args:
+        spec: the plain data :func:`encode` made of the generator.
+
     Raises:
         ProtocolError: the kind of bit generator or its state is not one we know.
     """
@@ -129,7 +142,16 @@ def generator_from_plain(spec) -> np.random.Generator:
 
 
 def decode(data, _depth: int = 0):
-    """Inverse of :func:`encode`; accepts nothing but plain data."""
+    """Inverse of :func:`encode`; accepts nothing but plain data.
+
+    Args:
+        data: plain data, as :func:`encode` returns it.
+        _depth: how deeply ``data`` is nested (for the recursion; callers leave it out).
+
+    Raises:
+        ProtocolError: if ``data`` holds anything :func:`encode` does not make, or is nested
+            too deeply.
+    """
     if _depth > DEFAULTS.nesting_depth + 2:
         raise ProtocolError("value is nested too deeply")
     if data is None or type(data) in (bool, int, str):
@@ -164,12 +186,19 @@ def decode(data, _depth: int = 0):
 
 
 def dumps(message: dict) -> bytes:
-    """One message as a line of JSON (NaN and infinities are refused: encode them first)."""
+    """One message as a line of JSON (NaN and infinities are refused: encode them first).
+
+    Args:
+        message: a dict of plain data.
+    """
     return json.dumps(message, allow_nan=False).encode("utf-8") + b"\n"
 
 
 def loads(line: bytes) -> dict:
     """One line of JSON as a message (a dict), within the size and depth caps.
+
+    Args:
+        line: one line, as :func:`dumps` writes it.
 
     Raises:
         ProtocolError: too large, not JSON, or not a dict of plain data.
@@ -202,7 +231,11 @@ STREAM_TAG = "__stream__"
 
 
 def is_stream(value) -> bool:
-    """True for an iterator that should cross lazily (a generator, ``iter(...)``, ``map``)."""
+    """True for an iterator that should cross lazily (a generator, ``iter(...)``, ``map``).
+
+    Args:
+        value: an argument of a call.
+    """
     from collections.abc import Iterator
 
     return isinstance(value, Iterator) and not isinstance(value, np.random.Generator)
@@ -211,7 +244,15 @@ def is_stream(value) -> bool:
 def encode_arguments(args: list, kwargs: dict) -> tuple[list, dict, dict]:
     """Encode a call's arguments, top-level iterators as stream placeholders.
 
-    Returns (encoded args, encoded kwargs, {stream number: iterator}).
+    Args:
+        args: the call's positional arguments.
+        kwargs: its keyword arguments.
+
+    Returns:
+        ``(encoded args, encoded kwargs, {stream number: iterator})``.
+
+    Raises:
+        ProtocolError: if an argument that is not a stream cannot be encoded.
     """
     streams: dict[int, object] = {}
 
@@ -232,6 +273,13 @@ def decode_arguments(data, open_stream):
     """Inverse of :func:`encode_arguments`, on the worker's side.
 
     Placeholders become ``open_stream(number)``; everything else is plain data.
+
+    Args:
+        data: the encoded positional or keyword arguments of :func:`encode_arguments`.
+        open_stream: called with a stream's number; returns the iterator that stands for it.
+
+    Raises:
+        ProtocolError: if ``data`` holds anything :func:`encode` does not make.
     """
 
     def one(value):
@@ -247,6 +295,10 @@ def decode_arguments(data, open_stream):
 
 
 def peak_bytes(reply: dict) -> int | None:
-    """The peak memory a measured call reported, if it is a sane number."""
+    """The peak memory a measured call reported, if it is a sane number.
+
+    Args:
+        reply: the worker's reply to a measured call.
+    """
     value = reply.get("peak_bytes")
     return value if type(value) is int and value >= 0 else None

@@ -29,7 +29,11 @@ class ReleaseError(Exception):
 
 
 def normalise_notebook(path: Path) -> None:
-    """Rewrite a notebook with stable formatting and no execution state."""
+    """Rewrite a notebook with stable formatting and no execution state.
+
+    Args:
+        path: the notebook file, rewritten in place.
+    """
     nb = json.loads(path.read_text(encoding="utf-8"))
     for cell in nb["cells"]:
         cell.pop("id", None)
@@ -50,8 +54,18 @@ def generate(assignment_id: str, db_path: Path) -> Path:
     """Run nbgrader's generate_assignment into a temporary folder.
 
     nbgrader also records the assignment's notebooks and graded cells in the
-    gradebook at ``db_path``. Returns the folder of generated notebooks; the
-    caller removes it (it lives in a fresh temporary directory).
+    gradebook at ``db_path``.
+
+    Args:
+        assignment_id: the chapter folder's name, e.g. ``"01-definition"``.
+        db_path: the gradebook nbgrader records the assignment in.
+
+    Returns:
+        The folder of generated notebooks; the caller removes it (it lives in a fresh
+        temporary directory).
+
+    Raises:
+        ReleaseError: nbgrader failed; its log is in the message.
     """
     from nbgrader.converters import GenerateAssignment
     from nbgrader.coursedir import CourseDirectory

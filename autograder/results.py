@@ -43,11 +43,18 @@ class NotebookResult:
         return "; ".join(self.problems)
 
     def to_dict(self) -> dict:
+        """The result as plain JSON data (the inverse of :meth:`from_dict`)."""
         return asdict(self)
 
     @classmethod
     def failed(cls, assignment: Assignment, reason: str, test_message: str) -> NotebookResult:
-        """A submission that could not be graded: every test failed, with the reason."""
+        """A submission that could not be graded: every test failed, with the reason.
+
+        Args:
+            assignment: the assignment the submission is for.
+            reason: why it could not be graded (its one problem).
+            test_message: the message of every test.
+        """
         return cls(
             assignment.assignment_id,
             assignment.notebook_name,
@@ -63,6 +70,11 @@ class NotebookResult:
 
     @classmethod
     def from_dict(cls, data: dict) -> NotebookResult:
+        """The result that :meth:`to_dict` gave ``data`` for.
+
+        Args:
+            data: a result as plain JSON data (cell output keys may be strings).
+        """
         data = dict(data)
         data["tests"] = [CellResult(**t) for t in data.get("tests", [])]
         data["cell_outputs"] = {int(k): v for k, v in data.get("cell_outputs", {}).items()}
@@ -70,7 +82,12 @@ class NotebookResult:
 
 
 def cap(text: str, limit: int = OUTPUT_CAP) -> str:
-    """``text`` cut to ``limit`` characters, with a note of how much was cut."""
+    """``text`` cut to ``limit`` characters, with a note of how much was cut.
+
+    Args:
+        text: what a test printed.
+        limit: the most characters kept.
+    """
     if len(text) <= limit:
         return text
     return text[:limit] + f"\n[... {len(text) - limit} more characters not shown]\n"

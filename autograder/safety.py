@@ -33,7 +33,11 @@ from pathlib import Path
 
 
 def clean_text(text) -> str:
-    """``text`` as a str that encodes to UTF-8: lone surrogates become U+FFFD."""
+    """``text`` as a str that encodes to UTF-8: lone surrogates become U+FFFD.
+
+    Args:
+        text: a str, or anything else (converted with ``str``).
+    """
     text = text if isinstance(text, str) else str(text)
     try:
         text.encode("utf-8")
@@ -61,6 +65,10 @@ def shown(text, limit: int = 500) -> str:
 
     Every control or format character, line/paragraph separator and separator look-alike
     is written as a visible ``\u....`` escape, and the text is cut at ``limit``.
+
+    Args:
+        text: a str, or anything else (converted with ``str``).
+        limit: the most characters kept.
     """
     text = clean_text(text)
     parts = []
@@ -90,7 +98,11 @@ class NotARegularFile(Exception):
 
 
 def file_kind(mode: int) -> str:
-    """What a file of ``os.stat`` mode ``mode`` is, in words (``"a symbolic link"``, ...)."""
+    """What a file of ``os.stat`` mode ``mode`` is, in words (``"a symbolic link"``, ...).
+
+    Args:
+        mode: an ``st_mode``, as ``os.lstat`` returns it.
+    """
     if stat.S_ISLNK(mode):
         return "a symbolic link"
     if stat.S_ISFIFO(mode):
@@ -105,7 +117,11 @@ def file_kind(mode: int) -> str:
 
 
 def refusal(path: Path) -> str | None:
-    """Why ``path`` (not followed) is not a regular file, or None when it is one."""
+    """Why ``path`` (not followed) is not a regular file, or None when it is one.
+
+    Args:
+        path: the file.
+    """
     try:
         mode = os.lstat(path).st_mode
     except OSError as exc:
@@ -120,6 +136,14 @@ def read_regular_file(path: Path, limit: int) -> bytes:
 
     Opened without following a symbolic link and without blocking (a FIFO opens at
     once), then checked on the open file, so nothing can be swapped in between.
+
+    Args:
+        path: the file.
+        limit: the most bytes accepted.
+
+    Raises:
+        NotARegularFile: if it is not a regular file (a link, a FIFO, ...), cannot be
+            opened, or is larger than ``limit``; the message is for the student.
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
@@ -160,7 +184,12 @@ def read_regular_file(path: Path, limit: int) -> bytes:
 
 
 def inside(path: Path, folder: Path) -> bool:
-    """Whether ``path`` resolves to somewhere inside ``folder``."""
+    """Whether ``path`` resolves to somewhere inside ``folder``.
+
+    Args:
+        path: the path to check (links followed).
+        folder: the folder.
+    """
     try:
         return Path(folder).resolve() in Path(path).resolve().parents
     except (OSError, RuntimeError):
@@ -251,7 +280,11 @@ def _relative_or_data_only(element, attribute, value):
 
 
 def sanitize_html(fragment: str) -> str:
-    """Student-authored HTML with everything active removed (see the module docs)."""
+    """Student-authored HTML with everything active removed (see the module docs).
+
+    Args:
+        fragment: the HTML.
+    """
     import nh3
 
     return nh3.clean(
@@ -273,6 +306,9 @@ def csp_meta(head: str) -> str:
 
     Its inline scripts are allowed by hash, scripts with a ``src`` only from the page's own
     location (``'self'``).
+
+    Args:
+        head: the page's trusted ``<head>`` HTML.
     """
     hashes = []
     for attributes, body in _SCRIPT.findall(head):

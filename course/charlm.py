@@ -78,7 +78,14 @@ class CharLM:
         return np.log(self.counts[key] + self.alpha)
 
     def probabilities(self, context: str) -> np.ndarray:
-        """softmax(logits(context)): the model's next-character distribution."""
+        """softmax(logits(context)): the model's next-character distribution.
+
+        Args:
+            context: the word so far (see :meth:`logits`).
+
+        Returns:
+            A float64 array of shape ``(len(VOCAB),)`` that sums to 1.
+        """
         z = self.logits(context)
         e = np.exp(z - z.max())
         return e / e.sum()
@@ -86,6 +93,9 @@ class CharLM:
 
 def encode(text: str) -> np.ndarray:
     """The indices in ``VOCAB`` of the characters of ``text`` (an int array).
+
+    Args:
+        text: the characters to encode.
 
     Raises:
         ValueError: if ``text`` holds a character outside ``VOCAB``.
@@ -99,7 +109,14 @@ def encode(text: str) -> np.ndarray:
 
 
 def load_corpus(path: str | Path = CORPUS_PATH) -> list[str]:
-    """The training words: one lowercase word a line, blank lines skipped."""
+    """The training words: one lowercase word a line, blank lines skipped.
+
+    Args:
+        path: the corpus file; by default the one shipped with the course.
+
+    Raises:
+        ValueError: if a word holds a character outside ``VOCAB``.
+    """
     words = Path(path).read_text(encoding="utf-8").split()
     for word in words:
         encode(word)  # raises ValueError for a character outside the vocabulary
@@ -140,6 +157,17 @@ def gumbel_max_sample(logits: np.ndarray, temperature: float, rng: np.random.Gen
 
     argmax(logits / T + G) with independent standard Gumbel noise G is
     distributed as softmax(logits / T).
+
+    Args:
+        logits: the scores, a 1-D array.
+        temperature: T, a positive number.
+        rng: the generator the Gumbel noise is drawn from.
+
+    Returns:
+        The index drawn.
+
+    Raises:
+        ValueError: if ``temperature`` is not positive.
     """
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0, got {temperature!r}")

@@ -27,7 +27,11 @@ RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}
 
 
 def result_dtype(*inputs) -> np.dtype:
-    """The contract's dtype rule: float32 in, float32 out; anything else, float64."""
+    """The contract's dtype rule: float32 in, float32 out; anything else, float64.
+
+    Args:
+        *inputs: the arguments of the call; only NumPy arrays among them count.
+    """
     arrays = [x for x in inputs if isinstance(x, np.ndarray)]
     if arrays and all(a.dtype == np.float32 for a in arrays):
         return np.dtype(np.float32)
@@ -65,7 +69,15 @@ def slice_scale(scores, axis=-1, shape=None) -> np.ndarray:
 
 
 def tolerance(expected, dtype, scores=None, axis=-1) -> tuple[float, np.ndarray]:
-    """(rtol, atol) of the contract for a result of ``dtype`` (atol per element)."""
+    """(rtol, atol) of the contract for a result of ``dtype`` (atol per element).
+
+    Args:
+        expected: the accurate result.
+        dtype: the dtype of the result checked.
+        scores: the scores a log-scale result was computed from; None for a result that is
+            not on a log scale (atol 0).
+        axis: the axis the result reduces or normalises over (see :func:`slice_scale`).
+    """
     dtype = np.dtype(dtype)
     expected = np.asarray(expected)
     if scores is None:
@@ -235,6 +247,10 @@ def reference_log_softmax(z, axis=None) -> np.ndarray:
 
     Extended precision where the slice max is finite, scipy.special.log_softmax's
     infinities and NaN elsewhere (and its default axis=None).
+
+    Args:
+        z: the scores.
+        axis: the axis to normalise over; None for all entries together.
     """
     z64 = np.asarray(z, dtype=np.float64)
     with np.errstate(all="ignore"):
@@ -252,6 +268,11 @@ def reference_logsumexp(z, axis=None, keepdims=False):
     """Accurate logsumexp (float64), as a :class:`LogScale`.
 
     With scipy.special.logsumexp's infinities, NaN and default axis=None.
+
+    Args:
+        z: the scores.
+        axis: the axis to reduce over; None for all entries together.
+        keepdims: keep the reduced axis, with length 1.
     """
     z64 = np.asarray(z, dtype=np.float64)
     with np.errstate(all="ignore"):
@@ -279,7 +300,12 @@ def reference_logsumexp(z, axis=None, keepdims=False):
 
 
 def reference_cross_entropy(logits, targets) -> LogScale:
-    """Accurate mean cross-entropy of integer targets (a 0-d value), in extended precision."""
+    """Accurate mean cross-entropy of integer targets (a 0-d value), in extended precision.
+
+    Args:
+        logits: the scores, shape ``(n, classes)``.
+        targets: the class index of each row, shape ``(n,)``.
+    """
     z = np.asarray(logits, dtype=np.float64)
     y = np.asarray(targets)
     values, _ = _extended_log_softmax(z, axis=1)
@@ -296,7 +322,18 @@ def _exception_name(exc: BaseException) -> str:
 
 
 def raises(exc_type, func, *args, **kwargs) -> None:
-    """Assert that ``func(*args, **kwargs)`` raises ``exc_type`` (or a subclass) with a message."""
+    """Assert that ``func(*args, **kwargs)`` raises ``exc_type`` (or a subclass) with a message.
+
+    Args:
+        exc_type: the exception class expected.
+        func: the function to call.
+        *args: its positional arguments.
+        **kwargs: its keyword arguments.
+
+    Raises:
+        AssertionError: if the call returns normally, raises another exception, or raises
+            ``exc_type`` with an empty message.
+    """
     call = _describe_call(func, args, kwargs)
     try:
         func(*args, **kwargs)
@@ -322,6 +359,17 @@ def no_warnings(func, *args, **kwargs):
     operations as ``RuntimeWarning``; those mean the code is not numerically
     safe. Other warnings (a student's own debugging ``warnings.warn``) are noise
     and do not count.
+
+    Args:
+        func: the function to call.
+        *args: its positional arguments.
+        **kwargs: its keyword arguments.
+
+    Returns:
+        What the call returned.
+
+    Raises:
+        AssertionError: if the call emitted a ``RuntimeWarning``.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -350,6 +398,18 @@ def leaves_input_alone(func, z, *args, **kwargs):
 
     The grader's proxy of a student's function never lets a call change the test's
     own data; it reports instead which arguments the call changed (``last_call``).
+
+    Args:
+        func: the function to call.
+        z: its first argument.
+        *args: its other positional arguments.
+        **kwargs: its keyword arguments.
+
+    Returns:
+        What the call returned.
+
+    Raises:
+        AssertionError: if the call changed an array or list argument in place.
     """
     before = {
         i: np.array(a, copy=True)
@@ -379,7 +439,20 @@ def leaves_input_alone(func, z, *args, **kwargs):
 
 
 def returns_a_copy(func, z, *args, **kwargs):
-    """Call ``func(z, ...)`` and assert that the result does not share memory with ``z``."""
+    """Call ``func(z, ...)`` and assert that the result does not share memory with ``z``.
+
+    Args:
+        func: the function to call.
+        z: its first argument.
+        *args: its other positional arguments.
+        **kwargs: its keyword arguments.
+
+    Returns:
+        What the call returned.
+
+    Raises:
+        AssertionError: if the result is ``z`` itself or a view of it.
+    """
     result = func(z, *args, **kwargs)
     record = getattr(func, "last_call", None)
     aliased = 0 in set(getattr(record, "aliased", ()))
@@ -396,7 +469,14 @@ def returns_a_copy(func, z, *args, **kwargs):
 
 
 def output_and_weights(result):
-    """Assert that attention returned the pair (output, weights) of arrays; return it."""
+    """Assert that attention returned the pair (output, weights) of arrays; return it.
+
+    Args:
+        result: what ``scaled_dot_product_attention`` returned.
+
+    Raises:
+        AssertionError: if ``result`` is not a pair of NumPy arrays.
+    """
     if not (isinstance(result, tuple) and len(result) == 2):
         got = (
             f"a {type(result).__name__} of shape {np.shape(result)}"
@@ -424,6 +504,14 @@ def peak_memory(func, *args, **kwargs):
     long as the function keeps them. In Jupyter the call is traced here; under the grader
     (``grade`` and ``check``) ``func`` stands for the student's function and is traced in
     the student's own process, with the same meaning.
+
+    Args:
+        func: the function to call.
+        *args: its positional arguments.
+        **kwargs: its keyword arguments.
+
+    Raises:
+        AssertionError: if the student's process could not measure the peak.
     """
     measure = getattr(func, "measure_peak", None)
     if callable(measure) and not isinstance(func, type(peak_memory)):
@@ -448,7 +536,11 @@ def peak_memory(func, *args, **kwargs):
 
 
 def megabytes(n_bytes: float) -> str:
-    """A byte count for a message, e.g. ``'12.3 MB'``."""
+    """A byte count for a message, e.g. ``'12.3 MB'``.
+
+    Args:
+        n_bytes: the number of bytes.
+    """
     return f"{n_bytes / 1e6:.1f} MB"
 
 

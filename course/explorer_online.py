@@ -93,7 +93,12 @@ def _num(x: float) -> str:
 
 
 def step_text(run: dict, k: int) -> str:
-    """The readout after block ``k`` (0-based) of a run of :func:`online_steps`."""
+    """The readout after block ``k`` (0-based) of a run of :func:`online_steps`.
+
+    Args:
+        run: what :func:`online_steps` returned.
+        k: the block's index.
+    """
     step = run["steps"][k]
     n = len(run["steps"])
     head = (

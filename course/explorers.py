@@ -66,6 +66,13 @@ def softmax_t(logits, temperature: float) -> np.ndarray:
     """softmax(logits / temperature), computed stably (the maximum is subtracted first).
 
     The explorer's script computes exactly this, in the same order of operations.
+
+    Args:
+        logits: the scores, a 1-D array or list.
+        temperature: T, a positive number.
+
+    Raises:
+        ValueError: if ``temperature`` is not positive.
     """
     z = np.asarray(logits, dtype=np.float64)
     if not temperature > 0:
@@ -75,7 +82,11 @@ def softmax_t(logits, temperature: float) -> np.ndarray:
 
 
 def entropy_nats(p) -> float:
-    """The entropy of a distribution, in nats, with 0 log 0 = 0."""
+    """The entropy of a distribution, in nats, with 0 log 0 = 0.
+
+    Args:
+        p: the probabilities.
+    """
     p = np.asarray(p, dtype=np.float64)
     nz = p[p > 0]
     return float(-(nz * np.log(nz)).sum())
@@ -88,6 +99,10 @@ def top_indices(logits, top: int) -> list[int]:
     temperature. Ties stay together: when the cut would fall inside a group of equal
     logits, the whole group is left out (it goes to "other"), unless that would leave no
     option at all. Equal logits keep their order of index.
+
+    Args:
+        logits: the scores, a 1-D array or list.
+        top: how many indices at most.
     """
     z = np.asarray(logits, dtype=np.float64)
     order = np.argsort(-z, kind="stable")
@@ -101,6 +116,12 @@ def top_indices(logits, top: int) -> list[int]:
 
 def temperature_bars(logits, labels: Sequence[str], temperature: float, top: int = 12) -> dict:
     """What the temperature explorer shows at one temperature.
+
+    Args:
+        logits: the scores, a 1-D array or list.
+        labels: the name of each option, in the order of ``logits``.
+        temperature: T, a positive number.
+        top: how many options to show by name (see :func:`top_indices`).
 
     Returns:
         ``{"labels": [...], "values": [...], "entropy": H}``: the ``top`` likeliest labels
@@ -124,6 +145,11 @@ def stable_masked_softmax(scores, mask, axis: int = -1) -> np.ndarray:
 
     Masked entries get exactly 0; a row with no allowed entry is all zeros, never NaN.
     The maximum of each row's *allowed* scores is subtracted before exponentiating.
+
+    Args:
+        scores: the scores.
+        mask: True where an entry may be attended to; broadcast to the shape of ``scores``.
+        axis: the axis to normalise over.
     """
     s = np.asarray(scores, dtype=np.float64)
     m = np.broadcast_to(np.asarray(mask, dtype=bool), s.shape)
@@ -219,7 +245,12 @@ def page_assets() -> str:
 
 
 def standalone_page(*explorers: HTML | str, title: str = "Explorers") -> str:
-    """A complete HTML document showing ``explorers``, with :func:`page_assets` once in its head."""
+    """A complete HTML document showing ``explorers``, with :func:`page_assets` once in its head.
+
+    Args:
+        *explorers: the explorers (or their HTML), in the order shown.
+        title: the page's title.
+    """
     parts = "\n".join(e.data if isinstance(e, HTML) else e for e in explorers)
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">'

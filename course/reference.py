@@ -19,7 +19,14 @@ from autograder.notebooks import defined_names, load_assignment
 
 @functools.cache
 def chapter(assignment_id: str) -> dict:
-    """The namespace of one chapter's reference code (given cells + solutions)."""
+    """The namespace of one chapter's reference code (given cells + solutions).
+
+    Args:
+        assignment_id: the chapter's assignment, e.g. ``"01-definition"``.
+
+    Returns:
+        The dict its cells were executed in, read once per chapter.
+    """
     source = load_assignment(course_dir.notebook_path(assignment_id), assignment_id)
     namespace: dict = {"__name__": f"course.reference.{assignment_id}"}
     for kind, grade_id, code in source.code_cells:

@@ -49,7 +49,11 @@ def _surname(person: Any) -> str:
 
 
 def base_label(entry: Entry) -> str:
-    """'Goldberg 1991', 'Dao & Ermon 2022', 'Blanchard et al. 2021' (no a/b suffix)."""
+    """'Goldberg 1991', 'Dao & Ermon 2022', 'Blanchard et al. 2021' (no a/b suffix).
+
+    Args:
+        entry: the bibliography entry.
+    """
     people = entry.persons.get("author") or entry.persons.get("editor") or []
     names = [_surname(p) for p in people]
     if not names:
@@ -64,7 +68,11 @@ def base_label(entry: Entry) -> str:
 
 
 def work(entry: Entry) -> str:
-    """What makes two entries the same work: their title, letters and digits only."""
+    """What makes two entries the same work: their title, letters and digits only.
+
+    Args:
+        entry: the bibliography entry.
+    """
     return re.sub(r"[^a-z0-9]", "", entry.fields.get("title", "").lower())
 
 
@@ -73,6 +81,12 @@ def book_labels(entries: list[Entry]) -> dict[str, str]:
 
     Works sharing a base label get suffixes a, b, ... in order of title, so the suffix
     of a work does not depend on which chapter cites it.
+
+    Args:
+        entries: every entry of the book's bibliography.
+
+    Returns:
+        The label of each entry, by its key.
     """
     by_base: dict[str, set[str]] = defaultdict(set)
     for entry in entries:
@@ -89,6 +103,14 @@ class AuthorYearLabelStyle(BaseLabelStyle):
     """pybtex label style: the book-wide author-year label of each entry."""
 
     def format_labels(self, sorted_entries):
+        """The label of each entry: its book-wide label, or its base label if unknown.
+
+        Args:
+            sorted_entries: the entries of one bibliography, as the style sorted them.
+
+        Yields:
+            One label per entry, in that order.
+        """
         for entry in sorted_entries:
             yield LABELS.get(entry.key) or base_label(entry)
 
@@ -141,7 +163,14 @@ def _drop_icon_script(app, exception) -> None:
 
 
 def setup(app) -> dict[str, Any]:
-    """Register the label style's data, the figure stylesheet and the icon-script stub."""
+    """Register the label style's data, the figure stylesheet and the icon-script stub.
+
+    Args:
+        app: the Sphinx application.
+
+    Returns:
+        The extension's metadata: safe for parallel reading and writing.
+    """
     app.connect("config-inited", _read_labels, priority=900)
     app.connect("build-finished", _drop_icon_script)
     app.add_css_file("figures.css")  # book/_static/figures.css

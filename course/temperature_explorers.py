@@ -52,6 +52,13 @@ def nucleus_size(p, top_p: float) -> int:
     Option i is kept iff the options strictly more probable than it have total probability
     below ``top_p`` (the course contract's rule: the most probable option always stays, and
     ties stay together).
+
+    Args:
+        p: the probabilities of the options.
+        top_p: the nucleus threshold, in (0, 1].
+
+    Raises:
+        ValueError: if ``top_p`` is not in (0, 1].
     """
     if not 0 < top_p <= 1:
         raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
@@ -111,6 +118,10 @@ def context_views(
 
 def inspect_logits(logits, temperature: float) -> dict:
     """What :func:`logits_inspector` shows for the logits and the temperature.
+
+    Args:
+        logits: the scores, a 1-D array or list.
+        temperature: T, a positive number.
 
     Returns:
         ``{"probabilities": [...], "odds": [...], "entropy": H}``: ``softmax(z / T)``, the

@@ -58,6 +58,9 @@ def model_path() -> Path:
 def read_header(path: str | Path) -> tuple[int, tuple[int, ...]]:
     """The order and the n-gram counts stored at the start of a trie-format model.
 
+    Args:
+        path: the model file.
+
     Returns:
         ``(order, counts)``, e.g. ``(3, (72547, 2051547, 1669625))``.
 
@@ -76,6 +79,9 @@ def read_header(path: str | Path) -> tuple[int, tuple[int, ...]]:
 
 def read_vocabulary(path: str | Path) -> list[str]:
     """Every word of a trie-format model, in the stored order (``<s>`` included).
+
+    Args:
+        path: the model file.
 
     Raises:
         ValueError: if the vocabulary at the end of the file does not hold as many words as
@@ -121,6 +127,9 @@ class WordLM:
         A context shorter than that is padded on the left with ``<s>``, as at the start
         of a sentence. Words are separated by white space and lowercased.
 
+        Args:
+            context: the text so far.
+
         Raises:
             ValueError: if one of those words is not in the vocabulary.
         """
@@ -158,13 +167,20 @@ class WordLM:
         return self._cache[key]
 
     def probabilities(self, context: str) -> np.ndarray:
-        """softmax(logits(context)): the next-word distribution, summing to 1."""
+        """softmax(logits(context)): the next-word distribution, summing to 1.
+
+        Args:
+            context: the text so far (see :meth:`logits`).
+        """
         z = self.logits(context)
         e = np.exp(z - z.max())
         return e / e.sum()
 
     def index(self, word: str) -> int:
         """The position of ``word`` in :attr:`words` (and in the logits).
+
+        Args:
+            word: one of :attr:`words`.
 
         Raises:
             ValueError: if the word is not a possible next word.
@@ -178,6 +194,10 @@ class WordLM:
         """The ``k`` likeliest next words after ``context`` with their probabilities.
 
         Equal probabilities keep the order of :attr:`words`.
+
+        Args:
+            context: the text so far (see :meth:`logits`).
+            k: how many words.
         """
         p = self.probabilities(context)
         order = np.argsort(-p, kind="stable")[:k]
@@ -189,6 +209,9 @@ def load(path: str | Path | None = None) -> WordLM:
     """Load the model (by default the one in the pocketsphinx package), once per path.
 
     Sets PocketSphinx's own log level to ``"ERROR"``, so that loading prints nothing.
+
+    Args:
+        path: the model file; None for the one in the pocketsphinx package.
 
     Raises:
         ValueError: if the file is not a Sphinx trie language model.
