@@ -111,6 +111,12 @@ def test_contents_toggle_opens_the_page_contents(chromium, origin, phone):
         target = link.get_attribute("href")
         link.tap()
         page.wait_for_url(f"**{target}")
+        # the dialog closes, so the section the reader asked for is not hidden under it
+        page.wait_for_function("() => !document.querySelector('#pst-secondary-sidebar-modal').open")
+        assert page.locator(target).evaluate(
+            "el => { const r = el.getBoundingClientRect();"
+            " return r.top >= 0 && r.top < window.innerHeight; }"
+        )
     else:
         # At 1280 px the page contents are shown beside the article.
         assert page.locator("#pst-secondary-sidebar a[href^='#']").first.is_visible()
@@ -134,8 +140,9 @@ def test_nothing_is_clipped_on_any_page_at_either_width(chromium, origin):
 
 
 # The boxes that scroll sideways on this page because their content is wider than they are.
+HIDDEN_JS = "el => el.scrollWidth - el.clientWidth"
 OVERFLOWING_JS = """() => [...document.querySelectorAll(
-    'article mjx-container[display="true"], article .table-wrapper')]
+    'article mjx-container[display="true"], article .pst-scrollable-table-container')]
   .filter(el => el.scrollWidth > el.clientWidth + 4 && !el.closest('dialog')).length"""
 
 
@@ -155,26 +162,41 @@ def edge_shades(page, box) -> tuple[float, float]:
     return left - background, right - background
 
 
+#: A box that is wider than a phone on each kind: a display equation, a table.
+SCROLLING_BOXES = {
+    "equation": ("book/01-definition", "#equation-eq-softmax mjx-container[display='true']"),
+    "table": ("book/02-temperature", ".pst-scrollable-table-container"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SCROLLING_BOXES))
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
-def test_a_box_that_scrolls_shows_a_shadow_where_more_of_it_lies(chromium, origin, dark):
-    """At 390 px, equation (1) of chapter 01 is wider than the phone: a shadow marks the
-    edge with more beyond it (darker than the page in light mode, lighter in dark mode),
-    and moves to the other edge once the reader has scrolled to the end."""
+def test_a_box_that_scrolls_shows_a_shadow_where_more_of_it_lies(chromium, origin, dark, kind):
+    """At 390 px, chapter 01's equation (1) and chapter 02's tables are wider than the phone:
+    a shadow marks the edge with more beyond it (darker than the page in light mode, lighter
+    in dark mode), and moves to the other edge once the reader has scrolled to the end."""
     context = new_context(chromium, phone=True, dark=dark)
     page = context.new_page()
-    page.goto(f"{origin}/book/01-definition.html")
+    path, selector = SCROLLING_BOXES[kind]
+    page.goto(f"{origin}/{path}.html")
     wait_for_mathjax(page)
     page.wait_for_timeout(300)
-    assert page.evaluate(OVERFLOWING_JS), "no display equation overflows at 390 px any more"
-    box = page.locator("#equation-eq-softmax mjx-container[display='true']")
+    assert page.evaluate(OVERFLOWING_JS), f"no {kind} overflows at 390 px any more"
+    # the one with the most beyond its edge (the cue grows with what is hidden: under a
+    # few pixels, the end of the content already covers the shadow)
+    hidden = [(b.evaluate(HIDDEN_JS), i) for i, b in enumerate(page.locator(selector).all())]
+    most, index = max(hidden)
+    assert most > 40, f"no {kind} on {path} is much wider than a phone any more"
+    box = page.locator(selector).nth(index)
     box.scroll_into_view_if_needed()
     sign = 1 if dark else -1  # a shadow is lighter than the dark page, darker than the light one
+    # the edges are compared with each other, so a table's own row colours cancel out
     left, right = edge_shades(page, box)
-    assert sign * right > 20 and abs(left) < 8, (left, right)
+    assert sign * (right - left) > 15, ("right edge not shaded", left, right)
     box.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
     page.wait_for_timeout(200)
     left, right = edge_shades(page, box)
-    assert sign * left > 20 and abs(right) < 8, (left, right)
+    assert sign * (left - right) > 15, ("left edge not shaded at the end", left, right)
     context.close()
 
 

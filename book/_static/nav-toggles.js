@@ -25,9 +25,32 @@
       });
     }
   }
+  // A link in a navigation dialog that stays on this page (the page contents: "#...")
+  // scrolls under the open dialog, which would keep covering the section the reader
+  // asked for: close the dialog once the link has been followed.
+  function closeOnInPageLink(dialogId) {
+    var dialog = document.getElementById(dialogId);
+    if (!dialog) {
+      return;
+    }
+    dialog.addEventListener("click", function (event) {
+      var link = event.target.closest ? event.target.closest("a[href]") : null;
+      if (!link || !dialog.open || typeof dialog.close !== "function") {
+        return;
+      }
+      var href = link.getAttribute("href") || "";
+      var samePage = href.charAt(0) === "#" ||
+        (link.pathname === window.location.pathname && link.hash !== "");
+      if (samePage) {
+        dialog.close();
+      }
+    });
+  }
   function init() {
     forward(".primary-toggle");
     forward(".secondary-toggle");
+    closeOnInPageLink("pst-secondary-sidebar-modal");
+    closeOnInPageLink("pst-primary-sidebar-modal");
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
