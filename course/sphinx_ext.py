@@ -33,6 +33,8 @@ from pybtex.plugin import register_plugin
 from pybtex.richtext import Text
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.labels import BaseLabelStyle
+from sphinxcontrib.bibtex.style.referencing import basic_author_year, extra_year
+from sphinxcontrib.bibtex.style.template import node
 
 #: key -> label for every entry of the configured .bib files (filled at config time).
 LABELS: dict[str, str] = {}
@@ -120,6 +122,33 @@ class AuthorYearStyle(UnsrtStyle):
 
     default_label_style = "courseauthoryear"
 
+
+@node
+def year_as_labelled(children, data) -> Text:
+    """An entry's year as its book-wide label has it: with the label's a/b suffix.
+
+    sphinxcontrib-bibtex's author-year citations print the bare year field, so two works
+    of "SciPy developers 2026c" and "2026d" were both cited in the text as
+    "SciPy developers, 2026". This template node replaces its ``year`` node in the
+    author-year reference styles (their templates look the name up when they are built,
+    in :mod:`sphinxcontrib.bibtex.style.referencing.basic_author_year` and ``extra_year``).
+
+    Args:
+        children: the node's children (none).
+        data: the template's data; ``data["entry"]`` is the cited entry.
+
+    Returns:
+        The year, followed by the suffix of the entry's label if it has one.
+    """
+    assert not children
+    entry = data["entry"]
+    base, label = base_label(entry), LABELS.get(entry.key, "")
+    suffix = label[len(base) :] if label.startswith(base) else ""
+    return Text(entry.fields.get("year", "n.d.") + suffix)
+
+
+basic_author_year.year = year_as_labelled
+extra_year.year = year_as_labelled
 
 register_plugin("pybtex.style.labels", "courseauthoryear", AuthorYearLabelStyle)
 register_plugin("pybtex.style.formatting", "courseauthoryear", AuthorYearStyle)

@@ -120,8 +120,14 @@ def test_one_label_and_one_year_per_work_on_every_page(site):
             html,
         ):
             if cid in labels:
+                # the year with the label's a/b suffix: two works of one author and year
+                # must not read alike in the text
                 year = LABEL.match(labels[cid]).group(1)
-                assert year in shown, f"{page}: cited as {shown!r}, listed as {labels[cid]}"
+                suffixed = labels[cid].rsplit(" ", 1)[1]
+                assert re.search(rf"\b{suffixed}$", shown), (
+                    f"{page}: cited as {shown!r}, listed as {labels[cid]}"
+                )
+                assert year in shown
     assert seen >= 40, f"only {seen} bibliography entries found"
     assert not {b: v for b, v in label_of.items() if len(v) > 1}, "a work with two labels"
     assert not {lab: v for lab, v in work_of.items() if len(v) > 1}, "a label for two works"
