@@ -402,7 +402,7 @@ def run_grade(submissions: Path, out: Path, *args, **kwargs) -> int:
             return 1
         try:
             remove_stray_temp_files(out)
-            return _run_grade(submissions, out, *args, cluster=cluster, **kwargs)
+            return _run_grade(submissions, out, *args, **{**kwargs, "cluster": cluster})
         except CannotWrite as exc:
             print(f"grade: {exc}", file=sys.stderr)
             return 1
