@@ -9,9 +9,10 @@ process runs -- inside the worker's own bubblewrap sandbox.
 
 What a worker gets, and what it needs:
 
-* shipped by the client: the assignments' trusted sources (given cells, tests,
-  hidden tests: :class:`autograder.notebooks.Assignment`, broadcast once), the
-  limits, and each submission's bytes with its job (student id, lateness);
+* shipped by the client with each task: its assignment's trusted sources (given
+  cells, tests, hidden tests: :class:`autograder.notebooks.Assignment`), the limits,
+  and the submission's bytes with its job (student id, lateness), read only when the
+  task is sent;
 * on the worker itself: a Python environment with the grader's requirements and
   the same grader code (``autograder`` and ``course`` importable, e.g. the same
   virtual environment on a shared file system, or the same release installed),
@@ -313,7 +314,7 @@ class Cluster:
         futures: dict = {}
         done = as_completed(loop=self.client.loop)
 
-        # Each task carries its own assignment's sources (not scattered data a dying worker
+        # Each task carries its own assignment (not scattered data a dying worker
         # could take with it), so a retry on another worker needs nothing that was lost.
         attempts: dict = {}
         # What the worker checks its own code against: the fingerprint of the grader for
