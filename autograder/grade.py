@@ -384,26 +384,35 @@ def run_grade(submissions: Path, out: Path, *args, **kwargs) -> int:
                     "student code: keep submissions, output and the gradebook "
                     "elsewhere."
                 )
-    lock = OutputLock(out)
+    cluster = None
+    if kwargs.get("scheduler") is not None:  # before --out is made or locked: none is changed
+        try:
+            cluster = Cluster.connect(kwargs["scheduler"])
+        except ClusterError as exc:
+            return _fail(str(exc))
     try:
-        lock.__enter__()
-    except OutputBusy as exc:
-        print(f"grade: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # making the folder or its lock file
-        print(f"grade: {write_error(exc, out)}", file=sys.stderr)
-        return 1
-    try:
-        remove_stray_temp_files(out)
-        return _run_grade(submissions, out, *args, **kwargs)
-    except CannotWrite as exc:
-        print(f"grade: {exc}", file=sys.stderr)
-        return 1
-    except ClusterError as exc:  # what is graded so far is saved: a rerun resumes
-        print(f"grade: {exc}", file=sys.stderr)
-        return 1
+        lock = OutputLock(out)
+        try:
+            lock.__enter__()
+        except OutputBusy as exc:
+            print(f"grade: {exc}", file=sys.stderr)
+            return 2
+        except OSError as exc:  # making the folder or its lock file
+            print(f"grade: {write_error(exc, out)}", file=sys.stderr)
+            return 1
+        try:
+            remove_stray_temp_files(out)
+            return _run_grade(submissions, out, *args, **{**kwargs, "cluster": cluster})
+        except CannotWrite as exc:
+            print(f"grade: {exc}", file=sys.stderr)
+            return 1
+        except ClusterError as exc:  # what is graded so far is saved: a rerun resumes
+            return _fail(str(exc))
+        finally:
+            lock.__exit__(None, None, None)
     finally:
-        lock.__exit__(None, None, None)
+        if cluster is not None:
+            cluster.close()
 
 
 def _run_grade(
@@ -419,6 +428,7 @@ def _run_grade(
     selection: Selection | None = None,
     config: Path | None = None,
     scheduler: str | None = None,
+    cluster: Cluster | None = None,
 ) -> int:
     from tqdm import tqdm
 
@@ -469,8 +479,7 @@ def _run_grade(
     else:
         sandbox_note = "WARNING: graded with --no-sandbox: student code ran without isolation."
 
-    cluster = None
-    if scheduler is not None:  # before anything is written: an unreachable one loses nothing
+    if scheduler is not None and cluster is None:  # called without run_grade's connection
         try:
             cluster = Cluster.connect(scheduler)
         except ClusterError as exc:

@@ -1,7 +1,9 @@
 """`grade --scheduler`: a class graded on a real dask.distributed cluster (two worker
 processes on 127.0.0.1) gives byte for byte the grades and feedback of a local run, a
-worker killed mid-submission costs a retry and not a grade, and an unreachable
-scheduler is refused before anything is touched."""
+worker killed mid-submission costs a retry and not a grade, a worker with other grader
+code is refused (exit 2), the client reads a submission only when its task is sent, and
+an unusable scheduler (not a scheduler file, no such file, unreachable) is refused in one
+line before anything is touched."""
 
 from __future__ import annotations
 
@@ -11,9 +13,12 @@ import os
 import signal
 import subprocess
 import time
+import types
+import zipfile
 
 import pytest
 
+from autograder import cluster as cluster_module
 from autograder import course_dir
 
 from conftest import CHAPTERS, PYTHON, ROOT, make_submission, run_cli, write_notebook
@@ -233,8 +238,122 @@ def test_an_unreachable_scheduler_is_refused_and_nothing_is_lost(tmp_path):
         "tcp://127.0.0.1:9",
         timeout=120,
     )
-    assert done.returncode != 0
+    assert done.returncode == 2
     assert "cannot reach the dask scheduler at tcp://127.0.0.1:9" in done.stderr
     assert "Traceback" not in done.stderr
     assert (out / "grades.csv").read_text(encoding="utf-8") == "earlier grades\n"
     assert not (tmp_path / "gb.db").exists()
+
+
+@pytest.mark.parametrize("kind", ["not-a-scheduler-file", "no-such-file", "unreachable"])
+def test_an_unusable_scheduler_is_one_line_and_creates_no_output_folder(tmp_path, kind):
+    subs, aid = tmp_path / "submitted", ASSIGNMENTS[0]
+    write_notebook(make_submission(aid), subs / "ada" / aid / _name(aid))
+    if kind == "not-a-scheduler-file":
+        scheduler = tmp_path / "class.zip"
+        with zipfile.ZipFile(scheduler, "w") as archive:
+            archive.writestr("ada.ipynb", "{}")
+        expected = f"--scheduler {scheduler}: not a dask scheduler file"
+    elif kind == "no-such-file":
+        scheduler = tmp_path / "scheduler.json"
+        expected = f"--scheduler {scheduler}: no such scheduler file"
+    else:
+        scheduler = "tcp://127.0.0.1:9"
+        expected = "cannot reach the dask scheduler at tcp://127.0.0.1:9"
+    out = tmp_path / "out"
+    started = time.monotonic()
+    done = run_cli(
+        "grade",
+        subs,
+        "--out",
+        out,
+        "--gradebook",
+        tmp_path / "gb.db",
+        "--scheduler",
+        scheduler,
+        timeout=120,
+    )
+    seconds = time.monotonic() - started
+    assert done.returncode == 2, done.stderr
+    assert expected in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert seconds < cluster_module.CONNECT_SECONDS + 15  # not the 20 s of a Client.__del__
+    assert not out.exists()  # not even the lock file: nothing is changed
+    assert not (tmp_path / "gb.db").exists()
+
+
+def _other_grader_code(on: bool) -> None:
+    """On a worker: compute another grader fingerprint than the client's (or stop)."""
+    from autograder import cluster, fingerprint
+
+    cluster._WORKER.pop("fingerprint", None)
+    real = getattr(fingerprint, "_real_grader_fingerprint", fingerprint.grader_fingerprint)
+    fingerprint._real_grader_fingerprint = real  # type: ignore[attr-defined]
+    fingerprint.grader_fingerprint = (lambda *a, **k: "0" * 64) if on else real
+
+
+@pytest.mark.slow
+def test_a_worker_with_other_grader_code_is_refused_with_exit_status_2(cluster, tmp_path):
+    local_cluster, client = cluster
+    subs, aid = tmp_path / "submitted", ASSIGNMENTS[0]
+    write_notebook(make_submission(aid), subs / "ada" / aid / _name(aid))
+    client.run(_other_grader_code, True)
+    try:
+        done = _grade(tmp_path, subs, "out", "--scheduler", local_cluster.scheduler_address)
+    finally:
+        client.run(_other_grader_code, False)
+    assert done.returncode == 2, done.stderr
+    assert "a worker cannot grade" in done.stderr
+    assert "install the same grader on every worker" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _echo_task(job, notebook, assignments, limits, sandboxed, fingerprint):
+    """A stand-in for grade_task: what the worker was sent."""
+    return {"bytes": notebook.decode()}, job.folder
+
+
+def test_the_client_reads_a_submission_only_when_its_task_is_sent(cluster, tmp_path, monkeypatch):
+    """The in-flight window bounds the client's memory: at most that many submissions'
+    bytes are read and not yet given back, and each result comes back once."""
+    from autograder import fingerprint, grade, safety
+
+    local_cluster, client = cluster
+    monkeypatch.setattr(cluster_module, "grade_task", _echo_task)
+    monkeypatch.setattr(cluster_module, "MIN_IN_FLIGHT", 1)
+    monkeypatch.setattr(cluster_module, "IN_FLIGHT_PER_THREAD", 1)
+    monkeypatch.setattr(fingerprint, "grader_fingerprint", lambda assignments: "f" * 64)
+    monkeypatch.setattr(
+        grade, "grade_submission", lambda job, *a, **k: ({"bytes": None}, job.folder)
+    )
+    given_back: list[str] = []
+    in_flight: list[int] = []  # at each read: read so far minus given back
+    real_read = safety.read_regular_file
+
+    def read(path, limit):
+        in_flight.append(len(in_flight) + 1 - len(given_back) + given_back.count("none"))
+        return real_read(path, limit)
+
+    monkeypatch.setattr(safety, "read_regular_file", read)
+    jobs = []
+    for n in range(12):
+        path = tmp_path / f"s{n:02d}.ipynb"
+        path.write_text(f"notebook {n}", encoding="utf-8")
+        jobs.append(
+            types.SimpleNamespace(assignment_id="a", path=path, folder=f"s{n:02d}", key="k")
+        )
+    jobs.insert(5, types.SimpleNamespace(assignment_id="a", path=None, folder="none", key="k"))
+    remote = cluster_module.Cluster(client, local_cluster.scheduler_address)
+    window = remote.threads()  # 1 per thread here
+    results = {}
+    for job, (data, page) in remote.results(jobs, {"a": None}, None, False, "f" * 64):
+        assert page == job.folder and job.folder not in results
+        results[job.folder] = data["bytes"]
+        given_back.append(job.folder)
+    assert results == {
+        **{f"s{n:02d}": f"notebook {n}" for n in range(12)},
+        "none": None,
+    }
+    assert len(in_flight) == 12
+    assert max(in_flight) <= window, in_flight
