@@ -296,6 +296,7 @@ SLOW_MODULES = {
     "test_privacy",
     "test_term",
     "test_kit",
+    "test_cluster",  # real grade runs and a LocalCluster: 3-50 s a test
 }
 
 
