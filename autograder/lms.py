@@ -424,17 +424,49 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+#: Statuses of grades.csv that are no grade: Canvas gets an empty cell (left unchanged).
+NO_GRADE = ("missing", "pending")
+
+
+def graded_assignments(rows: list[dict]) -> list[str]:
+    """The assignments with at least one graded (or failed) submission in the rows.
+
+    Args:
+        rows: the rows of grades.csv.
+
+    Returns:
+        The assignment ids, sorted; an assignment nobody handed in is not among them.
+    """
+    return sorted({r["assignment"] for r in rows if r.get("status") not in NO_GRADE})
+
+
 def canvas_csv(
-    rows: list[dict], roster: Roster | None, canvas_ids: dict[str, str] | None = None
+    rows: list[dict],
+    roster: Roster | None,
+    canvas_ids: dict[str, str] | None = None,
+    assignments: list[str] | None = None,
 ) -> str:
     """Canvas's gradebook import CSV for the rows of grades.csv.
 
-    Columns: Student, ID, SIS User ID, SIS Login ID, Section, then one column per assignment
-    (``name (canvas assignment id)`` when the id is known, as Canvas's export writes them);
-    the first data row is "Points Possible". A grade not yet known (pending) is left blank.
+    Columns: Student, ID, SIS User ID, SIS Login ID, Section, then one column per exported
+    assignment (``name (canvas assignment id)`` when the id is known, as Canvas's export
+    writes them); the first data row is "Points Possible". A student with nothing graded for
+    an assignment (``missing`` or ``pending``) gets an empty cell, which Canvas's import
+    leaves unchanged.
+
+    Args:
+        rows: the rows of grades.csv.
+        roster: the class list (names, LMS ids, emails), or None.
+        canvas_ids: {assignment id: Canvas's assignment id} for the column headers.
+        assignments: the assignments to export; None: every assignment with at least one
+            graded row (:func:`graded_assignments`).
+
+    Returns:
+        The CSV text.
     """
     canvas_ids = canvas_ids or {}
-    assignments = sorted({r["assignment"] for r in rows})
+    if assignments is None:
+        assignments = graded_assignments(rows)
     max_scores = {r["assignment"]: r["max_score"] for r in rows}
     headers = [f"{a} ({canvas_ids[a]})" if a in canvas_ids else a for a in assignments]
     buffer = io.StringIO()
@@ -444,7 +476,7 @@ def canvas_csv(
     students: dict[str, dict[str, str]] = {}
     for r in rows:
         students.setdefault(r["student_id"], {})[r["assignment"]] = (
-            "" if r.get("status") == "pending" else r["score"]
+            "" if r.get("status") in NO_GRADE else r["score"]
         )
     for sid in sorted(students):
         info = roster.students.get(sid) if roster is not None else None
@@ -509,17 +541,54 @@ def read_grades(out: Path) -> list[dict]:
 
 
 def export(
-    out: Path, roster_file: Path | None = None, canvas_ids: dict[str, str] | None = None
+    out: Path,
+    roster_file: Path | None = None,
+    canvas_ids: dict[str, str] | None = None,
+    assignments: list[str] | None = None,
 ) -> list[Path]:
-    """Write OUT/export/canvas_gradebook.csv and OUT/export/feedback/<student>.zip."""
+    """Write OUT/export/canvas_gradebook.csv and OUT/export/feedback/<student>.zip.
+
+    Args:
+        out: the folder ``grade`` wrote (with grades.csv and feedback/).
+        roster_file: the class list (names, LMS ids, emails for the CSV), or None.
+        canvas_ids: {assignment id: Canvas's assignment id} for the column headers.
+        assignments: the assignments to export (``--assignment``); None: every assignment
+            with at least one graded row in grades.csv.
+
+    Returns:
+        The files written: the gradebook CSV, then one zip per student with the feedback
+        pages of the exported assignments.
+
+    Raises:
+        CollectError: grades.csv or the roster cannot be read, an assignment is not in
+            grades.csv, or nothing is graded yet.
+    """
     out = Path(out)
     rows = read_grades(out)
     try:
         roster = read_roster(roster_file) if roster_file is not None else None
     except RosterError as exc:
         raise CollectError(str(exc)) from None
+    known = sorted({r["assignment"] for r in rows})
+    if assignments is not None:
+        unknown = [a for a in assignments if a not in known]
+        if unknown:
+            raise CollectError(
+                f"--assignment {', '.join(map(shown, unknown))}: not in grades.csv "
+                f"(it has {', '.join(known) or 'no assignment'})"
+            )
+        assignments = list(dict.fromkeys(assignments))
+    else:
+        assignments = graded_assignments(rows)
+        if not assignments:
+            raise CollectError(
+                f"{out / 'grades.csv'}: no assignment has a graded submission yet: "
+                "nothing to export"
+            )
     target = out / "export"
     target.mkdir(parents=True, exist_ok=True)
     gradebook = target / "canvas_gradebook.csv"
-    _write_atomic(gradebook, canvas_csv(rows, roster, canvas_ids).encode("utf-8"))
-    return [gradebook, *feedback_zips(out, rows, target / "feedback")]
+    text = canvas_csv(rows, roster, canvas_ids, assignments)
+    _write_atomic(gradebook, text.encode("utf-8"))
+    exported = [r for r in rows if r["assignment"] in assignments]
+    return [gradebook, *feedback_zips(out, exported, target / "feedback")]

@@ -312,9 +312,55 @@ def test_canvas_csv_parses_back(tmp_path):
     assert table[1] == ["Points Possible", "", "", "", "", "10", "12"]
     by_sis = {row[2]: row for row in table[2:]}
     assert by_sis["ada"] == ["Lovelace, Ada", "12345", "ada", "ada@example.org", "", "7", "3.5"]
-    # a formula-looking id is quoted for spreadsheets; a pending grade stays blank
-    assert by_sis["'=cmd"][5:] == ["0", ""]
+    # a formula-looking id is quoted for spreadsheets; missing and pending grades stay blank
+    # (Canvas's import leaves an empty cell unchanged)
+    assert by_sis["'=cmd"][5:] == ["", ""]
     assert len(table) == 4
+
+
+def _write_grades(out: Path, rows: list[dict]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _gradebook(out: Path) -> list[list[str]]:
+    text = (out / "export" / "canvas_gradebook.csv").read_text(encoding="utf-8")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_export_leaves_assignments_nobody_handed_in_out(tmp_path):
+    """Mid-term: grades.csv has a missing row for every assignment not yet due; importing
+    zeros for them would overwrite Canvas's columns, so they are not exported."""
+    rows = [
+        {**ROWS[0], "status": "graded", "score": "7"},
+        {**ROWS[0], "student_id": "bob", "status": "missing", "score": "0", "feedback": ""},
+    ]
+    for sid in ("ada", "bob"):
+        rows.append({**ROWS[1], "student_id": sid, "status": "missing", "score": "0"})
+    out = tmp_path / "out"
+    _write_grades(out, rows)
+    done = run_cli("export", out, timeout=120)
+    assert done.returncode == 0, done.stderr
+    table = _gradebook(out)
+    assert table[0] == CANVAS_FIXED + [A1]  # no column of zeros for A2
+    assert {row[2]: row[5:] for row in table[2:]} == {"ada": ["7"], "bob": [""]}
+
+    # --assignment chooses (repeatable); an assignment grades.csv does not have is refused
+    done = run_cli("export", out, "--assignment", A2, "--assignment", A1, timeout=120)
+    assert done.returncode == 0, done.stderr
+    table = _gradebook(out)
+    assert table[0] == CANVAS_FIXED + [A2, A1]
+    assert {row[2]: row[5:] for row in table[2:]} == {"ada": ["", "7"], "bob": ["", ""]}
+    bad = run_cli("export", out, "--assignment", "99-nothing", timeout=120)
+    assert bad.returncode == 2 and "99-nothing" in bad.stderr and "not in grades.csv" in bad.stderr
+
+    # nothing graded at all: one sentence, no CSV of blanks
+    _write_grades(tmp_path / "empty", rows[1:])
+    none = run_cli("export", tmp_path / "empty", timeout=120)
+    assert none.returncode == 2 and "nothing to export" in none.stderr
 
 
 def test_feedback_zip_per_student(tmp_path):
