@@ -40,7 +40,15 @@ from .checker import grade_notebook
 from .cluster import Cluster, ClusterError
 from .feedback import autograded_notebook, render_failure, render_feedback
 from .fingerprint import grader_fingerprint
-from .late import TIMESTAMP_FILE, ConfigError, Lateness, duration, load_policy, read_timestamp
+from .late import (
+    TIMESTAMP_FILE,
+    ConfigError,
+    Lateness,
+    duration,
+    load_policy,
+    read_late_flag,
+    read_timestamp,
+)
 from .markers import MarkerError
 from .notebooks import MAX_NOTEBOOK_BYTES, load_assignment
 from .outdir import CannotWrite, OutputBusy, OutputLock, remove_stray_temp_files, write_error
@@ -560,6 +568,9 @@ def _run(
         timestamp, problem = read_timestamp(job.folder_path)
         job.late = policy.penalty(aid, timestamp, sources[aid].max_score)
         job.late.problem = problem
+        flag = read_late_flag(job.folder_path) if timestamp is None and not problem else ""
+        if flag:  # marked late by the LMS, no time known (see autograder.late)
+            job.late = policy.flagged(aid, sources[aid].max_score, flag)
         job.key = result_key(job, fingerprint, limits, sandboxed, hashes[aid])
         jobs.append(job)
 

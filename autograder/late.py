@@ -22,7 +22,12 @@ assignment's max score, where ``days`` counts every started day (1 minute late
 is 1 day), and its score is ``max(0, raw score - penalty)``, as nbgrader's
 export computes ``score`` from ``raw_score`` and ``late_submission_penalty``.
 An assignment without a due date, or a submission without a timestamp, is
-never late.
+never late, with one exception: an LMS that only *marks* a submission late
+(Canvas's ``late_`` in the file name of its download, which carries no time)
+makes ``collect`` write ``late_flag.txt`` beside the notebook; without a
+``timestamp.txt`` such a submission is charged as one started day late (the
+least a late submission loses), and its feedback and the summary say so. Write
+the real submission time into ``timestamp.txt`` for the exact penalty.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from pathlib import Path
 
 UTC = dt.UTC
 TIMESTAMP_FILE = "timestamp.txt"
+#: Written by ``collect`` when the LMS marks a submission late but gives no time.
+LATE_FLAG_FILE = "late_flag.txt"
 
 
 class ConfigError(Exception):
@@ -72,6 +79,37 @@ class LatePolicy:
         late.seconds = (timestamp - due).total_seconds()
         late.penalty = round(max_score * percent / 100, 6)
         late.policy = self.describe()
+        return late
+
+    def flagged(self, assignment_id: str, max_score: float, lms: str = "the LMS") -> Lateness:
+        """The lateness of a submission the LMS marked late without saying when.
+
+        Args:
+            assignment_id: the assignment.
+            max_score: the assignment's max score.
+            lms: who marked it late, for the sentence shown (``Canvas``).
+
+        Returns:
+            One started day late (the least a late submission loses) when the assignment has
+            a due date, else not late; either way ``problem`` says what was done and why.
+        """
+        due = self.due.get(assignment_id)
+        late = Lateness(due=due)
+        if due is None:
+            late.problem = (
+                f"{lms} marked this submission late, but the assignment has no due date "
+                "in the grading config: no late penalty"
+            )
+            return late
+        percent = min(self.max_percent, self.percent_per_day)
+        late.seconds = 86400.0
+        late.penalty = round(max_score * percent / 100, 6)
+        late.policy = self.describe()
+        late.problem = (
+            f"{lms} marked this submission late without giving its time: charged as 1 "
+            f"started day late, {late.penalty:g} points (the least a late submission "
+            f"loses; {late.policy})"
+        )
         return late
 
 
@@ -235,3 +273,26 @@ def read_timestamp(folder: Path) -> tuple[dt.datetime | None, str]:
             f"{TIMESTAMP_FILE} could not be read ({exc}); the submission is not counted late"
         )
     return value.replace(tzinfo=UTC), ""
+
+
+def read_late_flag(folder: Path) -> str:
+    """Who marked the submission in ``folder`` late (``folder/late_flag.txt``), or "".
+
+    Args:
+        folder: a submission folder.
+
+    Returns:
+        The LMS's name written by ``collect`` (``Canvas``), "the LMS" when the file names
+        none, or "" when there is no such regular file.
+    """
+    path = Path(folder) / LATE_FLAG_FILE
+    if not path.is_file() or path.is_symlink():
+        return ""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(200).decode("utf-8", "replace")
+    except OSError:
+        return "the LMS"
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    name = first.removeprefix("late:").strip() if first.startswith("late:") else ""
+    return name if name.isprintable() and 0 < len(name) <= 40 else "the LMS"

@@ -17,7 +17,8 @@ nbgrader's ``FileNameCollectorPlugin.named_regexp`` in ``nbgrader zip_collect``)
 Built-in formats:
 
 * Canvas: ``lastnamefirstname_[late_]<user id>_<submission id>_<file>``, with Canvas's
-  ``-1``, ``-2`` ... suffix on resubmitted files (the highest is the latest attempt);
+  ``-1``, ``-2`` ... suffix on resubmitted files (the highest is the latest attempt), and
+  with anonymous grading ``[late_]<id>_<submission id>_<file>`` (the id is the student);
 * Moodle: ``Full Name_<participant id>_assignsubmission_file_/<file>`` (or without the
   folder: ``..._assignsubmission_file_<file>``);
 * Blackboard (nbgrader's documented example):
@@ -27,8 +28,9 @@ The zip is checked as a whole before anything is written: a member with ``..``, 
 absolute path, a symbolic link or a declared size beyond the limits refuses the zip, and
 every member is streamed with a byte cap (a zip can lie about its sizes). A notebook is
 written atomically under the released notebook's name, with ``timestamp.txt`` when the
-format carries a submission time (the file :mod:`autograder.late` reads), so a failed
-collect never loses what an earlier one placed.
+format carries a submission time (the file :mod:`autograder.late` reads), or with
+``late_flag.txt`` when the LMS only marks the submission late (Canvas: its download has no
+times), so a failed collect never loses what an earlier one placed.
 
 ``export OUT`` writes what goes back: a gradebook CSV in Canvas's import format and one
 zip of feedback pages per student.
@@ -49,7 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import course_dir
-from .late import TIMESTAMP_FILE, read_timestamp
+from .late import LATE_FLAG_FILE, TIMESTAMP_FILE, read_timestamp
 from .roster import Roster, RosterError, folder_name, read_roster, student_id
 from .safety import shown
 
@@ -59,8 +61,11 @@ MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
 CHUNK = 1024 * 1024
 
 FORMATS: dict[str, str] = {
-    "canvas": r"^(?:.*/)?(?P<name>[^/_]+)_(?:(?P<late>late)_)?(?P<student>\d+)_\d+_"
-    r"(?P<file>[^/]+)$",
+    # [lastnamefirstname_][late_]<user id>_<submission id>_<file>; without the name (Canvas's
+    # anonymous grading) the first id is the student's. A name has a non-digit and is never
+    # "late", so "late_1002_..." is the late marker, not a student called late.
+    "canvas": r"^(?:.*/)?(?:(?!late_)(?P<name>[^/_]*[^/_\d][^/_]*)_)?(?:(?P<late>late)_)?"
+    r"(?P<student>[A-Za-z0-9]+)_\d+_(?P<file>[^/]+)$",
     "moodle": r"^(?:.*/)?(?P<name>[^/_]+)_(?P<student>\d+)_assignsubmission_file_/?"
     r"(?P<file>[^/]+)$",
     "blackboard": r"^(?:.*/)?[^/]*_(?P<student>[^/_]+)_attempt_"
@@ -80,6 +85,8 @@ class Placed:
     late: bool = False
     attempt: int = 0
     timestamp: dt.datetime | None = None
+    #: who marked it late (for late_flag.txt)
+    lms: str = "the LMS"
 
 
 @dataclass
@@ -101,8 +108,16 @@ class CollectReport:
     def summary(self) -> str:
         lines = [f"Collected {len(self.placed)} submission(s)."]
         for p in self.placed:
-            extra = " (late)" if p.late else ""
+            extra = ""
+            if p.late:
+                extra = " (late)" if p.timestamp else f" (late, no time given: {LATE_FLAG_FILE})"
             lines.append(f"  {shown(p.student)}/{p.assignment}  <- {shown(p.member)}{extra}")
+        if any(p.late and not p.timestamp for p in self.placed):
+            lines.append(
+                f"Marked late with no time given ({LATE_FLAG_FILE} written): grade charges "
+                "them 1 started day late; write the submission time into timestamp.txt for "
+                "the exact penalty."
+            )
         if self.superseded:
             lines.append(f"Older attempts left out ({len(self.superseded)}):")
             lines += [f"  {shown(m)}" for m in self.superseded]
@@ -229,6 +244,20 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def _late_flag_text(placed: Placed) -> str:
+    return (
+        f"late: {placed.lms}\n"
+        f"{placed.member} is marked late and the zip gives no submission time. grade "
+        "charges it as 1 started day late; write its time into timestamp.txt for the "
+        "exact penalty.\n"
+    )
+
+
+def _remove_flag(path: Path) -> None:
+    if path.is_file() and not path.is_symlink():
+        os.unlink(path)
+
+
 class _suppress:
     def __enter__(self):
         return self
@@ -332,6 +361,7 @@ def collect(
             if base == ".DS_Store" or base.startswith("._") or name.startswith("__MACOSX/"):
                 continue  # a Mac's zip metadata, never a submission
             match = next((m for m in (r.match(name) for r in compiled) if m), None)
+            lms = "Canvas" if match is not None and match.re.pattern == FORMATS["canvas"] else ""
             if match is None:
                 report.miss(name, "the file name fits no pattern")
                 continue
@@ -356,7 +386,7 @@ def collect(
             if "attempt" in groups and groups["attempt"].isdigit():
                 attempt = int(groups["attempt"])
             stamp = _parse_time(groups["timestamp"]) if "timestamp" in groups else None
-            placed = Placed(sid, aid, name, late="late" in groups, attempt=attempt, timestamp=stamp)
+            placed = Placed(sid, aid, name, "late" in groups, attempt, stamp, lms or "the LMS")
             order = (stamp or dt.datetime.min.replace(tzinfo=dt.UTC), attempt)
             chosen.setdefault((sid, aid), []).append((order, info, placed))
 
@@ -399,6 +429,11 @@ def collect(
                 if stamp is not None:
                     text = stamp.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
                     _write_atomic(target / TIMESTAMP_FILE, text.encode())
+                if latest[2].late and stamp is None:
+                    # the LMS says late but not when: grade charges one started day
+                    _write_atomic(target / LATE_FLAG_FILE, _late_flag_text(latest[2]).encode())
+                else:  # an earlier collect's flag is not this submission's
+                    _remove_flag(target / LATE_FLAG_FILE)
             except OSError as exc:
                 report.miss(latest[2].member, f"cannot write {target}: {exc.strerror or exc}")
                 continue

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from autograder import course_dir
-from autograder.late import read_timestamp
+from autograder.late import LATE_FLAG_FILE, LatePolicy, read_late_flag, read_timestamp
 from autograder.lms import CANVAS_FIXED, canvas_csv, feedback_zips
 from autograder.roster import read_roster
 
@@ -68,7 +68,7 @@ def test_canvas_zip_places_latest_attempts_and_maps_ids(tmp_path):
     assert tag_of(subs / "ada" / A1 / NB1) == "ada-2"  # the later attempt
     assert tag_of(subs / "ada" / A2 / NB2) == "ada-t"
     assert tag_of(subs / "charles" / A1 / NB1) == "charles"  # found by name
-    assert "(late)" in done.stdout and "Older attempts left out (1)" in done.stdout
+    assert "(late, no time given" in done.stdout and "Older attempts left out (1)" in done.stdout
     assert sorted(p.name for p in subs.iterdir()) == ["ada", "charles"]
 
 
@@ -100,6 +100,76 @@ def test_moodle_zip_in_folders_and_flat(tmp_path):
     # the text file is reported by name, and the exit status says not everything was placed
     assert done.returncode == 1
     assert "notes.txt" in done.stdout and "unknown assignment" in done.stdout
+
+
+def test_canvas_late_prefix_and_anonymous_names(tmp_path):
+    """``late_`` is a flag, never a student's name; anonymous grading drops the name."""
+    zip_path = make_zip(
+        tmp_path / "anon.zip",
+        {
+            f"1001_6001_{NB1}": nb_bytes(A1, "a"),
+            f"late_1002_6002_{NB1}": nb_bytes(A1, "b"),
+            f"late_x7Kq2_6003_{NB1}": nb_bytes(A1, "c"),
+            f"hopperg_late_1004_6004_{NB1}": nb_bytes(A1, "d"),
+        },
+    )
+    subs = tmp_path / "subs"
+    done = collect(zip_path, "--out", subs, "--format", "canvas")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(p.name for p in subs.iterdir()) == ["1001", "1002", "1004", "x7Kq2"]
+    assert not (subs / "1001" / A1 / LATE_FLAG_FILE).exists()
+    for sid in ("1002", "x7Kq2", "1004"):
+        assert read_late_flag(subs / sid / A1) == "Canvas", sid
+    assert read_timestamp(subs / "1002" / A1) == (None, "")  # Canvas gives no time
+    assert "grade charges them 1 started day late" in done.stdout
+
+    # a later download where the latest attempt is on time takes the flag away
+    again = make_zip(tmp_path / "again.zip", {f"1002_6009_{NB1}": nb_bytes(A1, "b2")})
+    assert collect(again, "--out", subs, "--format", "canvas").returncode == 0
+    assert tag_of(subs / "1002" / A1 / NB1) == "b2"
+    assert read_late_flag(subs / "1002" / A1) == ""
+
+
+def test_a_flagged_submission_is_charged_one_started_day():
+    import datetime as dt
+
+    due = dt.datetime(2026, 9, 14, 23, 59, tzinfo=dt.UTC)
+    policy = LatePolicy(percent_per_day=10, max_percent=50, due={A1: due})
+    late = policy.flagged(A1, 20, "Canvas")
+    assert late.penalty == 2 and late.days == 1 and late.timestamp is None
+    assert "Canvas marked this submission late" in late.sentence()
+    undated = policy.flagged(A2, 20, "Canvas")
+    assert undated.penalty == 0 and "no due date" in undated.sentence()
+
+
+def test_grade_charges_the_late_flag_and_a_timestamp_overrides_it(tmp_path):
+    subs = tmp_path / "subs"
+    folder = subs / "ada" / A1
+    folder.mkdir(parents=True)
+    (folder / NB1).write_bytes(nb_bytes(A1))
+    (folder / LATE_FLAG_FILE).write_text("late: Canvas\n", encoding="utf-8")
+    config = tmp_path / "grading.toml"
+    config.write_text(
+        f'[late]\npercent_per_day = 10\n[due]\n"{A1}" = 2026-09-14T23:59:00Z\n',
+        encoding="utf-8",
+    )
+
+    def grade():
+        done = run_cli(
+            "grade", subs, "--out", tmp_path / "out", "--gradebook", tmp_path / "gb.db",
+            "--config", config, "--assignment", A1, "--workers", "1", "--timeout", "30",
+            "--no-sandbox", timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        with open(tmp_path / "out" / "grades.csv", newline="", encoding="utf-8") as handle:
+            return next(r for r in csv.DictReader(handle) if r["student_id"] == "ada")
+
+    row = grade()
+    assert (row["raw_score"], row["late_penalty"], row["score"]) == ("10", "1", "9")
+    assert "Canvas marked this submission late" in row["reason"]
+    (folder / "timestamp.txt").write_text("2026-09-17 08:00:00 UTC", encoding="utf-8")
+    row = grade()  # the real time: 3 started days
+    assert (row["late_penalty"], row["score"]) == ("3", "7")
 
 
 def test_timestamps_are_written_for_the_late_policy(tmp_path):
