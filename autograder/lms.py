@@ -26,7 +26,9 @@ Built-in formats:
 
 The zip is checked as a whole before anything is written: a member with ``..``, an
 absolute path, a symbolic link or a declared size beyond the limits refuses the zip, and
-every member is streamed with a byte cap (a zip can lie about its sizes). A notebook is
+every member is streamed with a byte cap (a zip can lie about its sizes). Nothing is written
+through a symbolic link inside ``--out``: each folder is opened with ``O_NOFOLLOW`` relative
+to the one before, and a link met on the way is reported by its path. A notebook is
 written atomically under the released notebook's name, with ``timestamp.txt`` when the
 format carries a submission time (the file :mod:`autograder.late` reads), or with
 ``late_flag.txt`` when the LMS only marks the submission late (Canvas: its download has no
@@ -40,9 +42,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import io
 import os
 import re
+import secrets
 import stat
 import tempfile
 import unicodedata
@@ -253,9 +257,82 @@ def _late_flag_text(placed: Placed) -> str:
     )
 
 
-def _remove_flag(path: Path) -> None:
-    if path.is_file() and not path.is_symlink():
-        os.unlink(path)
+def _remove_flag(folder: int, name: str) -> None:
+    with _suppress():
+        info = os.lstat(name, dir_fd=folder)
+        if stat.S_ISREG(info.st_mode):
+            os.unlink(name, dir_fd=folder)
+
+
+class _Unsafe(Exception):
+    """A path inside --out that collect will not write through."""
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+
+
+def _open_folder(out: Path, parts: list[str]) -> int:
+    """A descriptor of ``out/<parts...>``, made as needed, never through a symbolic link.
+
+    Each component is opened relative to the one before with ``O_NOFOLLOW``, so a link
+    planted anywhere inside ``out`` (``out/ada -> /elsewhere``) raises :class:`_Unsafe`
+    naming it, and nothing is written outside ``out``.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    path = out
+    fd = _open_dir(path, None, str(out))
+    try:
+        for part in parts:
+            path = path / part
+            with _suppress_exists():
+                os.mkdir(part, 0o777, dir_fd=fd)
+            new = _open_dir(path, fd, part)
+            os.close(fd)
+            fd = new
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _open_dir(path: Path, parent: int | None, name: str) -> int:
+    try:
+        return os.open(name, _DIR_FLAGS, dir_fd=parent)
+    except OSError as exc:
+        try:
+            link = stat.S_ISLNK(os.lstat(name, dir_fd=parent).st_mode)
+        except OSError:
+            link = False
+        if link:
+            raise _Unsafe(
+                f"{path} is a symbolic link: refused to write through it (collect writes "
+                "only into real folders inside --out; remove the link)"
+            ) from None
+        if exc.errno == errno.ENOTDIR:
+            raise _Unsafe(f"{path} exists and is not a folder: refused") from None
+        raise
+
+
+class _suppress_exists:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return exc[0] is not None and issubclass(exc[0], FileExistsError)
+
+
+def _write_at(folder: int, name: str, data: bytes) -> None:
+    """Write ``name`` in the open folder atomically (a link of that name is replaced)."""
+    tmp = f".collect-{secrets.token_hex(8)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666, dir_fd=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
+    except BaseException:
+        with _suppress():
+            os.unlink(tmp, dir_fd=folder)
+        raise
 
 
 class _suppress:
@@ -413,30 +490,40 @@ def collect(
                 report.miss(latest[2].member, str(exc))
                 continue
             target = out / sid / aid
-            existing, _ = read_timestamp(target)
-            if (
-                existing is not None
-                and latest[2].timestamp is not None
-                and latest[2].timestamp < existing
-            ):
-                report.superseded.append(
-                    f"{latest[2].member} (older than the submission already in {target})"
-                )
+            try:  # never through a symbolic link inside --out (it could point anywhere)
+                folder = _open_folder(out, [sid, aid])
+            except _Unsafe as exc:
+                report.miss(latest[2].member, str(exc))
                 continue
-            try:
-                _write_atomic(target / notebooks[aid], data)
-                stamp = latest[2].timestamp
-                if stamp is not None:
-                    text = stamp.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
-                    _write_atomic(target / TIMESTAMP_FILE, text.encode())
-                if latest[2].late and stamp is None:
-                    # the LMS says late but not when: grade charges one started day
-                    _write_atomic(target / LATE_FLAG_FILE, _late_flag_text(latest[2]).encode())
-                else:  # an earlier collect's flag is not this submission's
-                    _remove_flag(target / LATE_FLAG_FILE)
             except OSError as exc:
                 report.miss(latest[2].member, f"cannot write {target}: {exc.strerror or exc}")
                 continue
+            try:
+                existing, _ = read_timestamp(target)
+                if (
+                    existing is not None
+                    and latest[2].timestamp is not None
+                    and latest[2].timestamp < existing
+                ):
+                    report.superseded.append(
+                        f"{latest[2].member} (older than the submission already in {target})"
+                    )
+                    continue
+                _write_at(folder, notebooks[aid], data)
+                stamp = latest[2].timestamp
+                if stamp is not None:
+                    text = stamp.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+                    _write_at(folder, TIMESTAMP_FILE, text.encode())
+                if latest[2].late and stamp is None:
+                    # the LMS says late but not when: grade charges one started day
+                    _write_at(folder, LATE_FLAG_FILE, _late_flag_text(latest[2]).encode())
+                else:  # an earlier collect's flag is not this submission's
+                    _remove_flag(folder, LATE_FLAG_FILE)
+            except OSError as exc:
+                report.miss(latest[2].member, f"cannot write {target}: {exc.strerror or exc}")
+                continue
+            finally:
+                os.close(folder)
             report.placed.append(latest[2])
     if not report.placed and report.unplaced:
         report.miss(

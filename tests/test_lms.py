@@ -266,6 +266,42 @@ def test_hostile_zips_are_refused_and_nothing_is_written(tmp_path, kind, message
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["hostile.zip"]
 
 
+def test_collect_never_writes_through_a_symbolic_link_inside_out(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    outside = elsewhere / "victim.ipynb"
+    outside.write_text("untouched", encoding="utf-8")
+    subs = tmp_path / "subs"
+    (subs / "bob").mkdir(parents=True)
+    (subs / "ada").symlink_to(elsewhere)  # a student folder
+    (subs / "bob" / A1).symlink_to(elsewhere)  # an assignment folder
+    (subs / "cyd" / A1).mkdir(parents=True)
+    (subs / "cyd" / A1 / NB1).symlink_to(outside)  # the notebook itself
+    zip_path = make_zip(
+        tmp_path / "s.zip",
+        {
+            f"lovelaceada_1_11_{NB1}": nb_bytes(A1, "a"),
+            f"babbagebob_2_12_{NB1}": nb_bytes(A1, "b"),
+            f"charissecyd_late_3_13_{NB1}": nb_bytes(A1, "c"),
+            f"hopperdan_4_14_{NB1}": nb_bytes(A1, "d"),
+        },
+    )
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "id,lms_user_id\nada,1\nbob,2\ncyd,3\ndan,4\n",
+        encoding="utf-8",
+    )
+    done = collect(zip_path, "--out", subs, "--students", roster)
+    assert done.returncode == 1
+    assert f"{subs / 'ada'} is a symbolic link" in done.stdout
+    assert f"{subs / 'bob' / A1} is a symbolic link" in done.stdout
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["victim.ipynb"]
+    assert outside.read_text(encoding="utf-8") == "untouched"
+    # a link in the notebook's place is replaced by the notebook, not followed
+    assert not (subs / "cyd" / A1 / NB1).is_symlink() and tag_of(subs / "cyd" / A1 / NB1) == "c"
+    assert tag_of(subs / "dan" / A1 / NB1) == "d"  # the rest is placed
+
+
 def test_a_member_larger_than_declared_is_cut_off(tmp_path, monkeypatch):
     """A member that holds more than its header declares is not placed: the stream is cut
     (Python's zipfile stops at the declared size and then fails the CRC check; our byte
