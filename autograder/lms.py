@@ -484,7 +484,13 @@ def collect(
             try:
                 data = _read_capped(archive, latest[1], zip_path)
             except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-                report.miss(latest[2].member, f"cannot be read from the zip ({exc})")
+                why = f"cannot be read from the zip ({exc})"
+                if "CRC" in str(exc):
+                    why += (
+                        ": its bytes are not what its header declares (a damaged or "
+                        "altered zip; download it again)"
+                    )
+                report.miss(latest[2].member, why)
                 continue
             except CollectError as exc:
                 report.miss(latest[2].member, str(exc))
@@ -525,7 +531,13 @@ def collect(
             finally:
                 os.close(folder)
             report.placed.append(latest[2])
-    if not report.placed and report.unplaced:
+    foreign = ("the file name fits no pattern", "unknown assignment: ")
+    if (
+        report.unplaced
+        and not report.placed
+        and all(why.startswith(foreign) for _, why in report.unplaced)
+    ):
+        # only when nothing fits this course: a damaged member or a link is said as it is
         report.miss(
             str(zip_path),
             "no member is a submission of this course's "

@@ -321,9 +321,11 @@ def test_a_member_larger_than_declared_is_cut_off(tmp_path, monkeypatch):
     zip_path.write_bytes(bytes(raw))
     report = lms.collect(zip_path, tmp_path / "subs", notebooks={A1: NB1})
     assert not report.placed
-    assert any(
-        "more than 4096 bytes" in why or "cannot be read" in why for _, why in report.unplaced
-    )
+    # the CRC / size message only: the member is this course's, nothing says "another course"
+    assert [m for m, _ in report.unplaced] == [f"lovelaceada_12345_1_{NB1}"]
+    why = report.unplaced[0][1]
+    assert "more than 4096 bytes" in why or "not what its header declares" in why
+    assert "another course" not in report.summary()
     assert not (tmp_path / "subs" / "12345" / A1 / NB1).exists()
 
 
