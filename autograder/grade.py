@@ -174,20 +174,37 @@ def discover(submissions: Path, sources: dict) -> tuple[dict, list[str]]:
             if aid not in sources:
                 notes.append(Skipped(f"{assignment_dir}: unknown assignment '{aid}' (ignored)"))
                 continue
-            expected = assignment_dir / sources[aid].notebook_name
-            note = ""
-            if os.path.lexists(expected):
-                path = expected  # whatever it is: reading it says why it cannot be graded
-            else:
-                others = sorted(p for p in assignment_dir.glob("*.ipynb") if refusal(p) is None)
-                path = others[0] if len(others) == 1 else None
-                if path is not None:
-                    note = (
-                        f"graded {path.name}: the notebook should be named "
-                        f"{sources[aid].notebook_name}"
-                    )
+            path, note = _pick_notebook(assignment_dir, sources[aid].notebook_name)
             found[(sid, aid)] = Job(sid, aid, path, note=note, folder_path=assignment_dir)
     return found, notes
+
+
+def _pick_notebook(folder: Path, expected_name: str) -> tuple[Path | None, str]:
+    """The notebook to grade in a submission folder, and what to say about the others.
+
+    The notebook under the released name is graded (whatever it is: reading it says why it
+    cannot be graded) and every other notebook in the folder is named as not graded; without
+    it, a single other notebook is graded under a note, and several are named and none is
+    guessed at.
+    """
+    expected = folder / expected_name
+    names = sorted(p.name for p in folder.glob("*.ipynb") if p.name != expected_name)
+    listed = ", ".join(shown(n) for n in names)
+    if os.path.lexists(expected):
+        note = (
+            f"not graded, also in the folder: {listed} (only {expected_name} is)" if names else ""
+        )
+        return expected, note
+    usable = sorted(p for p in folder.glob("*.ipynb") if refusal(p) is None)
+    if len(usable) == 1:
+        note = f"graded {shown(usable[0].name)}: the notebook should be named {expected_name}"
+        rest = [shown(n) for n in names if n != usable[0].name]
+        if rest:
+            note += f" (the folder also holds {', '.join(rest)})"
+        return usable[0], note
+    if names:
+        return None, f"it holds {listed}: rename the one to be graded {expected_name}"
+    return None, ""
 
 
 def result_key(
@@ -269,10 +286,11 @@ def grade_submission(
     """
     path = path if path is not None else job.path
     if path is None:
+        reason = f"no notebook named {source.notebook_name} in the submission folder"
         result = NotebookResult.failed(
             source,
-            f"no notebook named {source.notebook_name} in the submission folder",
-            "not run: nothing submitted",
+            f"{reason} ({job.note})" if job.note else reason,
+            "not run: nothing submitted" if not job.note else "not run: no notebook to grade",
         )
         return result.to_dict(), render_failure(result, job.student_id, job.late)
     try:
