@@ -103,6 +103,18 @@ def hint_of(message: str, hints: set[str]) -> str:
     return best
 
 
+def unhinted_label(grade_id: str) -> str:
+    """How the ranking names the failures of a test that gave no known hint.
+
+    Args:
+        grade_id: the test's grade id.
+
+    Returns:
+        ``failed <grade id> (no named hint)``.
+    """
+    return f"failed {grade_id} (no named hint)"
+
+
 def error_kind(message: str) -> str:
     """What kind of failure a message without a known hint reports (its exception type)."""
     match = re.match(
@@ -142,6 +154,7 @@ def analyse(out: Path, rows: list[dict]) -> dict:
                 "scores": [],
                 "tests": {},
                 "hints": defaultdict(set),
+                "unhinted": defaultdict(set),
             },
         )
         a["students"] += 1
@@ -174,6 +187,8 @@ def analyse(out: Path, rows: list[dict]) -> dict:
                 a["hints"][(t["grade_id"], hint)].add(r["student_id"])
             else:
                 test["unhinted"][error_kind(t.get("message", ""))].add(r["student_id"])
+                if not (t.get("message") or "").startswith("not run"):  # it did run, and failed
+                    a["unhinted"][t["grade_id"]].add(r["student_id"])
     return assignments
 
 
@@ -239,6 +254,9 @@ def render(assignments: dict, names: bool = False) -> tuple[str, str]:
         for (grade_id, hint), ids in a["hints"].items():
             if hint != STUB_HINT:  # an answer not written yet is no misconception
                 ranked.append((len(ids), aid, grade_id, hint, ids))
+        # a failure no check names is still a mistake of the class: ranked by its test
+        for grade_id, ids in a.get("unhinted", {}).items():
+            ranked.append((len(ids), aid, grade_id, unhinted_label(grade_id), ids))
     ranked.sort(key=lambda x: (-x[0], x[1], x[2], x[3]))
     body.append("<h2>Misconceptions of this class, ranked</h2>")
     if ranked:
@@ -257,7 +275,10 @@ def render(assignments: dict, names: bool = False) -> tuple[str, str]:
         top = ranked[:12]
         body.append(
             _bars(
-                [f"{h[:40]} ({g})" for _, _, g, h, _ in top],
+                [
+                    "no named hint" + f" ({g})" if h == unhinted_label(g) else f"{h[:40]} ({g})"
+                    for _, _, g, h, _ in top
+                ],
                 [c for c, *_ in top],
                 "most triggered hints",
             )

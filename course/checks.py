@@ -315,6 +315,13 @@ def raises(exc_type, func, *args, **kwargs) -> None:
     raise AssertionError(f"{call} should raise {exc_type.__name__}, but it returned normally")
 
 
+#: The likely mistake behind a numerical warning, added to the message of no_warnings.
+WARNING_HINTS = {
+    "overflow encountered in exp": " - np.exp overflowed: rewrite the formula so that exp "
+    "only ever sees arguments <= 0 (subtract the max)",
+}
+
+
 def no_warnings(func, *args, **kwargs):
     """Call ``func`` and assert that it emits no numerical warning.
 
@@ -329,9 +336,10 @@ def no_warnings(func, *args, **kwargs):
     numerical = [w for w in caught if issubclass(w.category, RuntimeWarning)]
     if numerical:
         first = numerical[0]
+        hint = next((h for k, h in WARNING_HINTS.items() if k in str(first.message)), "")
         raise AssertionError(
             f"{_describe_call(func, args, kwargs)} emitted a "
-            f"{first.category.__name__}: {first.message}"
+            f"{first.category.__name__}: {first.message}{hint}"
         )
     return result
 
