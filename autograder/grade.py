@@ -131,7 +131,7 @@ class Skipped(str):
     """
 
 
-def discover(submissions: Path, sources: dict) -> tuple[dict, list[str]]:
+def discover(submissions: Path, assignments: dict) -> tuple[dict, list[str]]:
     """Every (student, assignment) submission folder, and what is wrong about the layout.
 
     Returns ({(student_id, assignment_id): Job}, notes); student ids are canonical
@@ -171,10 +171,10 @@ def discover(submissions: Path, sources: dict) -> tuple[dict, list[str]]:
                     notes.append(f"{assignment_dir}: not an assignment folder (ignored)")
                 continue
             aid = assignment_dir.name
-            if aid not in sources:
+            if aid not in assignments:
                 notes.append(Skipped(f"{assignment_dir}: unknown assignment '{aid}' (ignored)"))
                 continue
-            path, note = _pick_notebook(assignment_dir, sources[aid].notebook_name)
+            path, note = _pick_notebook(assignment_dir, assignments[aid].notebook_name)
             found[(sid, aid)] = Job(sid, aid, path, note=note, folder_path=assignment_dir)
     return found, notes
 
@@ -262,21 +262,21 @@ def _content_digest(path: Path) -> bytes:
 _STATE: dict = {}
 
 
-def _init_worker(sources, limits, sandbox):
+def _init_worker(assignments, limits, sandbox):
     """Pool start-up: the sandbox was found and self-tested once, by the main process."""
-    _STATE["sources"] = sources
+    _STATE["assignments"] = assignments
     _STATE["limits"] = limits
     _STATE["sandbox"] = sandbox
 
 
 def _grade_job(job: Job) -> tuple[dict, str]:
     return grade_submission(
-        job, _STATE["sources"][job.assignment_id], _STATE["limits"], _STATE["sandbox"]
+        job, _STATE["assignments"][job.assignment_id], _STATE["limits"], _STATE["sandbox"]
     )
 
 
 def grade_submission(
-    job: Job, source, limits: Limits, sandbox: Sandbox | None, path: Path | None = None
+    job: Job, assignment, limits: Limits, sandbox: Sandbox | None, path: Path | None = None
 ) -> tuple[dict, str]:
     """Grade one submission: its result (as a dict) and its feedback page.
 
@@ -286,21 +286,21 @@ def grade_submission(
     """
     path = path if path is not None else job.path
     if path is None:
-        reason = f"no notebook named {source.notebook_name} in the submission folder"
+        reason = f"no notebook named {assignment.notebook_name} in the submission folder"
         result = NotebookResult.failed(
-            source,
+            assignment,
             f"{reason} ({job.note})" if job.note else reason,
             "not run: nothing submitted" if not job.note else "not run: no notebook to grade",
         )
         return result.to_dict(), render_failure(result, job.student_id, job.late)
     try:
-        nb, unreadable = read_or_fail(source, path)
+        nb, unreadable = read_or_fail(assignment, path)
         if unreadable is not None or nb is None:
             result = unreadable or NotebookResult.failed(
-                source, "the notebook could not be read", "not run"
+                assignment, "the notebook could not be read", "not run"
             )
         else:
-            result = grade_notebook(source, path, limits, sandbox, nb=nb)
+            result = grade_notebook(assignment, path, limits, sandbox, nb=nb)
         if job.note:
             result.problems.insert(0, job.note)
         if job.late.problem:
@@ -310,7 +310,7 @@ def grade_submission(
             page = render_failure(result, job.student_id, job.late)
         else:
             page = render_feedback(
-                autograded_notebook(source, nb, result), result, job.student_id, job.late
+                autograded_notebook(assignment, nb, result), result, job.student_id, job.late
             )
         result.timings["feedback"] = time.monotonic() - mark
     except Exception as exc:  # a bug of ours must not stop the class
@@ -322,7 +322,7 @@ def grade_submission(
             file=sys.stderr,
         )
         result = NotebookResult.failed(
-            source,
+            assignment,
             f"internal grader error ({type(exc).__name__}); the instructor has the details",
             "not run",
         )
@@ -330,14 +330,14 @@ def grade_submission(
     return result.to_dict(), page
 
 
-def process_failed(job: Job, source, exc: BaseException) -> tuple[dict, str]:
+def process_failed(job: Job, assignment, exc: BaseException) -> tuple[dict, str]:
     """The result of a submission whose grading process itself died (every retry)."""
-    result = NotebookResult.failed(source, f"grader process failed: {exc}", "not run")
+    result = NotebookResult.failed(assignment, f"grader process failed: {exc}", "not run")
     return result.to_dict(), render_failure(result, job.student_id, job.late)
 
 
 def _local_results(
-    todo: list[Job], workers: int, sources: dict, limits: Limits, sandbox: Sandbox | None
+    todo: list[Job], workers: int, assignments: dict, limits: Limits, sandbox: Sandbox | None
 ):
     """(job, (result dict, page)) for every job, as a local process pool finishes them."""
     context = multiprocessing.get_context("fork")
@@ -345,7 +345,7 @@ def _local_results(
         max_workers=max(1, workers),
         mp_context=context,
         initializer=_init_worker,
-        initargs=(sources, limits, sandbox),
+        initargs=(assignments, limits, sandbox),
     ) as pool:
         futures = {pool.submit(_grade_job, job): job for job in todo}
         try:
@@ -354,7 +354,7 @@ def _local_results(
                 try:
                     yield job, future.result()
                 except Exception as exc:  # the pool process itself died
-                    yield job, process_failed(job, sources[job.assignment_id], exc)
+                    yield job, process_failed(job, assignments[job.assignment_id], exc)
         finally:  # interrupted, or the output cannot be written: start nothing more
             for future in futures:
                 future.cancel()
@@ -451,23 +451,23 @@ def _run_grade(
     from .gradebook import GradebookError, GradebookWriter
 
     selection = selection or Selection()
-    sources, hashes = {}, {}
+    assignments, hashes = {}, {}
     for aid in course_dir.assignment_ids(course_dir.SOLUTIONS):
         path = course_dir.notebook_path(aid, course_dir.SOLUTIONS)
         try:
-            sources[aid] = load_assignment(path, aid)
+            assignments[aid] = load_assignment(path, aid)
         except MarkerError as exc:
             return _fail(f"{exc}: fix the solution notebook; nothing was graded")
         hashes[aid] = hashlib.sha256(path.read_bytes()).hexdigest()
     if selection.assignments is not None:
-        unknown = [a for a in selection.assignments if a not in sources]
+        unknown = [a for a in selection.assignments if a not in assignments]
         if unknown:
             return _fail(
                 f"--assignment {', '.join(unknown)}: no such assignment "
-                f"(the assignments are {', '.join(sources)})"
+                f"(the assignments are {', '.join(assignments)})"
             )
     try:
-        policy, notes = load_policy(config or course_dir.GRADING_CONFIG, sources)
+        policy, notes = load_policy(config or course_dir.GRADING_CONFIG, assignments)
     except ConfigError as exc:
         return _fail(str(exc))
     roster = None
@@ -503,7 +503,7 @@ def _run_grade(
             return _fail(str(exc))
     try:
         try:
-            writer = GradebookWriter(gradebook, sources).__enter__()
+            writer = GradebookWriter(gradebook, assignments).__enter__()
         except GradebookError as exc:
             return _fail(str(exc))
         try:
@@ -521,7 +521,7 @@ def _run_grade(
                 selection,
                 policy,
                 notes,
-                sources,
+                assignments,
                 hashes,
                 tqdm,
                 cluster,
@@ -548,14 +548,14 @@ def _run(
     selection,
     policy,
     notes,
-    sources,
+    assignments,
     hashes,
     tqdm,
     cluster=None,
     sandboxed=None,
 ) -> int:
     sandboxed = sandbox is not None if sandboxed is None else sandboxed
-    found, layout_notes = discover(submissions, sources)
+    found, layout_notes = discover(submissions, assignments)
     notes += layout_notes
 
     # The class: the roster when there is one, else the gradebook's students and every
@@ -578,17 +578,17 @@ def _run(
                 "in the gradebook or in the submissions)"
             )
 
-    fingerprint = grader_fingerprint(sources)
+    fingerprint = grader_fingerprint(assignments)
     jobs = []
     for (sid, aid), job in sorted(found.items()):
         if not selection.covers(sid, aid):
             continue
         timestamp, problem = read_timestamp(job.folder_path)
-        job.late = policy.penalty(aid, timestamp, sources[aid].max_score)
+        job.late = policy.penalty(aid, timestamp, assignments[aid].max_score)
         job.late.problem = problem
         flag = read_late_flag(job.folder_path) if timestamp is None and not problem else ""
         if flag:  # marked late by the LMS, no time known (see autograder.late)
-            job.late = policy.flagged(aid, sources[aid].max_score, flag)
+            job.late = policy.flagged(aid, assignments[aid].max_score, flag)
         job.key = result_key(job, fingerprint, limits, sandboxed, hashes[aid])
         jobs.append(job)
 
@@ -621,7 +621,7 @@ def _run(
     todo = []
     for job in jobs:
         saved = None if force else _load_saved(results_dir, job.folder, job.assignment_id)
-        page = out / _feedback_path(job.folder, job.assignment_id, sources)
+        page = out / _feedback_path(job.folder, job.assignment_id, assignments)
         if saved is not None and saved.get("key") == job.key and page.is_file():
             done[(job.student_id, job.assignment_id)] = NotebookResult.from_dict(saved["result"])
         else:
@@ -636,9 +636,9 @@ def _run(
         if todo:
             started = time.monotonic()
             if cluster is None:
-                results = _local_results(todo, workers, sources, limits, sandbox)
+                results = _local_results(todo, workers, assignments, limits, sandbox)
             else:
-                results = cluster.results(todo, sources, limits, sandboxed, fingerprint)
+                results = cluster.results(todo, assignments, limits, sandboxed, fingerprint)
             bar = tqdm(
                 total=len(jobs),
                 initial=resumed,
@@ -651,7 +651,7 @@ def _run(
                 with contextlib.closing(results):
                     for job, (data, page) in results:
                         result = NotebookResult.from_dict(data)
-                        _save(out, results_dir, job, result, page, sources)
+                        _save(out, results_dir, job, result, page, assignments)
                         writer.record(job.student_id, result, job.late)
                         done[(job.student_id, job.assignment_id)] = result
                         bar.update(1)
@@ -672,20 +672,20 @@ def _run(
     writer.set_due_dates(policy.due)
     rows = []
     for sid in sorted(class_ids):
-        for aid in sources:
+        for aid in assignments:
             job = found.get((sid, aid))
             if selection.covers(sid, aid):
                 if job is None:
                     writer.remove_submission(sid, aid)
-                    rows.append(_missing_row(sid, aid, sources, policy))
+                    rows.append(_missing_row(sid, aid, assignments, policy))
                 else:
-                    rows.append(_row(job, done[(sid, aid)], sources))
+                    rows.append(_row(job, done[(sid, aid)], assignments))
                 continue
             saved = _load_saved(results_dir, folder_name(sid), aid)
             if saved is not None:  # outside this run's selection: the last saved grade
                 try:
                     old = Job(sid, aid, None, late=Lateness.from_dict(saved.get("late")))
-                    rows.append(_row(old, NotebookResult.from_dict(saved["result"]), sources))
+                    rows.append(_row(old, NotebookResult.from_dict(saved["result"]), assignments))
                     continue
                 except (KeyError, TypeError, ValueError):
                     pass
@@ -694,7 +694,7 @@ def _run(
                     _missing_row(
                         sid,
                         aid,
-                        sources,
+                        assignments,
                         policy,
                         status="pending",
                         reason="submitted; not graded yet (outside this "
@@ -702,7 +702,7 @@ def _run(
                     )
                 )
             else:
-                rows.append(_missing_row(sid, aid, sources, policy))
+                rows.append(_missing_row(sid, aid, assignments, policy))
     buffer = io.StringIO()
     writer_csv = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer_csv.writeheader()
@@ -763,8 +763,8 @@ def _saved_students(results_dir: Path) -> set[str]:
     return ids
 
 
-def _feedback_path(folder: str, assignment_id: str, sources: dict) -> str:
-    stem = Path(sources[assignment_id].notebook_name).stem
+def _feedback_path(folder: str, assignment_id: str, assignments: dict) -> str:
+    stem = Path(assignments[assignment_id].notebook_name).stem
     return f"feedback/{folder}/{assignment_id}/{stem}.html"
 
 
@@ -778,7 +778,7 @@ def _load_saved(results_dir: Path, folder: str, assignment_id: str) -> dict | No
         return None
 
 
-def _row(job: Job, result: NotebookResult, sources: dict) -> dict:
+def _row(job: Job, result: NotebookResult, assignments: dict) -> dict:
     late = job.late
     score = max(0.0, result.score - late.penalty)
     return {
@@ -794,18 +794,20 @@ def _row(job: Job, result: NotebookResult, sources: dict) -> dict:
         "timestamp": late.to_dict()["timestamp"],
         "duedate": late.to_dict()["due"],
         "days_late": f"{late.days:.2f}" if late.seconds else "0",
-        "feedback": _feedback_path(job.folder, job.assignment_id, sources),
+        "feedback": _feedback_path(job.folder, job.assignment_id, assignments),
     }
 
 
-def _missing_row(sid, aid, sources, policy, status="missing", reason="nothing submitted") -> dict:
+def _missing_row(
+    sid, aid, assignments, policy, status="missing", reason="nothing submitted"
+) -> dict:
     due = policy.due.get(aid)
     return {
         "student_id": sid,
         "assignment": aid,
-        "notebook": sources[aid].notebook_name,
+        "notebook": assignments[aid].notebook_name,
         "score": "0",
-        "max_score": f"{sources[aid].max_score:g}",
+        "max_score": f"{assignments[aid].max_score:g}",
         "status": status,
         "reason": reason,
         "raw_score": "0",
@@ -849,9 +851,9 @@ def _install_mathjax(out: Path) -> str:
 
 
 def _save(
-    out: Path, results_dir: Path, job: Job, result: NotebookResult, page: str, sources: dict
+    out: Path, results_dir: Path, job: Job, result: NotebookResult, page: str, assignments: dict
 ) -> None:
-    _write_atomic(out / _feedback_path(job.folder, job.assignment_id, sources), page)
+    _write_atomic(out / _feedback_path(job.folder, job.assignment_id, assignments), page)
     _write_atomic(
         results_dir / job.folder / f"{job.assignment_id}.json",
         json.dumps(
