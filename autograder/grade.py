@@ -89,6 +89,7 @@ class Job:
 
     @property
     def folder(self) -> str:
+        """The student's safe folder name (under feedback/ and .results/)."""
         return folder_name(self.student_id)
 
 
@@ -134,8 +135,15 @@ class Skipped(str):
 def discover(submissions: Path, assignments: dict) -> tuple[dict, list[str]]:
     """Every (student, assignment) submission folder, and what is wrong about the layout.
 
-    Returns ({(student_id, assignment_id): Job}, notes); student ids are canonical
-    (see :mod:`autograder.roster`); the jobs' keys are filled in later.
+    Args:
+        submissions: the submissions folder (``<student>/<assignment>/<notebook>``).
+        assignments: {assignment id: Assignment} of the course.
+
+    Returns:
+        ({(student_id, assignment_id): Job}, notes); student ids are canonical (see
+        :mod:`autograder.roster`); the jobs' keys are filled in later. A job's note names
+        the notebooks of its folder that are not graded, or those found when none has the
+        released name.
     """
     found: dict[tuple[str, str], Job] = {}
     notes: list[str] = []
@@ -210,7 +218,18 @@ def _pick_notebook(folder: Path, expected_name: str) -> tuple[Path | None, str]:
 def result_key(
     job: Job, fingerprint: str, limits: Limits, sandboxed: bool, source_hash: str
 ) -> str:
-    """Everything that can change this submission's grade or feedback page, hashed."""
+    """Everything that can change this submission's grade or feedback page, hashed.
+
+    Args:
+        job: the submission (its file, note, lateness and student).
+        fingerprint: the grader's fingerprint (:mod:`autograder.fingerprint`).
+        limits: the limits it is graded under.
+        sandboxed: whether student code runs in the sandbox.
+        source_hash: the SHA-256 of the assignment's source notebook.
+
+    Returns:
+        The key, hex.
+    """
     digest = hashlib.sha256()
     parts = {
         "grader": fingerprint,
@@ -281,8 +300,19 @@ def grade_submission(
     """Grade one submission: its result (as a dict) and its feedback page.
 
     The one per-submission step, the same in a local pool process and on a cluster
-    worker (:mod:`autograder.cluster`). ``path`` is where the notebook's bytes are
-    when not at ``job.path`` (a worker's copy); only its name is ever shown.
+    worker (:mod:`autograder.cluster`).
+
+    Args:
+        job: the submission.
+        assignment: its Assignment (the source notebook's tests and points).
+        limits: the limits student code runs under.
+        sandbox: the sandbox to run it in, or None (``--no-sandbox``).
+        path: where the notebook's bytes are when not at ``job.path`` (a worker's copy);
+            only its name is ever shown.
+
+    Returns:
+        (the result as a dict, the feedback page's HTML); a bug of the grader gives a
+        failed result, never an exception.
     """
     path = path if path is not None else job.path
     if path is None:
@@ -331,7 +361,16 @@ def grade_submission(
 
 
 def process_failed(job: Job, assignment, exc: BaseException) -> tuple[dict, str]:
-    """The result of a submission whose grading process itself died (every retry)."""
+    """The result of a submission whose grading process itself died (every retry).
+
+    Args:
+        job: the submission.
+        assignment: its Assignment.
+        exc: what the process died of.
+
+    Returns:
+        (the failed result as a dict, its feedback page).
+    """
     result = NotebookResult.failed(assignment, f"grader process failed: {exc}", "not run")
     return result.to_dict(), render_failure(result, job.student_id, job.late)
 
@@ -371,11 +410,21 @@ class Selection:
     students: list[str] | None = None
 
     def covers(self, student: str, assignment: str) -> bool:
+        """Whether this run grades a row.
+
+        Args:
+            student: the student id.
+            assignment: the assignment id.
+
+        Returns:
+            True when both are selected (or not restricted).
+        """
         return (self.assignments is None or assignment in self.assignments) and (
             self.students is None or student in self.students
         )
 
     def describe(self) -> str:
+        """The selection in words for the summary ("" when everything is graded)."""
         parts = []
         if self.assignments is not None:
             parts.append("assignment " + ", ".join(self.assignments))
@@ -390,7 +439,18 @@ def _fail(message: str) -> int:
 
 
 def run_grade(submissions: Path, out: Path, *args, **kwargs) -> int:
-    """Grade into ``out``, one run at a time (see :mod:`autograder.outdir`)."""
+    """Grade into ``out``, one run at a time (see :mod:`autograder.outdir`).
+
+    Args:
+        submissions: the submissions folder.
+        out: the output folder (grades.csv, feedback/, summary.txt, report.html).
+        *args: passed on to the run: workers, limits, use_sandbox, gradebook, ...
+        **kwargs: passed on to the run by name (``roster_file``, ``selection``, ...).
+
+    Returns:
+        The exit status: 0 every folder graded, 1 a folder skipped or output not
+        written, 2 the command could not run.
+    """
     submissions, out = Path(submissions), Path(out)
     if not submissions.is_dir():
         return _fail(f"{submissions}: no such folder")

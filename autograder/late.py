@@ -58,6 +58,7 @@ class LatePolicy:
     due: dict = field(default_factory=dict)
 
     def describe(self) -> str:
+        """The policy in words, for feedback pages."""
         grace = f" after a grace period of {self.grace_minutes:g} min" if self.grace_minutes else ""
         return (
             f"{self.percent_per_day:g}% of the max score per started day late{grace}, "
@@ -67,6 +68,17 @@ class LatePolicy:
     def penalty(
         self, assignment_id: str, timestamp: dt.datetime | None, max_score: float
     ) -> Lateness:
+        """How late a submission is and what that costs.
+
+        Args:
+            assignment_id: the assignment.
+            timestamp: when it was submitted (aware), or None (never late).
+            max_score: the assignment's max score.
+
+        Returns:
+            The lateness: seconds late and the points taken off (0 when on time, without a
+            due date or without a timestamp).
+        """
         due = self.due.get(assignment_id)
         late = Lateness(timestamp=timestamp, due=due)
         if due is None or timestamp is None:
@@ -126,6 +138,7 @@ class Lateness:
     problem: str = ""
 
     def to_dict(self) -> dict:
+        """The lateness as JSON-ready values (times as ISO strings, ``Z`` for UTC)."""
         return {
             "timestamp": _iso(self.timestamp),
             "due": _iso(self.due),
@@ -137,6 +150,14 @@ class Lateness:
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Lateness:
+        """The lateness :meth:`to_dict` wrote.
+
+        Args:
+            data: what :meth:`to_dict` returned, or None (on time).
+
+        Returns:
+            The lateness.
+        """
         data = data or {}
         return cls(
             _parse_iso(data.get("timestamp")),
@@ -149,6 +170,7 @@ class Lateness:
 
     @property
     def days(self) -> float:
+        """Days late (a fraction; 0 when on time)."""
         return self.seconds / 86400
 
     def sentence(self) -> str:
@@ -167,7 +189,14 @@ class Lateness:
 
 
 def duration(seconds: float) -> str:
-    """``1 day 3 h 4 min`` (rounded up to the minute)."""
+    """A duration in words, such as ``1 day 3 h 4 min`` (rounded up to the minute).
+
+    Args:
+        seconds: the duration.
+
+    Returns:
+        The words.
+    """
     minutes = math.ceil(seconds / 60)
     days, minutes = divmod(minutes, 1440)
     hours, minutes = divmod(minutes, 60)
@@ -201,7 +230,18 @@ def _as_utc(value, where: str) -> dt.datetime:
 
 
 def load_policy(path: Path | None, assignments) -> tuple[LatePolicy, list[str]]:
-    """The policy in ``path`` (defaults when there is no file), and notes for the summary."""
+    """The policy in ``path`` (defaults when there is no file), and notes for the summary.
+
+    Args:
+        path: the grading config (TOML), or None.
+        assignments: the course's assignment ids (a due date for another is noted).
+
+    Returns:
+        (the policy, notes for the summary).
+
+    Raises:
+        ConfigError: the file cannot be read or holds an unknown or invalid setting.
+    """
     if path is None or not Path(path).exists():
         return LatePolicy(), []
     path = Path(path)
@@ -248,7 +288,15 @@ def load_policy(path: Path | None, assignments) -> tuple[LatePolicy, list[str]]:
 
 
 def read_timestamp(folder: Path) -> tuple[dt.datetime | None, str]:
-    """The submission time in ``folder/timestamp.txt`` (UTC), or (None, why not)."""
+    """The submission time in ``folder/timestamp.txt``.
+
+    Args:
+        folder: a submission folder.
+
+    Returns:
+        (the time, aware UTC, ""), (None, "") without a timestamp, or (None, why it
+        cannot be read).
+    """
     import dateutil.parser
     from nbgrader.utils import parse_utc
 

@@ -102,14 +102,25 @@ class CollectReport:
     superseded: list[str] = field(default_factory=list)
 
     def miss(self, member: str, why: str) -> None:
-        """Record a member that was not placed, and why."""
+        """Record a member that was not placed, and why.
+
+        Args:
+            member: the member's path in the zip (or the zip itself).
+            why: the reason, one sentence.
+        """
         self.unplaced.append((member, why))
 
     @property
     def complete(self) -> bool:
+        """True when every member was placed (collect's exit status is 0 then)."""
         return not self.unplaced
 
     def summary(self) -> str:
+        """What was placed, left out and not placed, as the lines collect prints.
+
+        Returns:
+            The text, ending with a newline.
+        """
         lines = [f"Collected {len(self.placed)} submission(s)."]
         for p in self.placed:
             extra = ""
@@ -132,7 +143,14 @@ class CollectReport:
 
 
 def course_notebooks(folder: Path | None = None) -> dict[str, str]:
-    """{assignment id: released notebook file name} for this course."""
+    """The released notebook of each assignment of this course.
+
+    Args:
+        folder: the released notebooks' folder (default: the course's ``notebooks/``).
+
+    Returns:
+        {assignment id: released notebook file name}.
+    """
     folder = folder or course_dir.RELEASED
     out = {}
     for aid in course_dir.assignment_ids(folder):
@@ -393,6 +411,20 @@ def collect(
 ) -> CollectReport:
     """Unpack an LMS zip into ``out/<student>/<assignment>/<notebook>``.
 
+    Args:
+        zip_path: the LMS's "download all submissions" zip.
+        out: the submissions folder to fill (made when missing; never a symbolic link).
+        patterns: regular expressions for the members' names (default: every built-in
+            format in :data:`FORMATS`).
+        roster_file: a class list mapping the LMS's ids or names to student ids, or None
+            (then the LMS id is the student id).
+        assignment: the assignment every notebook of the zip belongs to, or None (the
+            uploaded file's name says it).
+        notebooks: {assignment id: released notebook name} (default: this course's).
+
+    Returns:
+        What was placed, superseded and not placed (with the reasons).
+
     Raises:
         CollectError: the zip, a pattern or the roster cannot be used (nothing written).
     """
@@ -631,7 +663,16 @@ def canvas_csv(
 
 
 def feedback_zips(out: Path, rows: list[dict], target: Path) -> list[Path]:
-    """One zip per student (``target/<folder>.zip``) with their feedback pages."""
+    """One zip per student (``target/<folder>.zip``) with their feedback pages.
+
+    Args:
+        out: the folder ``grade`` wrote (the pages are under ``out/feedback/``).
+        rows: the rows of grades.csv whose pages go into the zips.
+        target: the folder for the zips (made when missing).
+
+    Returns:
+        The zips written, one per student with at least one page.
+    """
     made = []
     pages: dict[str, list[Path]] = {}
     for r in rows:
@@ -659,7 +700,17 @@ def feedback_zips(out: Path, rows: list[dict], target: Path) -> list[Path]:
 
 
 def read_grades(out: Path) -> list[dict]:
-    """The rows of ``OUT/grades.csv`` (a clear ``CollectError`` when it is missing or unreadable)."""
+    """The rows of ``OUT/grades.csv``.
+
+    Args:
+        out: the folder ``grade`` wrote.
+
+    Returns:
+        The rows, as dicts of the CSV's columns.
+
+    Raises:
+        CollectError: grades.csv is missing, unreadable or lacks a needed column.
+    """
     path = Path(out) / "grades.csv"
     try:
         with open(path, encoding="utf-8", newline="") as handle:

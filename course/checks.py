@@ -328,7 +328,19 @@ def no_warnings(func, *args, **kwargs):
     NumPy reports overflow, underflow to NaN, division by zero and invalid
     operations as ``RuntimeWarning``; those mean the code is not numerically
     safe. Other warnings (a student's own debugging ``warnings.warn``) are noise
-    and do not count.
+    and do not count. A warning with a known likely mistake (:data:`WARNING_HINTS`)
+    ends the message with it, as a hint.
+
+    Args:
+        func: the function to call.
+        *args: its positional arguments.
+        **kwargs: its keyword arguments.
+
+    Returns:
+        What ``func`` returned.
+
+    Raises:
+        AssertionError: it emitted a ``RuntimeWarning`` (the message names the call).
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
