@@ -27,7 +27,14 @@ RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}
 
 
 def result_dtype(*inputs) -> np.dtype:
-    """The contract's dtype rule: float32 in, float32 out; anything else, float64."""
+    """The contract's dtype rule: float32 in, float32 out; anything else, float64.
+
+    Args:
+        *inputs: the arguments a result is computed from.
+
+    Returns:
+        float32 when every array input is float32, else float64.
+    """
     arrays = [x for x in inputs if isinstance(x, np.ndarray)]
     if arrays and all(a.dtype == np.float32 for a in arrays):
         return np.dtype(np.float32)
@@ -65,7 +72,17 @@ def slice_scale(scores, axis=-1, shape=None) -> np.ndarray:
 
 
 def tolerance(expected, dtype, scores=None, axis=-1) -> tuple[float, np.ndarray]:
-    """(rtol, atol) of the contract for a result of ``dtype`` (atol per element)."""
+    """(rtol, atol) of the contract for a result of ``dtype`` (atol per element).
+
+    Args:
+        expected: the accurate values (atol is shaped like them).
+        dtype: the result's dtype.
+        scores: for a log-scale result, the scores it was computed from, or None.
+        axis: the axis of the slices of ``scores`` (None: all of them).
+
+    Returns:
+        (rtol, atol array).
+    """
     dtype = np.dtype(dtype)
     expected = np.asarray(expected)
     if scores is None:
@@ -235,6 +252,13 @@ def reference_log_softmax(z, axis=None) -> np.ndarray:
 
     Extended precision where the slice max is finite, scipy.special.log_softmax's
     infinities and NaN elsewhere (and its default axis=None).
+
+    Args:
+        z: the scores.
+        axis: the axis to normalise along (None: all of ``z``).
+
+    Returns:
+        The log-probabilities, float64.
     """
     z64 = np.asarray(z, dtype=np.float64)
     with np.errstate(all="ignore"):
@@ -252,6 +276,14 @@ def reference_logsumexp(z, axis=None, keepdims=False):
     """Accurate logsumexp (float64), as a :class:`LogScale`.
 
     With scipy.special.logsumexp's infinities, NaN and default axis=None.
+
+    Args:
+        z: the scores.
+        axis: the axis to reduce (None: all of ``z``).
+        keepdims: keep the reduced axis with length 1.
+
+    Returns:
+        log(sum(exp(z))) along ``axis``, float64.
     """
     z64 = np.asarray(z, dtype=np.float64)
     with np.errstate(all="ignore"):
@@ -279,7 +311,15 @@ def reference_logsumexp(z, axis=None, keepdims=False):
 
 
 def reference_cross_entropy(logits, targets) -> LogScale:
-    """Accurate mean cross-entropy of integer targets (a 0-d value), in extended precision."""
+    """Accurate mean cross-entropy of integer targets (a 0-d value), in extended precision.
+
+    Args:
+        logits: the scores, shape (N, C).
+        targets: the target class of each row, N integers.
+
+    Returns:
+        The mean loss, as a 0-d :class:`LogScale`.
+    """
     z = np.asarray(logits, dtype=np.float64)
     y = np.asarray(targets)
     values, _ = _extended_log_softmax(z, axis=1)
@@ -296,7 +336,17 @@ def _exception_name(exc: BaseException) -> str:
 
 
 def raises(exc_type, func, *args, **kwargs) -> None:
-    """Assert that ``func(*args, **kwargs)`` raises ``exc_type`` (or a subclass) with a message."""
+    """Assert that ``func(*args, **kwargs)`` raises ``exc_type`` (or a subclass) with a message.
+
+    Args:
+        exc_type: the exception expected.
+        func: the function to call.
+        *args: its positional arguments.
+        **kwargs: its keyword arguments.
+
+    Raises:
+        AssertionError: it returned, raised something else, or raised without a message.
+    """
     call = _describe_call(func, args, kwargs)
     try:
         func(*args, **kwargs)
@@ -370,6 +420,18 @@ def leaves_input_alone(func, z, *args, **kwargs):
 
     The grader's proxy of a student's function never lets a call change the test's
     own data; it reports instead which arguments the call changed (``last_call``).
+
+    Args:
+        func: the function to call.
+        z: its first argument.
+        *args: its other positional arguments.
+        **kwargs: its keyword arguments.
+
+    Returns:
+        What ``func`` returned.
+
+    Raises:
+        AssertionError: the call changed an argument.
     """
     before = {
         i: np.array(a, copy=True)
@@ -399,7 +461,20 @@ def leaves_input_alone(func, z, *args, **kwargs):
 
 
 def returns_a_copy(func, z, *args, **kwargs):
-    """Call ``func(z, ...)`` and assert that the result does not share memory with ``z``."""
+    """Call ``func(z, ...)`` and assert that the result does not share memory with ``z``.
+
+    Args:
+        func: the function to call.
+        z: its first argument.
+        *args: its other positional arguments.
+        **kwargs: its keyword arguments.
+
+    Returns:
+        What ``func`` returned.
+
+    Raises:
+        AssertionError: the result is ``z`` or a view of it.
+    """
     result = func(z, *args, **kwargs)
     record = getattr(func, "last_call", None)
     aliased = 0 in set(getattr(record, "aliased", ()))
@@ -416,7 +491,17 @@ def returns_a_copy(func, z, *args, **kwargs):
 
 
 def output_and_weights(result):
-    """Assert that attention returned the pair (output, weights) of arrays; return it."""
+    """Assert that attention returned the pair (output, weights) of arrays; return it.
+
+    Args:
+        result: what the attention function returned.
+
+    Returns:
+        (output, weights) as arrays.
+
+    Raises:
+        AssertionError: it is not such a pair.
+    """
     if not (isinstance(result, tuple) and len(result) == 2):
         got = (
             f"a {type(result).__name__} of shape {np.shape(result)}"
@@ -444,6 +529,14 @@ def peak_memory(func, *args, **kwargs):
     long as the function keeps them. In Jupyter the call is traced here; under the grader
     (``grade`` and ``check``) ``func`` stands for the student's function and is traced in
     the student's own process, with the same meaning.
+
+    Args:
+        func: the function to call.
+        *args: its positional arguments.
+        **kwargs: its keyword arguments.
+
+    Returns:
+        (what the call returned, its peak allocation in bytes).
     """
     measure = getattr(func, "measure_peak", None)
     if callable(measure) and not isinstance(func, type(peak_memory)):
@@ -468,7 +561,14 @@ def peak_memory(func, *args, **kwargs):
 
 
 def megabytes(n_bytes: float) -> str:
-    """A byte count for a message, e.g. ``'12.3 MB'``."""
+    """A byte count for a message, e.g. ``'12.3 MB'``.
+
+    Args:
+        n_bytes: the count.
+
+    Returns:
+        The count in MB, one decimal.
+    """
     return f"{n_bytes / 1e6:.1f} MB"
 
 
