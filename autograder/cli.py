@@ -232,6 +232,13 @@ def _add_lms_commands(sub) -> None:
         metavar="ASSIGNMENT=CANVAS_ID",
         help="Canvas's id of an assignment, for the CSV's column header",
     )
+    export.add_argument(
+        "--assignment",
+        action="append",
+        default=None,
+        metavar="ID",
+        help="export only this assignment (repeatable; default: every assignment graded)",
+    )
 
     report = sub.add_parser("report", help="rewrite OUT/report.html and report.csv")
     report.add_argument("out", type=Path, metavar="OUT")
@@ -259,7 +266,7 @@ def _lms(args) -> int:
                     )
                     return 2
                 ids[name] = value
-            for path in export(args.out, args.students, ids):
+            for path in export(args.out, args.students, ids, args.assignment):
                 print(f"wrote {path}")
             return 0
         from .report import write_report

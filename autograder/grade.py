@@ -40,7 +40,15 @@ from .checker import grade_notebook
 from .cluster import Cluster, ClusterError
 from .feedback import autograded_notebook, render_failure, render_feedback
 from .fingerprint import grader_fingerprint
-from .late import TIMESTAMP_FILE, ConfigError, Lateness, duration, load_policy, read_timestamp
+from .late import (
+    TIMESTAMP_FILE,
+    ConfigError,
+    Lateness,
+    duration,
+    load_policy,
+    read_late_flag,
+    read_timestamp,
+)
 from .markers import MarkerError
 from .notebooks import MAX_NOTEBOOK_BYTES, load_assignment
 from .outdir import CannotWrite, OutputBusy, OutputLock, remove_stray_temp_files, write_error
@@ -81,6 +89,7 @@ class Job:
 
     @property
     def folder(self) -> str:
+        """The student's safe folder name (under feedback/ and .results/)."""
         return folder_name(self.student_id)
 
 
@@ -123,11 +132,18 @@ class Skipped(str):
     """
 
 
-def discover(submissions: Path, sources: dict) -> tuple[dict, list[str]]:
+def discover(submissions: Path, assignments: dict) -> tuple[dict, list[str]]:
     """Every (student, assignment) submission folder, and what is wrong about the layout.
 
-    Returns ({(student_id, assignment_id): Job}, notes); student ids are canonical
-    (see :mod:`autograder.roster`); the jobs' keys are filled in later.
+    Args:
+        submissions: the submissions folder (``<student>/<assignment>/<notebook>``).
+        assignments: {assignment id: Assignment} of the course.
+
+    Returns:
+        ({(student_id, assignment_id): Job}, notes); student ids are canonical (see
+        :mod:`autograder.roster`); the jobs' keys are filled in later. A job's note names
+        the notebooks of its folder that are not graded, or those found when none has the
+        released name.
     """
     found: dict[tuple[str, str], Job] = {}
     notes: list[str] = []
@@ -163,29 +179,57 @@ def discover(submissions: Path, sources: dict) -> tuple[dict, list[str]]:
                     notes.append(f"{assignment_dir}: not an assignment folder (ignored)")
                 continue
             aid = assignment_dir.name
-            if aid not in sources:
+            if aid not in assignments:
                 notes.append(Skipped(f"{assignment_dir}: unknown assignment '{aid}' (ignored)"))
                 continue
-            expected = assignment_dir / sources[aid].notebook_name
-            note = ""
-            if os.path.lexists(expected):
-                path = expected  # whatever it is: reading it says why it cannot be graded
-            else:
-                others = sorted(p for p in assignment_dir.glob("*.ipynb") if refusal(p) is None)
-                path = others[0] if len(others) == 1 else None
-                if path is not None:
-                    note = (
-                        f"graded {path.name}: the notebook should be named "
-                        f"{sources[aid].notebook_name}"
-                    )
+            path, note = _pick_notebook(assignment_dir, assignments[aid].notebook_name)
             found[(sid, aid)] = Job(sid, aid, path, note=note, folder_path=assignment_dir)
     return found, notes
+
+
+def _pick_notebook(folder: Path, expected_name: str) -> tuple[Path | None, str]:
+    """The notebook to grade in a submission folder, and what to say about the others.
+
+    The notebook under the released name is graded (whatever it is: reading it says why it
+    cannot be graded) and every other notebook in the folder is named as not graded; without
+    it, a single other notebook is graded under a note, and several are named and none is
+    guessed at.
+    """
+    expected = folder / expected_name
+    names = sorted(p.name for p in folder.glob("*.ipynb") if p.name != expected_name)
+    listed = ", ".join(shown(n) for n in names)
+    if os.path.lexists(expected):
+        note = (
+            f"not graded, also in the folder: {listed} (only {expected_name} is)" if names else ""
+        )
+        return expected, note
+    usable = sorted(p for p in folder.glob("*.ipynb") if refusal(p) is None)
+    if len(usable) == 1:
+        note = f"graded {shown(usable[0].name)}: the notebook should be named {expected_name}"
+        rest = [shown(n) for n in names if n != usable[0].name]
+        if rest:
+            note += f" (the folder also holds {', '.join(rest)})"
+        return usable[0], note
+    if names:
+        return None, f"it holds {listed}: rename the one to be graded {expected_name}"
+    return None, ""
 
 
 def result_key(
     job: Job, fingerprint: str, limits: Limits, sandboxed: bool, source_hash: str
 ) -> str:
-    """Everything that can change this submission's grade or feedback page, hashed."""
+    """Everything that can change this submission's grade or feedback page, hashed.
+
+    Args:
+        job: the submission (its file, note, lateness and student).
+        fingerprint: the grader's fingerprint (:mod:`autograder.fingerprint`).
+        limits: the limits it is graded under.
+        sandboxed: whether student code runs in the sandbox.
+        source_hash: the SHA-256 of the assignment's source notebook.
+
+    Returns:
+        The key, hex.
+    """
     digest = hashlib.sha256()
     parts = {
         "grader": fingerprint,
@@ -237,44 +281,56 @@ def _content_digest(path: Path) -> bytes:
 _STATE: dict = {}
 
 
-def _init_worker(sources, limits, sandbox):
+def _init_worker(assignments, limits, sandbox):
     """Pool start-up: the sandbox was found and self-tested once, by the main process."""
-    _STATE["sources"] = sources
+    _STATE["assignments"] = assignments
     _STATE["limits"] = limits
     _STATE["sandbox"] = sandbox
 
 
 def _grade_job(job: Job) -> tuple[dict, str]:
     return grade_submission(
-        job, _STATE["sources"][job.assignment_id], _STATE["limits"], _STATE["sandbox"]
+        job, _STATE["assignments"][job.assignment_id], _STATE["limits"], _STATE["sandbox"]
     )
 
 
 def grade_submission(
-    job: Job, source, limits: Limits, sandbox: Sandbox | None, path: Path | None = None
+    job: Job, assignment, limits: Limits, sandbox: Sandbox | None, path: Path | None = None
 ) -> tuple[dict, str]:
     """Grade one submission: its result (as a dict) and its feedback page.
 
     The one per-submission step, the same in a local pool process and on a cluster
-    worker (:mod:`autograder.cluster`). ``path`` is where the notebook's bytes are
-    when not at ``job.path`` (a worker's copy); only its name is ever shown.
+    worker (:mod:`autograder.cluster`).
+
+    Args:
+        job: the submission.
+        assignment: its Assignment (the source notebook's tests and points).
+        limits: the limits student code runs under.
+        sandbox: the sandbox to run it in, or None (``--no-sandbox``).
+        path: where the notebook's bytes are when not at ``job.path`` (a worker's copy);
+            only its name is ever shown.
+
+    Returns:
+        (the result as a dict, the feedback page's HTML); a bug of the grader gives a
+        failed result, never an exception.
     """
     path = path if path is not None else job.path
     if path is None:
+        reason = f"no notebook named {assignment.notebook_name} in the submission folder"
         result = NotebookResult.failed(
-            source,
-            f"no notebook named {source.notebook_name} in the submission folder",
-            "not run: nothing submitted",
+            assignment,
+            f"{reason} ({job.note})" if job.note else reason,
+            "not run: nothing submitted" if not job.note else "not run: no notebook to grade",
         )
         return result.to_dict(), render_failure(result, job.student_id, job.late)
     try:
-        nb, unreadable = read_or_fail(source, path)
+        nb, unreadable = read_or_fail(assignment, path)
         if unreadable is not None or nb is None:
             result = unreadable or NotebookResult.failed(
-                source, "the notebook could not be read", "not run"
+                assignment, "the notebook could not be read", "not run"
             )
         else:
-            result = grade_notebook(source, path, limits, sandbox, nb=nb)
+            result = grade_notebook(assignment, path, limits, sandbox, nb=nb)
         if job.note:
             result.problems.insert(0, job.note)
         if job.late.problem:
@@ -284,7 +340,7 @@ def grade_submission(
             page = render_failure(result, job.student_id, job.late)
         else:
             page = render_feedback(
-                autograded_notebook(source, nb, result), result, job.student_id, job.late
+                autograded_notebook(assignment, nb, result), result, job.student_id, job.late
             )
         result.timings["feedback"] = time.monotonic() - mark
     except Exception as exc:  # a bug of ours must not stop the class
@@ -296,7 +352,7 @@ def grade_submission(
             file=sys.stderr,
         )
         result = NotebookResult.failed(
-            source,
+            assignment,
             f"internal grader error ({type(exc).__name__}); the instructor has the details",
             "not run",
         )
@@ -304,14 +360,23 @@ def grade_submission(
     return result.to_dict(), page
 
 
-def process_failed(job: Job, source, exc: BaseException) -> tuple[dict, str]:
-    """The result of a submission whose grading process itself died (every retry)."""
-    result = NotebookResult.failed(source, f"grader process failed: {exc}", "not run")
+def process_failed(job: Job, assignment, exc: BaseException) -> tuple[dict, str]:
+    """The result of a submission whose grading process itself died (every retry).
+
+    Args:
+        job: the submission.
+        assignment: its Assignment.
+        exc: what the process died of.
+
+    Returns:
+        (the failed result as a dict, its feedback page).
+    """
+    result = NotebookResult.failed(assignment, f"grader process failed: {exc}", "not run")
     return result.to_dict(), render_failure(result, job.student_id, job.late)
 
 
 def _local_results(
-    todo: list[Job], workers: int, sources: dict, limits: Limits, sandbox: Sandbox | None
+    todo: list[Job], workers: int, assignments: dict, limits: Limits, sandbox: Sandbox | None
 ):
     """(job, (result dict, page)) for every job, as a local process pool finishes them."""
     context = multiprocessing.get_context("fork")
@@ -319,7 +384,7 @@ def _local_results(
         max_workers=max(1, workers),
         mp_context=context,
         initializer=_init_worker,
-        initargs=(sources, limits, sandbox),
+        initargs=(assignments, limits, sandbox),
     ) as pool:
         futures = {pool.submit(_grade_job, job): job for job in todo}
         try:
@@ -328,7 +393,7 @@ def _local_results(
                 try:
                     yield job, future.result()
                 except Exception as exc:  # the pool process itself died
-                    yield job, process_failed(job, sources[job.assignment_id], exc)
+                    yield job, process_failed(job, assignments[job.assignment_id], exc)
         finally:  # interrupted, or the output cannot be written: start nothing more
             for future in futures:
                 future.cancel()
@@ -345,11 +410,21 @@ class Selection:
     students: list[str] | None = None
 
     def covers(self, student: str, assignment: str) -> bool:
+        """Whether this run grades a row.
+
+        Args:
+            student: the student id.
+            assignment: the assignment id.
+
+        Returns:
+            True when both are selected (or not restricted).
+        """
         return (self.assignments is None or assignment in self.assignments) and (
             self.students is None or student in self.students
         )
 
     def describe(self) -> str:
+        """The selection in words for the summary ("" when everything is graded)."""
         parts = []
         if self.assignments is not None:
             parts.append("assignment " + ", ".join(self.assignments))
@@ -364,7 +439,18 @@ def _fail(message: str) -> int:
 
 
 def run_grade(submissions: Path, out: Path, *args, **kwargs) -> int:
-    """Grade into ``out``, one run at a time (see :mod:`autograder.outdir`)."""
+    """Grade into ``out``, one run at a time (see :mod:`autograder.outdir`).
+
+    Args:
+        submissions: the submissions folder.
+        out: the output folder (grades.csv, feedback/, summary.txt, report.html).
+        *args: passed on to the run: workers, limits, use_sandbox, gradebook, ...
+        **kwargs: passed on to the run by name (``roster_file``, ``selection``, ...).
+
+    Returns:
+        The exit status: 0 every folder graded, 1 a folder skipped or output not
+        written, 2 the command could not run.
+    """
     submissions, out = Path(submissions), Path(out)
     if not submissions.is_dir():
         return _fail(f"{submissions}: no such folder")
@@ -435,23 +521,23 @@ def _run_grade(
     from .gradebook import GradebookError, GradebookWriter
 
     selection = selection or Selection()
-    sources, hashes = {}, {}
+    assignments, hashes = {}, {}
     for aid in course_dir.assignment_ids(course_dir.SOLUTIONS):
         path = course_dir.notebook_path(aid, course_dir.SOLUTIONS)
         try:
-            sources[aid] = load_assignment(path, aid)
+            assignments[aid] = load_assignment(path, aid)
         except MarkerError as exc:
             return _fail(f"{exc}: fix the solution notebook; nothing was graded")
         hashes[aid] = hashlib.sha256(path.read_bytes()).hexdigest()
     if selection.assignments is not None:
-        unknown = [a for a in selection.assignments if a not in sources]
+        unknown = [a for a in selection.assignments if a not in assignments]
         if unknown:
             return _fail(
                 f"--assignment {', '.join(unknown)}: no such assignment "
-                f"(the assignments are {', '.join(sources)})"
+                f"(the assignments are {', '.join(assignments)})"
             )
     try:
-        policy, notes = load_policy(config or course_dir.GRADING_CONFIG, sources)
+        policy, notes = load_policy(config or course_dir.GRADING_CONFIG, assignments)
     except ConfigError as exc:
         return _fail(str(exc))
     roster = None
@@ -486,7 +572,7 @@ def _run_grade(
             return _fail(str(exc))
     try:
         try:
-            writer = GradebookWriter(gradebook, sources).__enter__()
+            writer = GradebookWriter(gradebook, assignments).__enter__()
         except GradebookError as exc:
             return _fail(str(exc))
         try:
@@ -504,7 +590,7 @@ def _run_grade(
                 selection,
                 policy,
                 notes,
-                sources,
+                assignments,
                 hashes,
                 tqdm,
                 cluster,
@@ -531,14 +617,14 @@ def _run(
     selection,
     policy,
     notes,
-    sources,
+    assignments,
     hashes,
     tqdm,
     cluster=None,
     sandboxed=None,
 ) -> int:
     sandboxed = sandbox is not None if sandboxed is None else sandboxed
-    found, layout_notes = discover(submissions, sources)
+    found, layout_notes = discover(submissions, assignments)
     notes += layout_notes
 
     # The class: the roster when there is one, else the gradebook's students and every
@@ -561,14 +647,17 @@ def _run(
                 "in the gradebook or in the submissions)"
             )
 
-    fingerprint = grader_fingerprint(sources)
+    fingerprint = grader_fingerprint(assignments)
     jobs = []
     for (sid, aid), job in sorted(found.items()):
         if not selection.covers(sid, aid):
             continue
         timestamp, problem = read_timestamp(job.folder_path)
-        job.late = policy.penalty(aid, timestamp, sources[aid].max_score)
+        job.late = policy.penalty(aid, timestamp, assignments[aid].max_score)
         job.late.problem = problem
+        flag = read_late_flag(job.folder_path) if timestamp is None and not problem else ""
+        if flag:  # marked late by the LMS, no time known (see autograder.late)
+            job.late = policy.flagged(aid, assignments[aid].max_score, flag)
         job.key = result_key(job, fingerprint, limits, sandboxed, hashes[aid])
         jobs.append(job)
 
@@ -601,7 +690,7 @@ def _run(
     todo = []
     for job in jobs:
         saved = None if force else _load_saved(results_dir, job.folder, job.assignment_id)
-        page = out / _feedback_path(job.folder, job.assignment_id, sources)
+        page = out / _feedback_path(job.folder, job.assignment_id, assignments)
         if saved is not None and saved.get("key") == job.key and page.is_file():
             done[(job.student_id, job.assignment_id)] = NotebookResult.from_dict(saved["result"])
         else:
@@ -616,9 +705,9 @@ def _run(
         if todo:
             started = time.monotonic()
             if cluster is None:
-                results = _local_results(todo, workers, sources, limits, sandbox)
+                results = _local_results(todo, workers, assignments, limits, sandbox)
             else:
-                results = cluster.results(todo, sources, limits, sandboxed, fingerprint)
+                results = cluster.results(todo, assignments, limits, sandboxed, fingerprint)
             bar = tqdm(
                 total=len(jobs),
                 initial=resumed,
@@ -631,7 +720,7 @@ def _run(
                 with contextlib.closing(results):
                     for job, (data, page) in results:
                         result = NotebookResult.from_dict(data)
-                        _save(out, results_dir, job, result, page, sources)
+                        _save(out, results_dir, job, result, page, assignments)
                         writer.record(job.student_id, result, job.late)
                         done[(job.student_id, job.assignment_id)] = result
                         bar.update(1)
@@ -652,20 +741,20 @@ def _run(
     writer.set_due_dates(policy.due)
     rows = []
     for sid in sorted(class_ids):
-        for aid in sources:
+        for aid in assignments:
             job = found.get((sid, aid))
             if selection.covers(sid, aid):
                 if job is None:
                     writer.remove_submission(sid, aid)
-                    rows.append(_missing_row(sid, aid, sources, policy))
+                    rows.append(_missing_row(sid, aid, assignments, policy))
                 else:
-                    rows.append(_row(job, done[(sid, aid)], sources))
+                    rows.append(_row(job, done[(sid, aid)], assignments))
                 continue
             saved = _load_saved(results_dir, folder_name(sid), aid)
             if saved is not None:  # outside this run's selection: the last saved grade
                 try:
                     old = Job(sid, aid, None, late=Lateness.from_dict(saved.get("late")))
-                    rows.append(_row(old, NotebookResult.from_dict(saved["result"]), sources))
+                    rows.append(_row(old, NotebookResult.from_dict(saved["result"]), assignments))
                     continue
                 except (KeyError, TypeError, ValueError):
                     pass
@@ -674,7 +763,7 @@ def _run(
                     _missing_row(
                         sid,
                         aid,
-                        sources,
+                        assignments,
                         policy,
                         status="pending",
                         reason="submitted; not graded yet (outside this "
@@ -682,7 +771,7 @@ def _run(
                     )
                 )
             else:
-                rows.append(_missing_row(sid, aid, sources, policy))
+                rows.append(_missing_row(sid, aid, assignments, policy))
     buffer = io.StringIO()
     writer_csv = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer_csv.writeheader()
@@ -743,8 +832,8 @@ def _saved_students(results_dir: Path) -> set[str]:
     return ids
 
 
-def _feedback_path(folder: str, assignment_id: str, sources: dict) -> str:
-    stem = Path(sources[assignment_id].notebook_name).stem
+def _feedback_path(folder: str, assignment_id: str, assignments: dict) -> str:
+    stem = Path(assignments[assignment_id].notebook_name).stem
     return f"feedback/{folder}/{assignment_id}/{stem}.html"
 
 
@@ -758,7 +847,7 @@ def _load_saved(results_dir: Path, folder: str, assignment_id: str) -> dict | No
         return None
 
 
-def _row(job: Job, result: NotebookResult, sources: dict) -> dict:
+def _row(job: Job, result: NotebookResult, assignments: dict) -> dict:
     late = job.late
     score = max(0.0, result.score - late.penalty)
     return {
@@ -774,18 +863,20 @@ def _row(job: Job, result: NotebookResult, sources: dict) -> dict:
         "timestamp": late.to_dict()["timestamp"],
         "duedate": late.to_dict()["due"],
         "days_late": f"{late.days:.2f}" if late.seconds else "0",
-        "feedback": _feedback_path(job.folder, job.assignment_id, sources),
+        "feedback": _feedback_path(job.folder, job.assignment_id, assignments),
     }
 
 
-def _missing_row(sid, aid, sources, policy, status="missing", reason="nothing submitted") -> dict:
+def _missing_row(
+    sid, aid, assignments, policy, status="missing", reason="nothing submitted"
+) -> dict:
     due = policy.due.get(aid)
     return {
         "student_id": sid,
         "assignment": aid,
-        "notebook": sources[aid].notebook_name,
+        "notebook": assignments[aid].notebook_name,
         "score": "0",
-        "max_score": f"{sources[aid].max_score:g}",
+        "max_score": f"{assignments[aid].max_score:g}",
         "status": status,
         "reason": reason,
         "raw_score": "0",
@@ -829,9 +920,9 @@ def _install_mathjax(out: Path) -> str:
 
 
 def _save(
-    out: Path, results_dir: Path, job: Job, result: NotebookResult, page: str, sources: dict
+    out: Path, results_dir: Path, job: Job, result: NotebookResult, page: str, assignments: dict
 ) -> None:
-    _write_atomic(out / _feedback_path(job.folder, job.assignment_id, sources), page)
+    _write_atomic(out / _feedback_path(job.folder, job.assignment_id, assignments), page)
     _write_atomic(
         results_dir / job.folder / f"{job.assignment_id}.json",
         json.dumps(

@@ -22,7 +22,12 @@ assignment's max score, where ``days`` counts every started day (1 minute late
 is 1 day), and its score is ``max(0, raw score - penalty)``, as nbgrader's
 export computes ``score`` from ``raw_score`` and ``late_submission_penalty``.
 An assignment without a due date, or a submission without a timestamp, is
-never late.
+never late, with one exception: an LMS that only *marks* a submission late
+(Canvas's ``late_`` in the file name of its download, which carries no time)
+makes ``collect`` write ``late_flag.txt`` beside the notebook; without a
+``timestamp.txt`` such a submission is charged as one started day late (the
+least a late submission loses), and its feedback and the summary say so. Write
+the real submission time into ``timestamp.txt`` for the exact penalty.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from pathlib import Path
 
 UTC = dt.UTC
 TIMESTAMP_FILE = "timestamp.txt"
+#: Written by ``collect`` when the LMS marks a submission late but gives no time.
+LATE_FLAG_FILE = "late_flag.txt"
 
 
 class ConfigError(Exception):
@@ -51,6 +58,7 @@ class LatePolicy:
     due: dict = field(default_factory=dict)
 
     def describe(self) -> str:
+        """The policy in words, for feedback pages."""
         grace = f" after a grace period of {self.grace_minutes:g} min" if self.grace_minutes else ""
         return (
             f"{self.percent_per_day:g}% of the max score per started day late{grace}, "
@@ -60,6 +68,17 @@ class LatePolicy:
     def penalty(
         self, assignment_id: str, timestamp: dt.datetime | None, max_score: float
     ) -> Lateness:
+        """How late a submission is and what that costs.
+
+        Args:
+            assignment_id: the assignment.
+            timestamp: when it was submitted (aware), or None (never late).
+            max_score: the assignment's max score.
+
+        Returns:
+            The lateness: seconds late and the points taken off (0 when on time, without a
+            due date or without a timestamp).
+        """
         due = self.due.get(assignment_id)
         late = Lateness(timestamp=timestamp, due=due)
         if due is None or timestamp is None:
@@ -72,6 +91,37 @@ class LatePolicy:
         late.seconds = (timestamp - due).total_seconds()
         late.penalty = round(max_score * percent / 100, 6)
         late.policy = self.describe()
+        return late
+
+    def flagged(self, assignment_id: str, max_score: float, lms: str = "the LMS") -> Lateness:
+        """The lateness of a submission the LMS marked late without saying when.
+
+        Args:
+            assignment_id: the assignment.
+            max_score: the assignment's max score.
+            lms: who marked it late, for the sentence shown (``Canvas``).
+
+        Returns:
+            One started day late (the least a late submission loses) when the assignment has
+            a due date, else not late; either way ``problem`` says what was done and why.
+        """
+        due = self.due.get(assignment_id)
+        late = Lateness(due=due)
+        if due is None:
+            late.problem = (
+                f"{lms} marked this submission late, but the assignment has no due date "
+                "in the grading config: no late penalty"
+            )
+            return late
+        percent = min(self.max_percent, self.percent_per_day)
+        late.seconds = 86400.0
+        late.penalty = round(max_score * percent / 100, 6)
+        late.policy = self.describe()
+        late.problem = (
+            f"{lms} marked this submission late without giving its time: charged as 1 "
+            f"started day late, {late.penalty:g} points (the least a late submission "
+            f"loses; {late.policy})"
+        )
         return late
 
 
@@ -88,6 +138,7 @@ class Lateness:
     problem: str = ""
 
     def to_dict(self) -> dict:
+        """The lateness as JSON-ready values (times as ISO strings, ``Z`` for UTC)."""
         return {
             "timestamp": _iso(self.timestamp),
             "due": _iso(self.due),
@@ -99,6 +150,14 @@ class Lateness:
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Lateness:
+        """The lateness :meth:`to_dict` wrote.
+
+        Args:
+            data: what :meth:`to_dict` returned, or None (on time).
+
+        Returns:
+            The lateness.
+        """
         data = data or {}
         return cls(
             _parse_iso(data.get("timestamp")),
@@ -111,6 +170,7 @@ class Lateness:
 
     @property
     def days(self) -> float:
+        """Days late (a fraction; 0 when on time)."""
         return self.seconds / 86400
 
     def sentence(self) -> str:
@@ -129,7 +189,14 @@ class Lateness:
 
 
 def duration(seconds: float) -> str:
-    """``1 day 3 h 4 min`` (rounded up to the minute)."""
+    """A duration in words, such as ``1 day 3 h 4 min`` (rounded up to the minute).
+
+    Args:
+        seconds: the duration.
+
+    Returns:
+        The words.
+    """
     minutes = math.ceil(seconds / 60)
     days, minutes = divmod(minutes, 1440)
     hours, minutes = divmod(minutes, 60)
@@ -163,7 +230,18 @@ def _as_utc(value, where: str) -> dt.datetime:
 
 
 def load_policy(path: Path | None, assignments) -> tuple[LatePolicy, list[str]]:
-    """The policy in ``path`` (defaults when there is no file), and notes for the summary."""
+    """The policy in ``path`` (defaults when there is no file), and notes for the summary.
+
+    Args:
+        path: the grading config (TOML), or None.
+        assignments: the course's assignment ids (a due date for another is noted).
+
+    Returns:
+        (the policy, notes for the summary).
+
+    Raises:
+        ConfigError: the file cannot be read or holds an unknown or invalid setting.
+    """
     if path is None or not Path(path).exists():
         return LatePolicy(), []
     path = Path(path)
@@ -210,7 +288,15 @@ def load_policy(path: Path | None, assignments) -> tuple[LatePolicy, list[str]]:
 
 
 def read_timestamp(folder: Path) -> tuple[dt.datetime | None, str]:
-    """The submission time in ``folder/timestamp.txt`` (UTC), or (None, why not)."""
+    """The submission time in ``folder/timestamp.txt``.
+
+    Args:
+        folder: a submission folder.
+
+    Returns:
+        (the time, aware UTC, ""), (None, "") without a timestamp, or (None, why it
+        cannot be read).
+    """
     import dateutil.parser
     from nbgrader.utils import parse_utc
 
@@ -235,3 +321,26 @@ def read_timestamp(folder: Path) -> tuple[dt.datetime | None, str]:
             f"{TIMESTAMP_FILE} could not be read ({exc}); the submission is not counted late"
         )
     return value.replace(tzinfo=UTC), ""
+
+
+def read_late_flag(folder: Path) -> str:
+    """Who marked the submission in ``folder`` late (``folder/late_flag.txt``), or "".
+
+    Args:
+        folder: a submission folder.
+
+    Returns:
+        The LMS's name written by ``collect`` (``Canvas``), "the LMS" when the file names
+        none, or "" when there is no such regular file.
+    """
+    path = Path(folder) / LATE_FLAG_FILE
+    if not path.is_file() or path.is_symlink():
+        return ""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(200).decode("utf-8", "replace")
+    except OSError:
+        return "the LMS"
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    name = first.removeprefix("late:").strip() if first.startswith("late:") else ""
+    return name if name.isprintable() and 0 < len(name) <= 40 else "the LMS"

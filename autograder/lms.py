@@ -17,7 +17,8 @@ nbgrader's ``FileNameCollectorPlugin.named_regexp`` in ``nbgrader zip_collect``)
 Built-in formats:
 
 * Canvas: ``lastnamefirstname_[late_]<user id>_<submission id>_<file>``, with Canvas's
-  ``-1``, ``-2`` ... suffix on resubmitted files (the highest is the latest attempt);
+  ``-1``, ``-2`` ... suffix on resubmitted files (the highest is the latest attempt), and
+  with anonymous grading ``[late_]<id>_<submission id>_<file>`` (the id is the student);
 * Moodle: ``Full Name_<participant id>_assignsubmission_file_/<file>`` (or without the
   folder: ``..._assignsubmission_file_<file>``);
 * Blackboard (nbgrader's documented example):
@@ -25,10 +26,13 @@ Built-in formats:
 
 The zip is checked as a whole before anything is written: a member with ``..``, an
 absolute path, a symbolic link or a declared size beyond the limits refuses the zip, and
-every member is streamed with a byte cap (a zip can lie about its sizes). A notebook is
+every member is streamed with a byte cap (a zip can lie about its sizes). Nothing is written
+through a symbolic link inside ``--out``: each folder is opened with ``O_NOFOLLOW`` relative
+to the one before, and a link met on the way is reported by its path. A notebook is
 written atomically under the released notebook's name, with ``timestamp.txt`` when the
-format carries a submission time (the file :mod:`autograder.late` reads), so a failed
-collect never loses what an earlier one placed.
+format carries a submission time (the file :mod:`autograder.late` reads), or with
+``late_flag.txt`` when the LMS only marks the submission late (Canvas: its download has no
+times), so a failed collect never loses what an earlier one placed.
 
 ``export OUT`` writes what goes back: a gradebook CSV in Canvas's import format and one
 zip of feedback pages per student.
@@ -38,9 +42,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import io
 import os
 import re
+import secrets
 import stat
 import tempfile
 import unicodedata
@@ -49,7 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import course_dir
-from .late import TIMESTAMP_FILE, read_timestamp
+from .late import LATE_FLAG_FILE, TIMESTAMP_FILE, read_timestamp
 from .roster import Roster, RosterError, folder_name, read_roster, student_id
 from .safety import shown
 
@@ -59,8 +65,11 @@ MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
 CHUNK = 1024 * 1024
 
 FORMATS: dict[str, str] = {
-    "canvas": r"^(?:.*/)?(?P<name>[^/_]+)_(?:(?P<late>late)_)?(?P<student>\d+)_\d+_"
-    r"(?P<file>[^/]+)$",
+    # [lastnamefirstname_][late_]<user id>_<submission id>_<file>; without the name (Canvas's
+    # anonymous grading) the first id is the student's. A name has a non-digit and is never
+    # "late", so "late_1002_..." is the late marker, not a student called late.
+    "canvas": r"^(?:.*/)?(?:(?!late_)(?P<name>[^/_]*[^/_\d][^/_]*)_)?(?:(?P<late>late)_)?"
+    r"(?P<student>[A-Za-z0-9]+)_\d+_(?P<file>[^/]+)$",
     "moodle": r"^(?:.*/)?(?P<name>[^/_]+)_(?P<student>\d+)_assignsubmission_file_/?"
     r"(?P<file>[^/]+)$",
     "blackboard": r"^(?:.*/)?[^/]*_(?P<student>[^/_]+)_attempt_"
@@ -80,6 +89,8 @@ class Placed:
     late: bool = False
     attempt: int = 0
     timestamp: dt.datetime | None = None
+    #: who marked it late (for late_flag.txt)
+    lms: str = "the LMS"
 
 
 @dataclass
@@ -91,18 +102,37 @@ class CollectReport:
     superseded: list[str] = field(default_factory=list)
 
     def miss(self, member: str, why: str) -> None:
-        """Record a member that was not placed, and why."""
+        """Record a member that was not placed, and why.
+
+        Args:
+            member: the member's path in the zip (or the zip itself).
+            why: the reason, one sentence.
+        """
         self.unplaced.append((member, why))
 
     @property
     def complete(self) -> bool:
+        """True when every member was placed (collect's exit status is 0 then)."""
         return not self.unplaced
 
     def summary(self) -> str:
+        """What was placed, left out and not placed, as the lines collect prints.
+
+        Returns:
+            The text, ending with a newline.
+        """
         lines = [f"Collected {len(self.placed)} submission(s)."]
         for p in self.placed:
-            extra = " (late)" if p.late else ""
+            extra = ""
+            if p.late:
+                extra = " (late)" if p.timestamp else f" (late, no time given: {LATE_FLAG_FILE})"
             lines.append(f"  {shown(p.student)}/{p.assignment}  <- {shown(p.member)}{extra}")
+        if any(p.late and not p.timestamp for p in self.placed):
+            lines.append(
+                f"Marked late with no time given ({LATE_FLAG_FILE} written): grade charges "
+                "them 1 started day late; write the submission time into timestamp.txt for "
+                "the exact penalty."
+            )
         if self.superseded:
             lines.append(f"Older attempts left out ({len(self.superseded)}):")
             lines += [f"  {shown(m)}" for m in self.superseded]
@@ -113,7 +143,14 @@ class CollectReport:
 
 
 def course_notebooks(folder: Path | None = None) -> dict[str, str]:
-    """{assignment id: released notebook file name} for this course."""
+    """The released notebook of each assignment of this course.
+
+    Args:
+        folder: the released notebooks' folder (default: the course's ``notebooks/``).
+
+    Returns:
+        {assignment id: released notebook file name}.
+    """
     folder = folder or course_dir.RELEASED
     out = {}
     for aid in course_dir.assignment_ids(folder):
@@ -229,6 +266,93 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def _late_flag_text(placed: Placed) -> str:
+    return (
+        f"late: {placed.lms}\n"
+        f"{placed.member} is marked late and the zip gives no submission time. grade "
+        "charges it as 1 started day late; write its time into timestamp.txt for the "
+        "exact penalty.\n"
+    )
+
+
+def _remove_flag(folder: int, name: str) -> None:
+    with _suppress():
+        info = os.lstat(name, dir_fd=folder)
+        if stat.S_ISREG(info.st_mode):
+            os.unlink(name, dir_fd=folder)
+
+
+class _Unsafe(Exception):
+    """A path inside --out that collect will not write through."""
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+
+
+def _open_folder(out: Path, parts: list[str]) -> int:
+    """A descriptor of ``out/<parts...>``, made as needed, never through a symbolic link.
+
+    Each component is opened relative to the one before with ``O_NOFOLLOW``, so a link
+    planted anywhere inside ``out`` (``out/ada -> /elsewhere``) raises :class:`_Unsafe`
+    naming it, and nothing is written outside ``out``.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    path = out
+    fd = _open_dir(path, None, str(out))
+    try:
+        for part in parts:
+            path = path / part
+            with _suppress_exists():
+                os.mkdir(part, 0o777, dir_fd=fd)
+            new = _open_dir(path, fd, part)
+            os.close(fd)
+            fd = new
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _open_dir(path: Path, parent: int | None, name: str) -> int:
+    try:
+        return os.open(name, _DIR_FLAGS, dir_fd=parent)
+    except OSError as exc:
+        try:
+            link = stat.S_ISLNK(os.lstat(name, dir_fd=parent).st_mode)
+        except OSError:
+            link = False
+        if link:
+            raise _Unsafe(
+                f"{path} is a symbolic link: refused to write through it (collect writes "
+                "only into real folders inside --out; remove the link)"
+            ) from None
+        if exc.errno == errno.ENOTDIR:
+            raise _Unsafe(f"{path} exists and is not a folder: refused") from None
+        raise
+
+
+class _suppress_exists:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return exc[0] is not None and issubclass(exc[0], FileExistsError)
+
+
+def _write_at(folder: int, name: str, data: bytes) -> None:
+    """Write ``name`` in the open folder atomically (a link of that name is replaced)."""
+    tmp = f".collect-{secrets.token_hex(8)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666, dir_fd=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
+    except BaseException:
+        with _suppress():
+            os.unlink(tmp, dir_fd=folder)
+        raise
+
+
 class _suppress:
     def __enter__(self):
         return self
@@ -287,6 +411,20 @@ def collect(
 ) -> CollectReport:
     """Unpack an LMS zip into ``out/<student>/<assignment>/<notebook>``.
 
+    Args:
+        zip_path: the LMS's "download all submissions" zip.
+        out: the submissions folder to fill (made when missing; never a symbolic link).
+        patterns: regular expressions for the members' names (default: every built-in
+            format in :data:`FORMATS`).
+        roster_file: a class list mapping the LMS's ids or names to student ids, or None
+            (then the LMS id is the student id).
+        assignment: the assignment every notebook of the zip belongs to, or None (the
+            uploaded file's name says it).
+        notebooks: {assignment id: released notebook name} (default: this course's).
+
+    Returns:
+        What was placed, superseded and not placed (with the reasons).
+
     Raises:
         CollectError: the zip, a pattern or the roster cannot be used (nothing written).
     """
@@ -332,6 +470,7 @@ def collect(
             if base == ".DS_Store" or base.startswith("._") or name.startswith("__MACOSX/"):
                 continue  # a Mac's zip metadata, never a submission
             match = next((m for m in (r.match(name) for r in compiled) if m), None)
+            lms = "Canvas" if match is not None and match.re.pattern == FORMATS["canvas"] else ""
             if match is None:
                 report.miss(name, "the file name fits no pattern")
                 continue
@@ -356,7 +495,7 @@ def collect(
             if "attempt" in groups and groups["attempt"].isdigit():
                 attempt = int(groups["attempt"])
             stamp = _parse_time(groups["timestamp"]) if "timestamp" in groups else None
-            placed = Placed(sid, aid, name, late="late" in groups, attempt=attempt, timestamp=stamp)
+            placed = Placed(sid, aid, name, "late" in groups, attempt, stamp, lms or "the LMS")
             order = (stamp or dt.datetime.min.replace(tzinfo=dt.UTC), attempt)
             chosen.setdefault((sid, aid), []).append((order, info, placed))
 
@@ -377,33 +516,60 @@ def collect(
             try:
                 data = _read_capped(archive, latest[1], zip_path)
             except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-                report.miss(latest[2].member, f"cannot be read from the zip ({exc})")
+                why = f"cannot be read from the zip ({exc})"
+                if "CRC" in str(exc):
+                    why += (
+                        ": its bytes are not what its header declares (a damaged or "
+                        "altered zip; download it again)"
+                    )
+                report.miss(latest[2].member, why)
                 continue
             except CollectError as exc:
                 report.miss(latest[2].member, str(exc))
                 continue
             target = out / sid / aid
-            existing, _ = read_timestamp(target)
-            if (
-                existing is not None
-                and latest[2].timestamp is not None
-                and latest[2].timestamp < existing
-            ):
-                report.superseded.append(
-                    f"{latest[2].member} (older than the submission already in {target})"
-                )
+            try:  # never through a symbolic link inside --out (it could point anywhere)
+                folder = _open_folder(out, [sid, aid])
+            except _Unsafe as exc:
+                report.miss(latest[2].member, str(exc))
                 continue
-            try:
-                _write_atomic(target / notebooks[aid], data)
-                stamp = latest[2].timestamp
-                if stamp is not None:
-                    text = stamp.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
-                    _write_atomic(target / TIMESTAMP_FILE, text.encode())
             except OSError as exc:
                 report.miss(latest[2].member, f"cannot write {target}: {exc.strerror or exc}")
                 continue
+            try:
+                existing, _ = read_timestamp(target)
+                if (
+                    existing is not None
+                    and latest[2].timestamp is not None
+                    and latest[2].timestamp < existing
+                ):
+                    report.superseded.append(
+                        f"{latest[2].member} (older than the submission already in {target})"
+                    )
+                    continue
+                _write_at(folder, notebooks[aid], data)
+                stamp = latest[2].timestamp
+                if stamp is not None:
+                    text = stamp.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+                    _write_at(folder, TIMESTAMP_FILE, text.encode())
+                if latest[2].late and stamp is None:
+                    # the LMS says late but not when: grade charges one started day
+                    _write_at(folder, LATE_FLAG_FILE, _late_flag_text(latest[2]).encode())
+                else:  # an earlier collect's flag is not this submission's
+                    _remove_flag(folder, LATE_FLAG_FILE)
+            except OSError as exc:
+                report.miss(latest[2].member, f"cannot write {target}: {exc.strerror or exc}")
+                continue
+            finally:
+                os.close(folder)
             report.placed.append(latest[2])
-    if not report.placed and report.unplaced:
+    foreign = ("the file name fits no pattern", "unknown assignment: ")
+    if (
+        report.unplaced
+        and not report.placed
+        and all(why.startswith(foreign) for _, why in report.unplaced)
+    ):
+        # only when nothing fits this course: a damaged member or a link is said as it is
         report.miss(
             str(zip_path),
             "no member is a submission of this course's "
@@ -424,17 +590,49 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+#: Statuses of grades.csv that are no grade: Canvas gets an empty cell (left unchanged).
+NO_GRADE = ("missing", "pending")
+
+
+def graded_assignments(rows: list[dict]) -> list[str]:
+    """The assignments with at least one graded (or failed) submission in the rows.
+
+    Args:
+        rows: the rows of grades.csv.
+
+    Returns:
+        The assignment ids, sorted; an assignment nobody handed in is not among them.
+    """
+    return sorted({r["assignment"] for r in rows if r.get("status") not in NO_GRADE})
+
+
 def canvas_csv(
-    rows: list[dict], roster: Roster | None, canvas_ids: dict[str, str] | None = None
+    rows: list[dict],
+    roster: Roster | None,
+    canvas_ids: dict[str, str] | None = None,
+    assignments: list[str] | None = None,
 ) -> str:
     """Canvas's gradebook import CSV for the rows of grades.csv.
 
-    Columns: Student, ID, SIS User ID, SIS Login ID, Section, then one column per assignment
-    (``name (canvas assignment id)`` when the id is known, as Canvas's export writes them);
-    the first data row is "Points Possible". A grade not yet known (pending) is left blank.
+    Columns: Student, ID, SIS User ID, SIS Login ID, Section, then one column per exported
+    assignment (``name (canvas assignment id)`` when the id is known, as Canvas's export
+    writes them); the first data row is "Points Possible". A student with nothing graded for
+    an assignment (``missing`` or ``pending``) gets an empty cell, which Canvas's import
+    leaves unchanged.
+
+    Args:
+        rows: the rows of grades.csv.
+        roster: the class list (names, LMS ids, emails), or None.
+        canvas_ids: {assignment id: Canvas's assignment id} for the column headers.
+        assignments: the assignments to export; None: every assignment with at least one
+            graded row (:func:`graded_assignments`).
+
+    Returns:
+        The CSV text.
     """
     canvas_ids = canvas_ids or {}
-    assignments = sorted({r["assignment"] for r in rows})
+    if assignments is None:
+        assignments = graded_assignments(rows)
     max_scores = {r["assignment"]: r["max_score"] for r in rows}
     headers = [f"{a} ({canvas_ids[a]})" if a in canvas_ids else a for a in assignments]
     buffer = io.StringIO()
@@ -444,7 +642,7 @@ def canvas_csv(
     students: dict[str, dict[str, str]] = {}
     for r in rows:
         students.setdefault(r["student_id"], {})[r["assignment"]] = (
-            "" if r.get("status") == "pending" else r["score"]
+            "" if r.get("status") in NO_GRADE else r["score"]
         )
     for sid in sorted(students):
         info = roster.students.get(sid) if roster is not None else None
@@ -465,7 +663,16 @@ def canvas_csv(
 
 
 def feedback_zips(out: Path, rows: list[dict], target: Path) -> list[Path]:
-    """One zip per student (``target/<folder>.zip``) with their feedback pages."""
+    """One zip per student (``target/<folder>.zip``) with their feedback pages.
+
+    Args:
+        out: the folder ``grade`` wrote (the pages are under ``out/feedback/``).
+        rows: the rows of grades.csv whose pages go into the zips.
+        target: the folder for the zips (made when missing).
+
+    Returns:
+        The zips written, one per student with at least one page.
+    """
     made = []
     pages: dict[str, list[Path]] = {}
     for r in rows:
@@ -493,7 +700,17 @@ def feedback_zips(out: Path, rows: list[dict], target: Path) -> list[Path]:
 
 
 def read_grades(out: Path) -> list[dict]:
-    """The rows of ``OUT/grades.csv`` (a clear ``CollectError`` when it is missing or unreadable)."""
+    """The rows of ``OUT/grades.csv``.
+
+    Args:
+        out: the folder ``grade`` wrote.
+
+    Returns:
+        The rows, as dicts of the CSV's columns.
+
+    Raises:
+        CollectError: grades.csv is missing, unreadable or lacks a needed column.
+    """
     path = Path(out) / "grades.csv"
     try:
         with open(path, encoding="utf-8", newline="") as handle:
@@ -509,17 +726,54 @@ def read_grades(out: Path) -> list[dict]:
 
 
 def export(
-    out: Path, roster_file: Path | None = None, canvas_ids: dict[str, str] | None = None
+    out: Path,
+    roster_file: Path | None = None,
+    canvas_ids: dict[str, str] | None = None,
+    assignments: list[str] | None = None,
 ) -> list[Path]:
-    """Write OUT/export/canvas_gradebook.csv and OUT/export/feedback/<student>.zip."""
+    """Write OUT/export/canvas_gradebook.csv and OUT/export/feedback/<student>.zip.
+
+    Args:
+        out: the folder ``grade`` wrote (with grades.csv and feedback/).
+        roster_file: the class list (names, LMS ids, emails for the CSV), or None.
+        canvas_ids: {assignment id: Canvas's assignment id} for the column headers.
+        assignments: the assignments to export (``--assignment``); None: every assignment
+            with at least one graded row in grades.csv.
+
+    Returns:
+        The files written: the gradebook CSV, then one zip per student with the feedback
+        pages of the exported assignments.
+
+    Raises:
+        CollectError: grades.csv or the roster cannot be read, an assignment is not in
+            grades.csv, or nothing is graded yet.
+    """
     out = Path(out)
     rows = read_grades(out)
     try:
         roster = read_roster(roster_file) if roster_file is not None else None
     except RosterError as exc:
         raise CollectError(str(exc)) from None
+    known = sorted({r["assignment"] for r in rows})
+    if assignments is not None:
+        unknown = [a for a in assignments if a not in known]
+        if unknown:
+            raise CollectError(
+                f"--assignment {', '.join(map(shown, unknown))}: not in grades.csv "
+                f"(it has {', '.join(known) or 'no assignment'})"
+            )
+        assignments = list(dict.fromkeys(assignments))
+    else:
+        assignments = graded_assignments(rows)
+        if not assignments:
+            raise CollectError(
+                f"{out / 'grades.csv'}: no assignment has a graded submission yet: "
+                "nothing to export"
+            )
     target = out / "export"
     target.mkdir(parents=True, exist_ok=True)
     gradebook = target / "canvas_gradebook.csv"
-    _write_atomic(gradebook, canvas_csv(rows, roster, canvas_ids).encode("utf-8"))
-    return [gradebook, *feedback_zips(out, rows, target / "feedback")]
+    text = canvas_csv(rows, roster, canvas_ids, assignments)
+    _write_atomic(gradebook, text.encode("utf-8"))
+    exported = [r for r in rows if r["assignment"] in assignments]
+    return [gradebook, *feedback_zips(out, exported, target / "feedback")]

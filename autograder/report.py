@@ -73,7 +73,14 @@ def _hints_in(source: str) -> set[str]:
 
 
 def known_hints(assignment_id: str) -> set[str]:
-    """Every hint the tests of an assignment (and course.checks) can give."""
+    """Every hint the tests of an assignment (and course.checks) can give.
+
+    Args:
+        assignment_id: the assignment whose source notebook's tests are read.
+
+    Returns:
+        The hints' texts (always with :data:`STUB_HINT`).
+    """
     hints = {STUB_HINT}
     try:
         hints |= _hints_in((course_dir.ROOT / "course" / "checks.py").read_text("utf-8"))
@@ -93,7 +100,15 @@ def known_hints(assignment_id: str) -> set[str]:
 
 
 def hint_of(message: str, hints: set[str]) -> str:
-    """The known hint that a line of a failed test's message ends with, or ''."""
+    """The known hint that a line of a failed test's message ends with.
+
+    Args:
+        message: the failed test's message.
+        hints: the hints that can be given (:func:`known_hints`).
+
+    Returns:
+        The longest hint a line ends with (after `` - ``), or "".
+    """
     best = ""
     for line in (message or "").splitlines():
         line = line.rstrip()
@@ -103,8 +118,27 @@ def hint_of(message: str, hints: set[str]) -> str:
     return best
 
 
+def unhinted_label(grade_id: str) -> str:
+    """How the ranking names the failures of a test that gave no known hint.
+
+    Args:
+        grade_id: the test's grade id.
+
+    Returns:
+        ``failed <grade id> (no named hint)``.
+    """
+    return f"failed {grade_id} (no named hint)"
+
+
 def error_kind(message: str) -> str:
-    """What kind of failure a message without a known hint reports (its exception type)."""
+    """What kind of failure a message without a known hint reports.
+
+    Args:
+        message: the failed test's message.
+
+    Returns:
+        The exception type it starts with (``AssertionError``), or "other".
+    """
     match = re.match(
         r"\s*([A-Za-z_][\w.]{0,60}(?:Error|Exception|Warning|Exit|Interrupt))\b", message or ""
     )
@@ -128,7 +162,17 @@ def _results(out: Path, rows: list[dict]) -> dict[tuple[str, str], dict]:
 
 
 def analyse(out: Path, rows: list[dict]) -> dict:
-    """Counts per assignment, per test and per hint (students in each, sorted)."""
+    """Counts per assignment, per test and per hint (students in each).
+
+    Args:
+        out: the folder ``grade`` wrote (the saved results are under ``out/.results/``).
+        rows: the rows of its grades.csv.
+
+    Returns:
+        {assignment id: its counts}: students, hand-ins, scores, per test the students who
+        passed and the hints (or, with none, the exception types) of the failures, and the
+        hinted and unhinted failures to rank.
+    """
     results = _results(out, rows)
     hints_of: dict[str, set[str]] = {}
     assignments: dict[str, dict] = {}
@@ -142,6 +186,7 @@ def analyse(out: Path, rows: list[dict]) -> dict:
                 "scores": [],
                 "tests": {},
                 "hints": defaultdict(set),
+                "unhinted": defaultdict(set),
             },
         )
         a["students"] += 1
@@ -174,6 +219,8 @@ def analyse(out: Path, rows: list[dict]) -> dict:
                 a["hints"][(t["grade_id"], hint)].add(r["student_id"])
             else:
                 test["unhinted"][error_kind(t.get("message", ""))].add(r["student_id"])
+                if not (t.get("message") or "").startswith("not run"):  # it did run, and failed
+                    a["unhinted"][t["grade_id"]].add(r["student_id"])
     return assignments
 
 
@@ -228,7 +275,15 @@ def _ids(ids: set[str], names: bool) -> str:
 
 
 def render(assignments: dict, names: bool = False) -> tuple[str, str]:
-    """(report.html, report.csv) text."""
+    """The report's page and table.
+
+    Args:
+        assignments: what :func:`analyse` counted.
+        names: list the students under each test and hint (never for sharing).
+
+    Returns:
+        (report.html, report.csv) text.
+    """
     esc = html.escape
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -239,6 +294,9 @@ def render(assignments: dict, names: bool = False) -> tuple[str, str]:
         for (grade_id, hint), ids in a["hints"].items():
             if hint != STUB_HINT:  # an answer not written yet is no misconception
                 ranked.append((len(ids), aid, grade_id, hint, ids))
+        # a failure no check names is still a mistake of the class: ranked by its test
+        for grade_id, ids in a.get("unhinted", {}).items():
+            ranked.append((len(ids), aid, grade_id, unhinted_label(grade_id), ids))
     ranked.sort(key=lambda x: (-x[0], x[1], x[2], x[3]))
     body.append("<h2>Misconceptions of this class, ranked</h2>")
     if ranked:
@@ -257,7 +315,10 @@ def render(assignments: dict, names: bool = False) -> tuple[str, str]:
         top = ranked[:12]
         body.append(
             _bars(
-                [f"{h[:40]} ({g})" for _, _, g, h, _ in top],
+                [
+                    "no named hint" + f" ({g})" if h == unhinted_label(g) else f"{h[:40]} ({g})"
+                    for _, _, g, h, _ in top
+                ],
                 [c for c, *_ in top],
                 "most triggered hints",
             )
@@ -381,7 +442,15 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def write_report(out: Path, names: bool = False) -> list[Path]:
-    """Write OUT/report.html and OUT/report.csv from OUT/grades.csv and the saved results."""
+    """Write OUT/report.html and OUT/report.csv from OUT/grades.csv and the saved results.
+
+    Args:
+        out: the folder ``grade`` wrote.
+        names: list the students under each test and hint.
+
+    Returns:
+        The two files written.
+    """
     out = Path(out)
     with open(out / "grades.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))

@@ -30,7 +30,10 @@ def result_dtype(*inputs) -> np.dtype:
     """The contract's dtype rule: float32 in, float32 out; anything else, float64.
 
     Args:
-        *inputs: the arguments of the call; only NumPy arrays among them count.
+        *inputs: the arguments a result is computed from.
+
+    Returns:
+        float32 when every array input is float32, else float64.
     """
     arrays = [x for x in inputs if isinstance(x, np.ndarray)]
     if arrays and all(a.dtype == np.float32 for a in arrays):
@@ -72,11 +75,13 @@ def tolerance(expected, dtype, scores=None, axis=-1) -> tuple[float, np.ndarray]
     """(rtol, atol) of the contract for a result of ``dtype`` (atol per element).
 
     Args:
-        expected: the accurate result.
-        dtype: the dtype of the result checked.
-        scores: the scores a log-scale result was computed from; None for a result that is
-            not on a log scale (atol 0).
-        axis: the axis the result reduces or normalises over (see :func:`slice_scale`).
+        expected: the accurate values (atol is shaped like them).
+        dtype: the result's dtype.
+        scores: for a log-scale result, the scores it was computed from, or None.
+        axis: the axis of the slices of ``scores`` (None: all of them).
+
+    Returns:
+        (rtol, atol array).
     """
     dtype = np.dtype(dtype)
     expected = np.asarray(expected)
@@ -250,7 +255,10 @@ def reference_log_softmax(z, axis=None) -> np.ndarray:
 
     Args:
         z: the scores.
-        axis: the axis to normalise over; None for all entries together.
+        axis: the axis to normalise along (None: all of ``z``).
+
+    Returns:
+        The log-probabilities, float64.
     """
     z64 = np.asarray(z, dtype=np.float64)
     with np.errstate(all="ignore"):
@@ -271,8 +279,11 @@ def reference_logsumexp(z, axis=None, keepdims=False):
 
     Args:
         z: the scores.
-        axis: the axis to reduce over; None for all entries together.
-        keepdims: keep the reduced axis, with length 1.
+        axis: the axis to reduce (None: all of ``z``).
+        keepdims: keep the reduced axis with length 1.
+
+    Returns:
+        log(sum(exp(z))) along ``axis``, float64.
     """
     z64 = np.asarray(z, dtype=np.float64)
     with np.errstate(all="ignore"):
@@ -303,8 +314,11 @@ def reference_cross_entropy(logits, targets) -> LogScale:
     """Accurate mean cross-entropy of integer targets (a 0-d value), in extended precision.
 
     Args:
-        logits: the scores, shape ``(n, classes)``.
-        targets: the class index of each row, shape ``(n,)``.
+        logits: the scores, shape (N, C).
+        targets: the target class of each row, N integers.
+
+    Returns:
+        The mean loss, as a 0-d :class:`LogScale`.
     """
     z = np.asarray(logits, dtype=np.float64)
     y = np.asarray(targets)
@@ -325,14 +339,13 @@ def raises(exc_type, func, *args, **kwargs) -> None:
     """Assert that ``func(*args, **kwargs)`` raises ``exc_type`` (or a subclass) with a message.
 
     Args:
-        exc_type: the exception class expected.
+        exc_type: the exception expected.
         func: the function to call.
         *args: its positional arguments.
         **kwargs: its keyword arguments.
 
     Raises:
-        AssertionError: if the call returns normally, raises another exception, or raises
-            ``exc_type`` with an empty message.
+        AssertionError: it returned, raised something else, or raised without a message.
     """
     call = _describe_call(func, args, kwargs)
     try:
@@ -352,13 +365,21 @@ def raises(exc_type, func, *args, **kwargs) -> None:
     raise AssertionError(f"{call} should raise {exc_type.__name__}, but it returned normally")
 
 
+#: The likely mistake behind a numerical warning, added to the message of no_warnings.
+WARNING_HINTS = {
+    "overflow encountered in exp": " - np.exp overflowed: rewrite the formula so that exp "
+    "only ever sees arguments <= 0 (subtract the max)",
+}
+
+
 def no_warnings(func, *args, **kwargs):
     """Call ``func`` and assert that it emits no numerical warning.
 
     NumPy reports overflow, underflow to NaN, division by zero and invalid
     operations as ``RuntimeWarning``; those mean the code is not numerically
     safe. Other warnings (a student's own debugging ``warnings.warn``) are noise
-    and do not count.
+    and do not count. A warning with a known likely mistake (:data:`WARNING_HINTS`)
+    ends the message with it, as a hint.
 
     Args:
         func: the function to call.
@@ -366,10 +387,10 @@ def no_warnings(func, *args, **kwargs):
         **kwargs: its keyword arguments.
 
     Returns:
-        What the call returned.
+        What ``func`` returned.
 
     Raises:
-        AssertionError: if the call emitted a ``RuntimeWarning``.
+        AssertionError: it emitted a ``RuntimeWarning`` (the message names the call).
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -377,9 +398,10 @@ def no_warnings(func, *args, **kwargs):
     numerical = [w for w in caught if issubclass(w.category, RuntimeWarning)]
     if numerical:
         first = numerical[0]
+        hint = next((h for k, h in WARNING_HINTS.items() if k in str(first.message)), "")
         raise AssertionError(
             f"{_describe_call(func, args, kwargs)} emitted a "
-            f"{first.category.__name__}: {first.message}"
+            f"{first.category.__name__}: {first.message}{hint}"
         )
     return result
 
@@ -406,10 +428,10 @@ def leaves_input_alone(func, z, *args, **kwargs):
         **kwargs: its keyword arguments.
 
     Returns:
-        What the call returned.
+        What ``func`` returned.
 
     Raises:
-        AssertionError: if the call changed an array or list argument in place.
+        AssertionError: the call changed an argument.
     """
     before = {
         i: np.array(a, copy=True)
@@ -448,10 +470,10 @@ def returns_a_copy(func, z, *args, **kwargs):
         **kwargs: its keyword arguments.
 
     Returns:
-        What the call returned.
+        What ``func`` returned.
 
     Raises:
-        AssertionError: if the result is ``z`` itself or a view of it.
+        AssertionError: the result is ``z`` or a view of it.
     """
     result = func(z, *args, **kwargs)
     record = getattr(func, "last_call", None)
@@ -472,10 +494,13 @@ def output_and_weights(result):
     """Assert that attention returned the pair (output, weights) of arrays; return it.
 
     Args:
-        result: what ``scaled_dot_product_attention`` returned.
+        result: what the attention function returned.
+
+    Returns:
+        (output, weights) as arrays.
 
     Raises:
-        AssertionError: if ``result`` is not a pair of NumPy arrays.
+        AssertionError: it is not such a pair.
     """
     if not (isinstance(result, tuple) and len(result) == 2):
         got = (
@@ -510,8 +535,8 @@ def peak_memory(func, *args, **kwargs):
         *args: its positional arguments.
         **kwargs: its keyword arguments.
 
-    Raises:
-        AssertionError: if the student's process could not measure the peak.
+    Returns:
+        (what the call returned, its peak allocation in bytes).
     """
     measure = getattr(func, "measure_peak", None)
     if callable(measure) and not isinstance(func, type(peak_memory)):
@@ -539,7 +564,10 @@ def megabytes(n_bytes: float) -> str:
     """A byte count for a message, e.g. ``'12.3 MB'``.
 
     Args:
-        n_bytes: the number of bytes.
+        n_bytes: the count.
+
+    Returns:
+        The count in MB, one decimal.
     """
     return f"{n_bytes / 1e6:.1f} MB"
 

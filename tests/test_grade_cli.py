@@ -277,3 +277,31 @@ def test_exit_status_says_whether_every_folder_was_graded(tmp_path):
     assert (
         "ada,01-definition,01-definition.ipynb,10" in (tmp_path / "out" / "grades.csv").read_text()
     )
+
+
+def test_a_folder_with_several_notebooks_names_them(tmp_path):
+    """The released name is graded and the others are named; several others and none under
+    the released name: all are named and none is guessed at."""
+    aid = "01-definition"
+    name = course_dir.notebook_path(aid, course_dir.RELEASED).name
+    subs = tmp_path / "submitted"
+    write_notebook(make_submission(aid), subs / "eve" / aid / name)
+    write_notebook(make_submission(aid, stub=True), subs / "eve" / aid / "copy.ipynb")
+    write_notebook(make_submission(aid), subs / "gin" / aid / "a.ipynb")
+    write_notebook(make_submission(aid), subs / "gin" / aid / "b.ipynb")
+    write_notebook(make_submission(aid), subs / "fay" / aid / "mine.ipynb")
+    done = run_cli(
+        "grade", subs, "--out", tmp_path / "out", "--gradebook", tmp_path / "gb.db",
+        "--assignment", aid, "--workers", "2", "--timeout", "30", "--no-sandbox", timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    table = rows(tmp_path / "out")
+    eve, gin, fay = (table[(s, aid)] for s in ("eve", "gin", "fay"))
+    assert eve["score"] == "10" and "copy.ipynb" in eve["reason"]
+    assert gin["status"] == "failed"
+    assert "a.ipynb, b.ipynb" in gin["reason"] and name in gin["reason"]
+    assert fay["score"] == "10" and "graded mine.ipynb" in fay["reason"]
+    summary = (tmp_path / "out" / "summary.txt").read_text(encoding="utf-8")
+    assert "copy.ipynb" in summary and "a.ipynb, b.ipynb" in summary
+    page = (tmp_path / "out" / gin["feedback"]).read_text(encoding="utf-8")
+    assert "a.ipynb" in page and "b.ipynb" in page

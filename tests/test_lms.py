@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from autograder import course_dir
-from autograder.late import read_timestamp
+from autograder.late import LATE_FLAG_FILE, LatePolicy, read_late_flag, read_timestamp
 from autograder.lms import CANVAS_FIXED, canvas_csv, feedback_zips
 from autograder.roster import read_roster
 
@@ -68,7 +68,7 @@ def test_canvas_zip_places_latest_attempts_and_maps_ids(tmp_path):
     assert tag_of(subs / "ada" / A1 / NB1) == "ada-2"  # the later attempt
     assert tag_of(subs / "ada" / A2 / NB2) == "ada-t"
     assert tag_of(subs / "charles" / A1 / NB1) == "charles"  # found by name
-    assert "(late)" in done.stdout and "Older attempts left out (1)" in done.stdout
+    assert "(late, no time given" in done.stdout and "Older attempts left out (1)" in done.stdout
     assert sorted(p.name for p in subs.iterdir()) == ["ada", "charles"]
 
 
@@ -100,6 +100,76 @@ def test_moodle_zip_in_folders_and_flat(tmp_path):
     # the text file is reported by name, and the exit status says not everything was placed
     assert done.returncode == 1
     assert "notes.txt" in done.stdout and "unknown assignment" in done.stdout
+
+
+def test_canvas_late_prefix_and_anonymous_names(tmp_path):
+    """``late_`` is a flag, never a student's name; anonymous grading drops the name."""
+    zip_path = make_zip(
+        tmp_path / "anon.zip",
+        {
+            f"1001_6001_{NB1}": nb_bytes(A1, "a"),
+            f"late_1002_6002_{NB1}": nb_bytes(A1, "b"),
+            f"late_x7Kq2_6003_{NB1}": nb_bytes(A1, "c"),
+            f"hopperg_late_1004_6004_{NB1}": nb_bytes(A1, "d"),
+        },
+    )
+    subs = tmp_path / "subs"
+    done = collect(zip_path, "--out", subs, "--format", "canvas")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(p.name for p in subs.iterdir()) == ["1001", "1002", "1004", "x7Kq2"]
+    assert not (subs / "1001" / A1 / LATE_FLAG_FILE).exists()
+    for sid in ("1002", "x7Kq2", "1004"):
+        assert read_late_flag(subs / sid / A1) == "Canvas", sid
+    assert read_timestamp(subs / "1002" / A1) == (None, "")  # Canvas gives no time
+    assert "grade charges them 1 started day late" in done.stdout
+
+    # a later download where the latest attempt is on time takes the flag away
+    again = make_zip(tmp_path / "again.zip", {f"1002_6009_{NB1}": nb_bytes(A1, "b2")})
+    assert collect(again, "--out", subs, "--format", "canvas").returncode == 0
+    assert tag_of(subs / "1002" / A1 / NB1) == "b2"
+    assert read_late_flag(subs / "1002" / A1) == ""
+
+
+def test_a_flagged_submission_is_charged_one_started_day():
+    import datetime as dt
+
+    due = dt.datetime(2026, 9, 14, 23, 59, tzinfo=dt.UTC)
+    policy = LatePolicy(percent_per_day=10, max_percent=50, due={A1: due})
+    late = policy.flagged(A1, 20, "Canvas")
+    assert late.penalty == 2 and late.days == 1 and late.timestamp is None
+    assert "Canvas marked this submission late" in late.sentence()
+    undated = policy.flagged(A2, 20, "Canvas")
+    assert undated.penalty == 0 and "no due date" in undated.sentence()
+
+
+def test_grade_charges_the_late_flag_and_a_timestamp_overrides_it(tmp_path):
+    subs = tmp_path / "subs"
+    folder = subs / "ada" / A1
+    folder.mkdir(parents=True)
+    (folder / NB1).write_bytes(nb_bytes(A1))
+    (folder / LATE_FLAG_FILE).write_text("late: Canvas\n", encoding="utf-8")
+    config = tmp_path / "grading.toml"
+    config.write_text(
+        f'[late]\npercent_per_day = 10\n[due]\n"{A1}" = 2026-09-14T23:59:00Z\n',
+        encoding="utf-8",
+    )
+
+    def grade():
+        done = run_cli(
+            "grade", subs, "--out", tmp_path / "out", "--gradebook", tmp_path / "gb.db",
+            "--config", config, "--assignment", A1, "--workers", "1", "--timeout", "30",
+            "--no-sandbox", timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        with open(tmp_path / "out" / "grades.csv", newline="", encoding="utf-8") as handle:
+            return next(r for r in csv.DictReader(handle) if r["student_id"] == "ada")
+
+    row = grade()
+    assert (row["raw_score"], row["late_penalty"], row["score"]) == ("10", "1", "9")
+    assert "Canvas marked this submission late" in row["reason"]
+    (folder / "timestamp.txt").write_text("2026-09-17 08:00:00 UTC", encoding="utf-8")
+    row = grade()  # the real time: 3 started days
+    assert (row["late_penalty"], row["score"]) == ("3", "7")
 
 
 def test_timestamps_are_written_for_the_late_policy(tmp_path):
@@ -196,6 +266,42 @@ def test_hostile_zips_are_refused_and_nothing_is_written(tmp_path, kind, message
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["hostile.zip"]
 
 
+def test_collect_never_writes_through_a_symbolic_link_inside_out(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    outside = elsewhere / "victim.ipynb"
+    outside.write_text("untouched", encoding="utf-8")
+    subs = tmp_path / "subs"
+    (subs / "bob").mkdir(parents=True)
+    (subs / "ada").symlink_to(elsewhere)  # a student folder
+    (subs / "bob" / A1).symlink_to(elsewhere)  # an assignment folder
+    (subs / "cyd" / A1).mkdir(parents=True)
+    (subs / "cyd" / A1 / NB1).symlink_to(outside)  # the notebook itself
+    zip_path = make_zip(
+        tmp_path / "s.zip",
+        {
+            f"lovelaceada_1_11_{NB1}": nb_bytes(A1, "a"),
+            f"babbagebob_2_12_{NB1}": nb_bytes(A1, "b"),
+            f"charissecyd_late_3_13_{NB1}": nb_bytes(A1, "c"),
+            f"hopperdan_4_14_{NB1}": nb_bytes(A1, "d"),
+        },
+    )
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "id,lms_user_id\nada,1\nbob,2\ncyd,3\ndan,4\n",
+        encoding="utf-8",
+    )
+    done = collect(zip_path, "--out", subs, "--students", roster)
+    assert done.returncode == 1
+    assert f"{subs / 'ada'} is a symbolic link" in done.stdout
+    assert f"{subs / 'bob' / A1} is a symbolic link" in done.stdout
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["victim.ipynb"]
+    assert outside.read_text(encoding="utf-8") == "untouched"
+    # a link in the notebook's place is replaced by the notebook, not followed
+    assert not (subs / "cyd" / A1 / NB1).is_symlink() and tag_of(subs / "cyd" / A1 / NB1) == "c"
+    assert tag_of(subs / "dan" / A1 / NB1) == "d"  # the rest is placed
+
+
 def test_a_member_larger_than_declared_is_cut_off(tmp_path, monkeypatch):
     """A member that holds more than its header declares is not placed: the stream is cut
     (Python's zipfile stops at the declared size and then fails the CRC check; our byte
@@ -215,9 +321,11 @@ def test_a_member_larger_than_declared_is_cut_off(tmp_path, monkeypatch):
     zip_path.write_bytes(bytes(raw))
     report = lms.collect(zip_path, tmp_path / "subs", notebooks={A1: NB1})
     assert not report.placed
-    assert any(
-        "more than 4096 bytes" in why or "cannot be read" in why for _, why in report.unplaced
-    )
+    # the CRC / size message only: the member is this course's, nothing says "another course"
+    assert [m for m, _ in report.unplaced] == [f"lovelaceada_12345_1_{NB1}"]
+    why = report.unplaced[0][1]
+    assert "more than 4096 bytes" in why or "not what its header declares" in why
+    assert "another course" not in report.summary()
     assert not (tmp_path / "subs" / "12345" / A1 / NB1).exists()
 
 
@@ -312,9 +420,55 @@ def test_canvas_csv_parses_back(tmp_path):
     assert table[1] == ["Points Possible", "", "", "", "", "10", "12"]
     by_sis = {row[2]: row for row in table[2:]}
     assert by_sis["ada"] == ["Lovelace, Ada", "12345", "ada", "ada@example.org", "", "7", "3.5"]
-    # a formula-looking id is quoted for spreadsheets; a pending grade stays blank
-    assert by_sis["'=cmd"][5:] == ["0", ""]
+    # a formula-looking id is quoted for spreadsheets; missing and pending grades stay blank
+    # (Canvas's import leaves an empty cell unchanged)
+    assert by_sis["'=cmd"][5:] == ["", ""]
     assert len(table) == 4
+
+
+def _write_grades(out: Path, rows: list[dict]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _gradebook(out: Path) -> list[list[str]]:
+    text = (out / "export" / "canvas_gradebook.csv").read_text(encoding="utf-8")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_export_leaves_assignments_nobody_handed_in_out(tmp_path):
+    """Mid-term: grades.csv has a missing row for every assignment not yet due; importing
+    zeros for them would overwrite Canvas's columns, so they are not exported."""
+    rows = [
+        {**ROWS[0], "status": "graded", "score": "7"},
+        {**ROWS[0], "student_id": "bob", "status": "missing", "score": "0", "feedback": ""},
+    ]
+    for sid in ("ada", "bob"):
+        rows.append({**ROWS[1], "student_id": sid, "status": "missing", "score": "0"})
+    out = tmp_path / "out"
+    _write_grades(out, rows)
+    done = run_cli("export", out, timeout=120)
+    assert done.returncode == 0, done.stderr
+    table = _gradebook(out)
+    assert table[0] == CANVAS_FIXED + [A1]  # no column of zeros for A2
+    assert {row[2]: row[5:] for row in table[2:]} == {"ada": ["7"], "bob": [""]}
+
+    # --assignment chooses (repeatable); an assignment grades.csv does not have is refused
+    done = run_cli("export", out, "--assignment", A2, "--assignment", A1, timeout=120)
+    assert done.returncode == 0, done.stderr
+    table = _gradebook(out)
+    assert table[0] == CANVAS_FIXED + [A2, A1]
+    assert {row[2]: row[5:] for row in table[2:]} == {"ada": ["", "7"], "bob": ["", ""]}
+    bad = run_cli("export", out, "--assignment", "99-nothing", timeout=120)
+    assert bad.returncode == 2 and "99-nothing" in bad.stderr and "not in grades.csv" in bad.stderr
+
+    # nothing graded at all: one sentence, no CSV of blanks
+    _write_grades(tmp_path / "empty", rows[1:])
+    none = run_cli("export", tmp_path / "empty", timeout=120)
+    assert none.returncode == 2 and "nothing to export" in none.stderr
 
 
 def test_feedback_zip_per_student(tmp_path):

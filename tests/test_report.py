@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -11,9 +12,10 @@ from collections import Counter
 import pytest
 
 from autograder import course_dir
-from autograder.report import STUB_HINT, hint_of, known_hints, write_report
+from autograder.report import STUB_HINT, hint_of, known_hints, unhinted_label, write_report
 
 import mistakes_01
+import mistakes_03
 from conftest import make_submission, run_cli, write_notebook
 
 A1 = "01-definition"
@@ -222,8 +224,65 @@ def test_class_report_counts_match_the_graded_results(graded_class):
     page = (out / "report.html").read_text(encoding="utf-8")
     ranked = page.split("Misconceptions of this class, ranked")[1].split("</table>")[0]
     first = re.search(r"<tr><td>(\d+)</td>", ranked)
-    assert first and int(first.group(1)) == max(n for (_, h), n in hints.items() if h != STUB_HINT)
+    unhinted: Counter = Counter()
+    for r in table:
+        if r["kind"] == "unhinted":
+            unhinted[r["test"]] += int(r["students"])
+    top = max([n for (_, h), n in hints.items() if h != STUB_HINT] + list(unhinted.values()))
+    assert first and int(first.group(1)) == top
     assert STUB_HINT not in ranked  # an unwritten answer is counted apart, not ranked
     assert "1 left at least one answer not written" in page
     for sid in STUDENTS:
         assert not re.search(rf"\b{sid}\b", page)
+
+
+def _ranked_rows(out) -> list[tuple[int, str, str]]:
+    page = (out / "report.html").read_text(encoding="utf-8")
+    ranked = page.split("Misconceptions of this class, ranked")[1].split("</table>")[0]
+    return [
+        (int(n), test, html.unescape(re.sub("<[^>]+>", "", hint)))
+        for n, test, hint in re.findall(
+            r"<tr><td>(\d+)</td><td>[^<]*</td><td>([^<]*)</td><td>(.*?)</td>", ranked
+        )
+    ]
+
+
+def test_failures_without_a_hint_are_ranked_per_test(tmp_path):
+    out = _fake_out(tmp_path)
+    write_report(out)
+    ranked = _ranked_rows(out)
+    assert (2, "test_a", "is the axis argument used?") in ranked
+    assert (1, "test_b", unhinted_label("test_b")) in ranked
+
+
+NAIVE = mistakes_03.MISTAKES[0]
+
+
+@pytest.mark.slow
+def test_the_naive_stable_softmax_is_ranked(tmp_path):
+    """The commonest mistake of chapter 03 (no max subtraction) fails 7 tests, first at the
+    warning and NaN checks: it is ranked, under the overflow hint and per test."""
+    aid = mistakes_03.ASSIGNMENT
+    name = course_dir.notebook_path(aid, course_dir.RELEASED).name
+    assert "without the max subtraction" in NAIVE["name"]
+    subs = tmp_path / "submitted"
+    naive = make_submission(aid, replacements={NAIVE["cell"]: NAIVE["code"]})
+    for sid in ("ada", "bob", "cyd"):
+        write_notebook(naive, subs / sid / aid / name)
+    write_notebook(make_submission(aid), subs / "dan" / aid / name)
+    out = tmp_path / "graded"
+    done = run_cli(
+        "grade", subs, "--out", out, "--workers", "2", "--timeout", "30",
+        "--gradebook", tmp_path / "gb.db", "--assignment", aid, "--no-sandbox", timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    ranked = _ranked_rows(out)
+    overflow = "np.exp overflowed: rewrite the formula so that exp only ever sees arguments <= 0"
+    by_test = {test: (n, hint) for n, test, hint in ranked}
+    assert set(by_test) == NAIVE["catches"]  # every failed test is ranked, none is lost
+    assert all(n == 3 for n, _ in by_test.values())
+    for test in ("test_stable_softmax_huge_scores", "test_stable_softmax_float32"):
+        assert by_test[test][1].startswith(overflow)
+    unnamed = {t for t, (_, h) in by_test.items() if h == unhinted_label(t)}
+    assert unnamed and "test_stable_softmax_undefined_rows" in unnamed
+    assert ranked[0][0] == 3  # at the top of the ranking
