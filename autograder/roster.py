@@ -37,7 +37,14 @@ class RosterError(Exception):
 
 
 def student_id(raw: str) -> tuple[str | None, str]:
-    """``(id, "")`` for an acceptable name, or ``(None, why it is refused)``."""
+    """``(id, "")`` for an acceptable name, or ``(None, why it is refused)``.
+
+    Args:
+        raw: the id as a roster, a folder or an LMS file name gives it.
+
+    Returns:
+        The id in Unicode NFC form and "", or None and the reason it is refused.
+    """
     text = unicodedata.normalize("NFC", raw)
     if not text:
         return None, "the id is empty"
@@ -63,7 +70,14 @@ def student_id(raw: str) -> tuple[str | None, str]:
 
 
 def folder_name(sid: str) -> str:
-    """The safe folder name that stores an accepted id's outputs."""
+    """The safe folder name that stores an accepted id's outputs.
+
+    Args:
+        sid: an id that :func:`student_id` accepted.
+
+    Returns:
+        The id itself when it is plain ASCII, else an ASCII slug and a hash of the id.
+    """
     if _PLAIN.match(sid) and len(sid) <= MAX_ID_LENGTH:
         return sid
     ascii_text = unicodedata.normalize("NFKD", sid).encode("ascii", "ignore").decode("ascii")
@@ -97,6 +111,15 @@ def read_roster(path: Path) -> Roster:
 
     A CSV file with a header row; the ``id`` column is required, ``first_name``,
     ``last_name``, ``email`` and ``lms_user_id`` are optional, other columns are ignored.
+
+    Args:
+        path: the CSV file.
+
+    Returns:
+        The students by id, and the rows refused with their reasons.
+
+    Raises:
+        RosterError: the file is missing, unreadable, not UTF-8 or has no ``id`` column.
     """
     path = Path(path)
     try:
