@@ -1,4 +1,8 @@
-"""Feedback pages, rendered with nbgrader's own feedback template.
+"""Feedback pages, rendered with our own template, which extends nbgrader's.
+
+The template is ``autograder/templates/feedback_local/index.html.j2``: it extends
+nbgrader's feedback template, renders the grader's notes and the submission time itself,
+and loads the course's local MathJax instead of a CDN's.
 
 A page is inert: what the student wrote (markdown, outputs, names) is sanitised
 (:func:`autograder.safety.sanitize_html`) or escaped, and a Content Security

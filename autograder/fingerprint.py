@@ -24,7 +24,10 @@ from pathlib import Path
 
 from . import course_dir
 
-_LIBRARIES = ("numpy", "scipy", "nbgrader", "nbconvert", "nbformat")
+#: Libraries whose versions are part of the fingerprint: they run the tests (numpy, scipy),
+#: read notebooks (nbformat) and render and sanitise feedback (nbgrader, nbconvert,
+#: jinja2, nh3).
+_LIBRARIES = ("numpy", "scipy", "nbgrader", "nbconvert", "nbformat", "jinja2", "nh3")
 
 
 def _imported_modules(
