@@ -30,12 +30,12 @@ def find_assignment(path: Path):
     grade_ids = {nbgrader_meta(c).get("grade_id") for c in nb["cells"]} - {None}
     best, overlap = None, 0
     for assignment_id in ids:
-        source = load_assignment(
+        assignment = load_assignment(
             course_dir.notebook_path(assignment_id, course_dir.RELEASED), assignment_id
         )
-        common = len(grade_ids & (set(source.tests) | set(source.solutions)))
+        common = len(grade_ids & (set(assignment.tests) | set(assignment.solutions)))
         if common > overlap:
-            best, overlap = source, common
+            best, overlap = assignment, common
     if best is None:
         raise BadNotebook("it does not look like any of the course's exercise notebooks")
     return best
@@ -133,11 +133,13 @@ def run_check(path: Path, timeout: float, out=sys.stdout) -> int:
         )
         return 2
     try:
-        source = find_assignment(path)
+        assignment = find_assignment(path)
     except BadNotebook as exc:
         print(f"check: {path}: {exc}", file=sys.stderr)
         return 2
-    print(f"Checking {path.name} against the visible tests of {source.assignment_id}\n", file=out)
+    print(
+        f"Checking {path.name} against the visible tests of {assignment.assignment_id}\n", file=out
+    )
 
     shown = set()
 
@@ -154,7 +156,7 @@ def run_check(path: Path, timeout: float, out=sys.stdout) -> int:
         out.flush()
 
     limits = Limits(cell_seconds=timeout, notebook_seconds=max(timeout * 10, 300))
-    result = grade_notebook(source, path, limits, sandbox=None, hidden=False, on_test=show)
+    result = grade_notebook(assignment, path, limits, sandbox=None, hidden=False, on_test=show)
     for test in result.tests:
         if test.grade_id not in shown:
             show(test)

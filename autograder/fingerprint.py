@@ -96,14 +96,14 @@ def course_files(codes, root: Path = course_dir.ROOT) -> list[Path]:
     return sorted(files)
 
 
-def grader_fingerprint(sources: dict, root: Path = course_dir.ROOT) -> str:
+def grader_fingerprint(assignments: dict, root: Path = course_dir.ROOT) -> str:
     """A hash of the grading code and the libraries: see the module docstring.
 
     ``root`` is the course root holding ``autograder/`` and ``course/``.
     """
     codes = []
-    for source in sources.values():
-        codes += list(source.given.values()) + [t.code for t in source.tests.values()]
+    for assignment in assignments.values():
+        codes += list(assignment.given.values()) + [t.code for t in assignment.tests.values()]
     # Only code and templates: the package folder may also hold runtime data (gradebook).
     package = root / "autograder"
     files = sorted(

@@ -60,14 +60,14 @@ class GradebookWriter:
 
         if assignment_id in self._synced:
             return
-        source = self.assignments[assignment_id]
-        notebook_id = Path(source.notebook_name).stem
+        assignment = self.assignments[assignment_id]
+        notebook_id = Path(assignment.notebook_name).stem
         try:
             notebook = self._book.find_notebook(notebook_id, assignment_id)
             known = {c.name for c in notebook.grade_cells}
         except MissingEntry:
             known = set()
-        if known != set(source.tests):
+        if known != set(assignment.tests):
             from .release import generate
 
             produced = generate(assignment_id, self.db_path)

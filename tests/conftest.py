@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from autograder import course_dir
+from autograder.markers import ALL_MARKERS, regions
 from autograder.notebooks import load_assignment
 
 ROOT = course_dir.ROOT
@@ -29,11 +30,47 @@ CHAPTERS = course_dir.assignment_ids()
 
 
 def solution_body(code: str) -> str:
-    """A solution cell's code with nbgrader's markers removed."""
+    """A solution cell's code with nbgrader's solution markers removed.
+
+    Args:
+        code: The cell's code, as the source notebook has it.
+
+    Returns:
+        The code with the BEGIN/END SOLUTION lines dropped (what they enclose is kept).
+    """
+    markers = {n for r in regions(code) if r.kind == "solution" for n in (r.begin, r.end)}
     return "".join(
-        line
-        for line in code.splitlines(True)
-        if "BEGIN SOLUTION" not in line and "END SOLUTION" not in line
+        line for number, line in enumerate(code.splitlines(True), 1) if number not in markers
+    )
+
+
+def marked(code: str, kind: str) -> list[list[str]]:
+    """The lines inside each region of ``kind`` ("solution" or "hidden"), markers excluded.
+
+    Args:
+        code: A cell's code.
+        kind: The region kind, as :data:`autograder.markers.MARKERS` names it.
+
+    Returns:
+        One list of lines per region, in order.
+    """
+    lines = code.splitlines(True)
+    return [lines[r.begin : r.end - 1] for r in regions(code) if r.kind == kind]
+
+
+def unmarked(code: str, kind: str) -> str:
+    """``code`` without its regions of ``kind``, markers included.
+
+    Args:
+        code: A cell's code.
+        kind: The region kind, as :data:`autograder.markers.MARKERS` names it.
+
+    Returns:
+        The lines outside every such region.
+    """
+    inside = {n for r in regions(code) if r.kind == kind for n in range(r.begin, r.end + 1)}
+    return "".join(
+        line for number, line in enumerate(code.splitlines(True), 1) if number not in inside
     )
 
 
@@ -46,15 +83,15 @@ def make_submission(
     cells named in ``replacements`` (grade_id -> code).
     """
     released = course_dir.notebook_path(assignment_id, course_dir.RELEASED)
-    source = load_assignment(course_dir.notebook_path(assignment_id), assignment_id)
+    assignment = load_assignment(course_dir.notebook_path(assignment_id), assignment_id)
     nb = json.loads(released.read_text(encoding="utf-8"))
     nb = copy.deepcopy(nb)
     for cell in nb["cells"]:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if replacements and grade_id in replacements:
             cell["source"] = replacements[grade_id]
-        elif grade_id in source.solutions and not stub:
-            cell["source"] = solution_body(source.solutions[grade_id])
+        elif grade_id in assignment.solutions and not stub:
+            cell["source"] = solution_body(assignment.solutions[grade_id])
     return nb
 
 
@@ -79,25 +116,28 @@ def run_cli(*args, timeout=900, cwd=None, **kwargs) -> subprocess.CompletedProce
 
 
 @pytest.fixture(scope="session")
-def sources():
+def assignments():
     return {a: load_assignment(course_dir.notebook_path(a), a) for a in CHAPTERS}
 
 
-def grade_in_process(sources, tmp_path: Path, assignment_id: str, **kwargs):
+def grade_in_process(assignments, tmp_path: Path, assignment_id: str, **kwargs):
     """Grade ``make_submission(assignment_id, **kwargs)`` directly (no sandbox, for speed)."""
     from autograder.checker import grade_notebook
     from autograder.sandbox import Limits
 
     nb = make_submission(assignment_id, **kwargs)
-    path = write_notebook(nb, tmp_path / assignment_id / sources[assignment_id].notebook_name)
+    path = write_notebook(nb, tmp_path / assignment_id / assignments[assignment_id].notebook_name)
     return grade_notebook(
-        sources[assignment_id], path, Limits(cell_seconds=60, notebook_seconds=300), sandbox=None
+        assignments[assignment_id],
+        path,
+        Limits(cell_seconds=60, notebook_seconds=300),
+        sandbox=None,
     )
 
 
 # ----------------------------------------------------------------------------- leaks
 
-FORBIDDEN = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+FORBIDDEN = ALL_MARKERS
 
 
 def normalised(text: str) -> str:
@@ -131,26 +171,24 @@ def solution_lines(assignment_id):
     visible tests, the stubs).
     """
     path = course_dir.notebook_path(assignment_id)
-    source = load_assignment(path, assignment_id)
-    public = []  # computed from the source, never from the released copy under test
+    assignment = load_assignment(path, assignment_id)
+    public = []  # computed from the source notebook, never from the released copy under test
     for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
         code = "".join(cell["source"])
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in source.tests:
-            code = source.tests[grade_id].visible_code
-        elif grade_id in source.solutions:
-            code = re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", "", code, flags=re.DOTALL)
+        if grade_id in assignment.tests:
+            code = assignment.tests[grade_id].visible_code
+        elif grade_id in assignment.solutions:
+            code = unmarked(code, "solution")
         public.append(normalised(code))
     public_text = "\n".join(public)
     secrets: set[str] = set()
-    for code in source.solutions.values():
-        for region in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", code, re.DOTALL):
-            secrets |= snippets(region.splitlines())
-    for test in source.tests.values():
-        for region in re.findall(
-            r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", test.code, re.DOTALL
-        ):
-            secrets |= snippets(region.splitlines())
+    for code in assignment.solutions.values():
+        for region in marked(code, "solution"):
+            secrets |= snippets([line.rstrip("\n") for line in region])
+    for test in assignment.tests.values():
+        for region in marked(test.code, "hidden"):
+            secrets |= snippets([line.rstrip("\n") for line in region])
     return {snippet for snippet in secrets if snippet not in public_text}
 
 
