@@ -480,7 +480,7 @@ class StudentFunction:
         # The test's own arguments are never changed (they were sent as copies): the
         # call's in-place edits are only recorded, so one bug cannot spoil later checks.
         # A random generator is the exception: drawing from it must advance it.
-        changed = set()
+        changed: set[int | str] = set()
         if isinstance(args_after, list) and len(args_after) == len(args):
             changed |= {
                 i

@@ -351,7 +351,7 @@ def leaves_input_alone(func, z, *args, **kwargs):
     The grader's proxy of a student's function never lets a call change the test's
     own data; it reports instead which arguments the call changed (``last_call``).
     """
-    before = {
+    before: dict[int | str, np.ndarray] = {
         i: np.array(a, copy=True)
         for i, a in enumerate((z, *args))
         if isinstance(a, (np.ndarray, list))
@@ -360,7 +360,9 @@ def leaves_input_alone(func, z, *args, **kwargs):
         {k: np.array(a, copy=True) for k, a in kwargs.items() if isinstance(a, (np.ndarray, list))}
     )
     result = func(z, *args, **kwargs)
-    values = dict(enumerate((z, *args)), **kwargs)
+    values: dict[int | str, object] = dict(enumerate((z, *args)))
+    for name, value in kwargs.items():
+        values[name] = value
     record = getattr(func, "last_call", None)
     changed = set(getattr(record, "changed", ()))
     changed |= {
