@@ -155,7 +155,7 @@ def run_check(path: Path, timeout: float, out=sys.stdout) -> int:
                 print(f"          {line}", file=out)
         out.flush()
 
-    limits = Limits(cell_seconds=timeout, notebook_seconds=max(timeout * 10, 300))
+    limits = Limits.for_cells(timeout)
     result = grade_notebook(assignment, path, limits, sandbox=None, hidden=False, on_test=show)
     for test in result.tests:
         if test.grade_id not in shown:

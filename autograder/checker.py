@@ -20,7 +20,7 @@ import traceback
 import warnings
 from pathlib import Path
 
-from .limits import Limits
+from .limits import DEFAULTS, Limits
 from .notebooks import Assignment, bound_names, nbgrader_meta
 from .plan import plan_submission, read_or_fail, where_defined
 from .results import CellResult, NotebookResult, cap
@@ -89,11 +89,25 @@ def _failure_message(
 
 
 def run_test(
-    test, namespace: dict, clock: Clock, hidden: bool = True, notes: dict[str, str] | None = None
+    test,
+    namespace: dict,
+    clock: Clock,
+    hidden: bool = True,
+    notes: dict[str, str] | None = None,
+    limits: Limits = DEFAULTS,
 ) -> CellResult:
     """Run one test cell's code in the checker; any exception means it failed.
 
-    ``notes`` maps an exercise name to why it is not defined (its cell failed).
+    Args:
+        test: The test cell (an ``autograder.notebooks.TestCell``).
+        namespace: The names the test sees (the student's functions as proxies).
+        clock: The time the test cell has, shared by all its calls.
+        hidden: Whether the hidden tests run too (False for a student's self-check).
+        notes: Maps an exercise name to why it is not defined (its cell failed).
+        limits: ``test_output_chars`` caps the printed output kept.
+
+    Returns:
+        The test's result.
     """
     code = test.code if hidden else test.visible_code
     filename = f"<test {test.grade_id}>"
@@ -135,7 +149,7 @@ def run_test(
         test.points if passed else 0.0,
         passed,
         message,
-        cap(printed),
+        cap(printed, limits.test_output_chars),
     )
 
 
@@ -199,7 +213,7 @@ def grade_notebook(
     """
     started = time.monotonic()
     if nb is None:
-        nb, failure = read_or_fail(assignment, path)
+        nb, failure = read_or_fail(assignment, path, limits.notebook_bytes)
         if failure is not None:
             return failure
     assert nb is not None  # read_or_fail gives a notebook or a failure
@@ -257,7 +271,9 @@ def grade_notebook(
                     if kind == "test":
                         test = assignment.tests[payload]
                         clock.seconds = cell_time
-                        outcome = run_test(test, namespace, clock, hidden=hidden, notes=notes)
+                        outcome = run_test(
+                            test, namespace, clock, hidden=hidden, notes=notes, limits=limits
+                        )
                         results[payload] = outcome
                         timings["tests"] = timings.get("tests", 0.0) + time.monotonic() - mark
                         if on_test:
@@ -273,8 +289,8 @@ def grade_notebook(
                         )
                         if index is not None and (done.stdout or done.error):
                             result.cell_outputs[index] = {
-                                "stdout": cap(done.stdout),
-                                "error": cap(done.error),
+                                "stdout": cap(done.stdout, limits.test_output_chars),
+                                "error": cap(done.error, limits.test_output_chars),
                             }
                         if not done.ok and index is not None:
                             _note_failed_cell(notes, assignment, nb, index, code, done)

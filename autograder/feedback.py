@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 import nbgrader
 
-from .limits import DEFAULTS
+from .limits import DEFAULTS, Limits
 from .notebooks import Assignment, nbgrader_meta
 from .results import CellResult, NotebookResult
 from .safety import clean_text, csp_meta, sanitize_html
@@ -43,7 +43,7 @@ _BOOTSTRAP = (
     / "css"
 )
 
-#: Bounds of one feedback page.
+#: Bounds of one feedback page, for callers without a Limits of their own.
 MAX_CELLS = DEFAULTS.feedback_cells
 MAX_CHARS = DEFAULTS.feedback_chars
 MAX_SECONDS = DEFAULTS.feedback_seconds
@@ -167,13 +167,24 @@ def _inert(page: str) -> str:
     return f"{head}<body>\n{sanitize_html(inner)}\n</body>\n</html>\n"
 
 
-def render_feedback(notebook: dict, result, student_id: str, late=None) -> str:
+def render_feedback(
+    notebook: dict, result, student_id: str, late=None, limits: Limits = DEFAULTS
+) -> str:
     """HTML feedback for one graded notebook (hidden tests already removed).
 
-    ``late`` (a :class:`autograder.late.Lateness`) adds when it was submitted and any
-    late penalty, as nbgrader's own template shows it.
+    Args:
+        notebook: The autograded notebook (see :func:`autograded_notebook`).
+        result: Its :class:`NotebookResult`; notes of what the page cut are added to it.
+        student_id: Whose page it is.
+        late: A :class:`autograder.late.Lateness`: adds when it was submitted and any
+            late penalty, as nbgrader's own template shows it.
+        limits: ``feedback_cells``, ``feedback_chars`` and ``feedback_seconds`` bound
+            the page.
+
+    Returns:
+        The page's HTML.
     """
-    cells, note = bound_cells(notebook["cells"])
+    cells, note = bound_cells(notebook["cells"], limits.feedback_cells, limits.feedback_chars)
     notebook = dict(notebook, cells=cells)
     if note:
         result.problems.append(note)  # the instructor's summary says so too
@@ -196,13 +207,13 @@ def render_feedback(notebook: dict, result, student_id: str, late=None) -> str:
         },
     }
     try:
-        with _time_bound(MAX_SECONDS):
+        with _time_bound(limits.feedback_seconds):
             body, _ = _exporter().from_notebook_node(nb, resources=resources)
             body = _inert(body)
     except RenderTooSlow:
         result.problems.append(
             f"the feedback page shows the scores only: the notebook took "
-            f"longer than {MAX_SECONDS:g} s to render"
+            f"longer than {limits.feedback_seconds:g} s to render"
         )
         return render_scores(result, student_id, result.problems, late)
     return body

@@ -36,6 +36,8 @@ from pathlib import Path
 
 UTC = dt.UTC
 TIMESTAMP_FILE = "timestamp.txt"
+#: Longest timestamp file read, in bytes (a bound of collecting, not of grading: see limits).
+MAX_TIMESTAMP_BYTES = 200
 
 
 class ConfigError(Exception):
@@ -210,7 +212,14 @@ def load_policy(path: Path | None, assignments) -> tuple[LatePolicy, list[str]]:
 
 
 def read_timestamp(folder: Path) -> tuple[dt.datetime | None, str]:
-    """The submission time in ``folder/timestamp.txt`` (UTC), or (None, why not)."""
+    """The submission time in ``folder/timestamp.txt`` (UTC).
+
+    Args:
+        folder: The submission's folder.
+
+    Returns:
+        (the time, ""), or (None, why there is none).
+    """
     import dateutil.parser
     from nbgrader.utils import parse_utc
 
@@ -219,9 +228,9 @@ def read_timestamp(folder: Path) -> tuple[dt.datetime | None, str]:
         return None, ""
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(201)
-        if len(raw) > 200:
-            raise ValueError("longer than 200 bytes")
+            raw = handle.read(MAX_TIMESTAMP_BYTES + 1)
+        if len(raw) > MAX_TIMESTAMP_BYTES:
+            raise ValueError(f"longer than {MAX_TIMESTAMP_BYTES} bytes")
         text = raw.decode("utf-8").strip()
         if not text:
             raise ValueError("empty")

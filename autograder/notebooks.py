@@ -27,7 +27,7 @@ from .limits import DEFAULTS
 from .markers import check_notebook, hidden_line_numbers, strip_hidden_tests
 from .safety import NotARegularFile, clean_text, read_regular_file, shown
 
-#: Largest submission file accepted, in bytes.
+#: Largest submission file accepted, in bytes, by callers without a Limits of their own.
 MAX_NOTEBOOK_BYTES = DEFAULTS.notebook_bytes
 
 
@@ -166,14 +166,22 @@ def load_assignment(path: Path, assignment_id: str | None = None) -> Assignment:
     return assignment
 
 
-def read_submission(path: Path) -> dict:
-    """Read an untrusted notebook file, or raise BadNotebook saying what is wrong.
+def read_submission(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> dict:
+    """Read an untrusted notebook file.
 
-    Returns the notebook as plain JSON data (validated enough to walk its cells).
+    Args:
+        path: The notebook (a regular file; links are refused).
+        max_bytes: The largest file read (``Limits.notebook_bytes``).
+
+    Returns:
+        The notebook as plain JSON data (validated enough to walk its cells).
+
+    Raises:
+        BadNotebook: Saying what is wrong with it.
     """
     path = Path(path)
     try:
-        raw = read_regular_file(path, MAX_NOTEBOOK_BYTES)
+        raw = read_regular_file(path, max_bytes)
     except NotARegularFile as exc:
         raise BadNotebook(str(exc)) from None
     if not raw:

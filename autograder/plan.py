@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 from .notebooks import (
+    MAX_NOTEBOOK_BYTES,
     Assignment,
     BadNotebook,
     bound_names,
@@ -120,10 +121,21 @@ def _mentions(code: str, names) -> bool:
     return any(isinstance(node, ast.Name) and node.id in names for node in ast.walk(tree))
 
 
-def read_or_fail(assignment: Assignment, path: Path) -> tuple[dict | None, NotebookResult | None]:
-    """The submission read once, or the failed result that says why it cannot be."""
+def read_or_fail(
+    assignment: Assignment, path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES
+) -> tuple[dict | None, NotebookResult | None]:
+    """The submission read once, or the failed result that says why it cannot be.
+
+    Args:
+        assignment: The assignment it was made from (named in a failed result).
+        path: The submitted notebook.
+        max_bytes: The largest file read (``Limits.notebook_bytes``).
+
+    Returns:
+        (the notebook, None), or (None, the failed result).
+    """
     try:
-        return read_submission(path), None
+        return read_submission(path, max_bytes), None
     except BadNotebook as exc:
         return None, NotebookResult.failed(
             assignment, f"{Path(path).name}: {exc}", "not run: the notebook could not be read"

@@ -20,7 +20,7 @@ import numpy as np
 
 from .limits import DEFAULTS
 
-#: Largest message either side accepts, in bytes.
+#: Largest message either side accepts, in bytes, unless given its own limits.
 MAX_MESSAGE_BYTES = DEFAULTS.message_bytes
 
 _ALLOWED_KINDS = set("biufc")  # bool, int, uint, float, complex
@@ -49,9 +49,21 @@ def _text_to_array(text: str) -> np.ndarray:
     return a
 
 
-def encode(value, _depth: int = 0):
-    """Turn ``value`` into JSON-ready plain data, or raise ProtocolError."""
-    if _depth > DEFAULTS.nesting_depth:
+def encode(value, _depth: int = 0, max_depth: int = DEFAULTS.nesting_depth):
+    """Turn ``value`` into JSON-ready plain data.
+
+    Args:
+        value: What to send.
+        max_depth: The deepest nesting of lists, tuples and dicts allowed
+            (``Limits.nesting_depth``).
+
+    Returns:
+        The value as plain JSON data (tagged dicts for floats, arrays, tuples, ...).
+
+    Raises:
+        ProtocolError: It is not plain data, or it is nested too deeply.
+    """
+    if _depth > max_depth:
         raise ProtocolError("value is nested too deeply")
     if value is None or type(value) in (bool, int, str):
         return value
@@ -66,13 +78,13 @@ def encode(value, _depth: int = 0):
     if isinstance(value, np.generic):
         return {"__npscalar__": _array_to_text(np.asarray(value))}
     if type(value) is list:
-        return [encode(v, _depth + 1) for v in value]
+        return [encode(v, _depth + 1, max_depth) for v in value]
     if type(value) is tuple:
-        return {"__tuple__": [encode(v, _depth + 1) for v in value]}
+        return {"__tuple__": [encode(v, _depth + 1, max_depth) for v in value]}
     if type(value) is dict:
         if not all(type(k) is str for k in value):
             raise ProtocolError("only dicts with string keys can be sent")
-        return {"__dict__": {k: encode(v, _depth + 1) for k, v in value.items()}}
+        return {"__dict__": {k: encode(v, _depth + 1, max_depth) for k, v in value.items()}}
     if isinstance(value, np.random.Generator):
         bitgen = value.bit_generator
         return {
@@ -128,16 +140,28 @@ def generator_from_plain(spec) -> np.random.Generator:
     return np.random.Generator(bitgen)
 
 
-def decode(data, _depth: int = 0):
-    """Inverse of :func:`encode`; accepts nothing but plain data."""
-    if _depth > DEFAULTS.nesting_depth + 2:
+def decode(data, _depth: int = 0, max_depth: int = DEFAULTS.nesting_depth):
+    """Inverse of :func:`encode`; accepts nothing but plain data.
+
+    Args:
+        data: A message's value, as JSON gave it.
+        max_depth: The sender's nesting limit (``Limits.nesting_depth``); its tags may
+            nest two levels more.
+
+    Returns:
+        The value rebuilt.
+
+    Raises:
+        ProtocolError: It is not plain data of the agreed form, or nests too deeply.
+    """
+    if _depth > max_depth + 2:
         raise ProtocolError("value is nested too deeply")
     if data is None or type(data) in (bool, int, str):
         return data
     if type(data) is float:
         return data
     if type(data) is list:
-        return [decode(v, _depth + 1) for v in data]
+        return [decode(v, _depth + 1, max_depth) for v in data]
     if type(data) is dict and len(data) == 1:
         ((tag, payload),) = data.items()
         if tag == "__float__" and payload in ("nan", "inf", "-inf"):
@@ -155,26 +179,40 @@ def decode(data, _depth: int = 0):
                 raise ProtocolError("malformed scalar")
             return a[()]
         if tag == "__tuple__" and type(payload) is list:
-            return tuple(decode(v, _depth + 1) for v in payload)
+            return tuple(decode(v, _depth + 1, max_depth) for v in payload)
         if tag == "__dict__" and type(payload) is dict:
-            return {str(k): decode(v, _depth + 1) for k, v in payload.items()}
+            return {str(k): decode(v, _depth + 1, max_depth) for k, v in payload.items()}
         if tag == "__generator__":
             return generator_from_plain(payload)
     raise ProtocolError("message holds something other than plain data")
 
 
 def dumps(message: dict) -> bytes:
-    """One message as a line of JSON (NaN and infinities are refused: encode them first)."""
+    """One message as a line of JSON (NaN and infinities are refused: encode them first).
+
+    Args:
+        message: A dict of JSON-ready data (see :func:`encode`).
+
+    Returns:
+        The line, ending in a newline.
+    """
     return json.dumps(message, allow_nan=False).encode("utf-8") + b"\n"
 
 
-def loads(line: bytes) -> dict:
+def loads(line: bytes, max_bytes: int = MAX_MESSAGE_BYTES) -> dict:
     """One line of JSON as a message (a dict), within the size and depth caps.
+
+    Args:
+        line: The message's bytes.
+        max_bytes: The largest message accepted (``Limits.message_bytes``).
+
+    Returns:
+        The message.
 
     Raises:
         ProtocolError: too large, not JSON, or not a dict of plain data.
     """
-    if len(line) > MAX_MESSAGE_BYTES:
+    if len(line) > max_bytes:
         raise ProtocolError("message too large")
     try:
         message = json.loads(line)
@@ -208,10 +246,21 @@ def is_stream(value) -> bool:
     return isinstance(value, Iterator) and not isinstance(value, np.random.Generator)
 
 
-def encode_arguments(args: list, kwargs: dict) -> tuple[list, dict, dict]:
+def encode_arguments(
+    args: list, kwargs: dict, max_depth: int = DEFAULTS.nesting_depth
+) -> tuple[list, dict, dict]:
     """Encode a call's arguments, top-level iterators as stream placeholders.
 
-    Returns (encoded args, encoded kwargs, {stream number: iterator}).
+    Args:
+        args: The positional arguments.
+        kwargs: The keyword arguments.
+        max_depth: The nesting limit (``Limits.nesting_depth``).
+
+    Returns:
+        (encoded args, encoded kwargs, {stream number: iterator}).
+
+    Raises:
+        ProtocolError: An argument is not plain data.
     """
     streams: dict[int, object] = {}
 
@@ -219,7 +268,7 @@ def encode_arguments(args: list, kwargs: dict) -> tuple[list, dict, dict]:
         if is_stream(value):
             streams[len(streams)] = value
             return {STREAM_TAG: len(streams) - 1}
-        return encode(value)
+        return encode(value, max_depth=max_depth)
 
     return (
         [one(v) for v in args],
@@ -228,22 +277,31 @@ def encode_arguments(args: list, kwargs: dict) -> tuple[list, dict, dict]:
     )
 
 
-def decode_arguments(data, open_stream):
+def decode_arguments(data, open_stream, max_depth: int = DEFAULTS.nesting_depth):
     """Inverse of :func:`encode_arguments`, on the worker's side.
 
-    Placeholders become ``open_stream(number)``; everything else is plain data.
+    Args:
+        data: The encoded args (a list) or kwargs (a tagged dict).
+        open_stream: Called with a placeholder's number; returns the lazy iterator.
+        max_depth: The nesting limit (``Limits.nesting_depth``).
+
+    Returns:
+        The arguments, placeholders replaced by ``open_stream(number)``.
+
+    Raises:
+        ProtocolError: Something other than plain data.
     """
 
     def one(value):
         if type(value) is dict and set(value) == {STREAM_TAG} and type(value[STREAM_TAG]) is int:
             return open_stream(value[STREAM_TAG])
-        return decode(value)
+        return decode(value, max_depth=max_depth)
 
     if type(data) is list:
         return [one(v) for v in data]
     if type(data) is dict and set(data) == {"__dict__"} and type(data["__dict__"]) is dict:
         return {str(k): one(v) for k, v in data["__dict__"].items()}
-    return decode(data)
+    return decode(data, max_depth=max_depth)
 
 
 def peak_bytes(reply: dict) -> int | None:

@@ -23,7 +23,7 @@ import sysconfig
 from pathlib import Path
 
 from . import course_dir
-from .limits import Limits
+from .limits import DEFAULTS, Limits
 from .sandboxed_worker import PROCESSES_VARIABLE, UID_VARIABLE
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -137,21 +137,40 @@ class Sandbox:
         self.bwrap = bwrap
 
     @classmethod
-    def find(cls) -> Sandbox:
+    def find(cls, limits: Limits = DEFAULTS) -> Sandbox:
+        """The bubblewrap sandbox of this machine, once it has started Python.
+
+        Args:
+            limits: The limits its self-test starts under (and its time bound).
+
+        Returns:
+            A working sandbox.
+
+        Raises:
+            SandboxUnavailable: bubblewrap is missing or cannot start Python here.
+        """
         bwrap = shutil.which("bwrap")
         if bwrap is None:
             raise SandboxUnavailable(
                 "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
             )
         sandbox = cls(bwrap)
-        sandbox.self_test()
+        sandbox.self_test(limits)
         return sandbox
 
-    def self_test(self) -> None:
+    def self_test(self, limits: Limits = DEFAULTS) -> None:
+        """Start Python in the sandbox and have it print.
+
+        Args:
+            limits: The limits it runs under; ``sandbox_start_seconds`` bounds the wait.
+
+        Raises:
+            SandboxUnavailable: it does not start or does not print.
+        """
         import tempfile
 
         with tempfile.TemporaryDirectory() as scratch:
-            argv, env, cwd, _ = self.command(Path(scratch), Limits())
+            argv, env, cwd, _ = self.command(Path(scratch), limits)
             try:
                 done = subprocess.run(
                     argv + ["-I", "-c", "print('ok')"],
@@ -159,7 +178,7 @@ class Sandbox:
                     cwd="/",
                     capture_output=True,
                     text=True,
-                    timeout=60,
+                    timeout=limits.sandbox_start_seconds,
                 )
             except (OSError, subprocess.TimeoutExpired) as exc:
                 raise SandboxUnavailable(f"bubblewrap does not start: {exc}") from None
