@@ -19,7 +19,17 @@ from .sandbox import Limits
 
 
 def find_assignment(path: Path):
-    """The released notebook this one was made from: by file name, else by its cells."""
+    """The released notebook this one was made from: by file name, else by its cells.
+
+    Args:
+        path: The student's notebook.
+
+    Returns:
+        The released :class:`~autograder.notebooks.Assignment` it matches best.
+
+    Raises:
+        BadNotebook: It cannot be read, or matches none of the course's notebooks.
+    """
     ids = course_dir.assignment_ids(course_dir.RELEASED)
     stem = path.stem.split(" ")[0]
     for assignment_id in ids:
@@ -81,7 +91,14 @@ def _candidates(name: str, start: Path, depth: int, seen: set, deadline: float) 
 
 
 def where_is(path: Path) -> str:
-    """A hint for a notebook that is not where the student said: where it probably is."""
+    """A hint for a notebook that is not where the student said: where it probably is.
+
+    Args:
+        path: The path the student gave.
+
+    Returns:
+        A clause to append to the error message (it starts with "; ").
+    """
     names = [
         n
         for n in (
@@ -144,6 +161,11 @@ def run_check(path: Path, timeout: float, out=sys.stdout) -> int:
     shown = set()
 
     def show(test):
+        """Print one test's line (and, if it failed, its message) as it is graded.
+
+        Args:
+            test: The test's :class:`~autograder.results.CellResult`.
+        """
         shown.add(test.grade_id)
         mark = "PASS" if test.passed else "FAIL"
         print(

@@ -208,8 +208,19 @@ def grade_notebook(
 ) -> NotebookResult:
     """Grade one submitted notebook against the trusted source assignment.
 
-    ``nb`` is the submission already read by :func:`read_or_fail`; without it the
-    file at ``path`` is read here.
+    Args:
+        assignment: The trusted assignment (its tests and given cells come from it).
+        path: The submitted notebook.
+        limits: The limits of this grading run (time, memory, caps).
+        sandbox: The sandbox to run the student's code in, or None to run it unsandboxed.
+        hidden: Whether the hidden tests run too (False for a student's self-check).
+        scratch_root: Where the scratch folder is made (the system's default when None).
+        on_test: Called with each test's :class:`CellResult` as soon as it is graded.
+        nb: The submission already read by :func:`read_or_fail`; without it the file at
+            ``path`` is read here.
+
+    Returns:
+        The notebook's result (a failed one when it cannot be read or run).
     """
     started = time.monotonic()
     if nb is None:

@@ -63,7 +63,14 @@ def _instructor_only(command: str, module: str | None = None) -> bool:
 
 
 def check_main(argv: list[str] | None = None) -> int:
-    """``softmax-check NOTEBOOK``: the student kit's name for ``python -m autograder check``."""
+    """``softmax-check NOTEBOOK``: the student kit's name for ``python -m autograder check``.
+
+    Args:
+        argv: The command line's arguments (``sys.argv[1:]`` when None).
+
+    Returns:
+        The exit status.
+    """
     if _python_too_old("softmax-check"):
         return 2
     parser = argparse.ArgumentParser(
@@ -290,7 +297,14 @@ def _lms(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; returns the exit status (0 when it did everything it was asked)."""
+    """Run one command.
+
+    Args:
+        argv: The command line's arguments (``sys.argv[1:]`` when None).
+
+    Returns:
+        The exit status: 0 when it did everything it was asked.
+    """
     if _python_too_old("python -m autograder"):
         return 2
     # nbgrader runs `alembic` as a command: make the environment's tools findable.

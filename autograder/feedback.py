@@ -94,10 +94,18 @@ def _cell_chars(cell: dict) -> int:
 def bound_cells(
     cells: list[dict], max_cells: int = MAX_CELLS, max_chars: int = MAX_CHARS
 ) -> tuple[list[dict], str]:
-    """The cells a page shows, and a note saying what was left out ("" if nothing).
+    """The cells a page shows, and a note saying what was left out.
 
     Test cells (they carry the scores) are always kept; other cells are kept in
     order while both budgets last.
+
+    Args:
+        cells: The notebook's cells.
+        max_cells: The most cells shown (``Limits.feedback_cells``).
+        max_chars: The most characters of cell text shown (``Limits.feedback_chars``).
+
+    Returns:
+        (the cells to show, a note of what was cut or "" if nothing was).
     """
     kept: list[dict] = []
     dropped, used = 0, 0
@@ -140,6 +148,15 @@ def _time_bound(seconds: float):
         return
 
     def expire(signum, frame):
+        """Signal handler: the render took too long.
+
+        Args:
+            signum: The signal (SIGALRM).
+            frame: The interrupted frame.
+
+        Raises:
+            RenderTooSlow: Always.
+        """
         raise RenderTooSlow()
 
     previous = signal.signal(signal.SIGALRM, expire)
@@ -243,7 +260,17 @@ def _tests_table(result, scored: bool) -> str:
 
 
 def render_scores(result, student_id: str, problems: list[str], late=None) -> str:
-    """A plain page with the scores only (when the notebook cannot be shown)."""
+    """A plain page with the scores only (when the notebook cannot be shown).
+
+    Args:
+        result: The notebook's :class:`NotebookResult`.
+        student_id: Whose page it is.
+        problems: The notes to list on the page.
+        late: A :class:`autograder.late.Lateness`, or None.
+
+    Returns:
+        The page's HTML.
+    """
     items = "".join(f"<li>{html.escape(clean_text(p))}</li>" for p in problems)
     return _plain_page(
         result.notebook,
@@ -257,7 +284,16 @@ def render_scores(result, student_id: str, problems: list[str], late=None) -> st
 
 
 def render_failure(result, student_id: str, late=None) -> str:
-    """A plain page for a submission that could not be graded at all."""
+    """A plain page for a submission that could not be graded at all.
+
+    Args:
+        result: The failed :class:`NotebookResult` (its problems say why).
+        student_id: Whose page it is.
+        late: A :class:`autograder.late.Lateness`, or None.
+
+    Returns:
+        The page's HTML.
+    """
     items = (
         "".join(f"<li>{html.escape(clean_text(p))}</li>" for p in result.problems)
         or "<li>unknown</li>"
@@ -276,8 +312,16 @@ def render_failure(result, student_id: str, late=None) -> str:
 def autograded_notebook(assignment: Assignment, nb: dict, result: NotebookResult) -> dict:
     """The submission as nbgrader's feedback template expects it.
 
-    The notebook is the one :func:`read_or_fail` read; its test cells are restored from the
-    source (hidden tests removed), with scores and outputs.
+    Its test cells are restored from the source (hidden tests removed), with scores and
+    outputs.
+
+    Args:
+        assignment: The trusted assignment the test cells come from.
+        nb: The submission, as :func:`read_or_fail` read it.
+        result: Its graded result.
+
+    Returns:
+        The notebook, as a dict, for :func:`render_feedback`.
     """
     by_id = {t.grade_id: t for t in result.tests}
     placed = set()

@@ -71,7 +71,15 @@ def _module_file(name: str, root: Path) -> Path | None:
 
 
 def course_files(codes, root: Path = course_dir.ROOT) -> list[Path]:
-    """The ``course`` modules the given code imports, transitively, plus course/data."""
+    """The ``course`` modules the given code imports, transitively, plus course/data.
+
+    Args:
+        codes: The cells' code to follow the imports of.
+        root: The course root holding ``course/``.
+
+    Returns:
+        The files, sorted.
+    """
     todo = set()
     for code in codes:
         todo |= _imported_modules(code, "course")
@@ -99,7 +107,13 @@ def course_files(codes, root: Path = course_dir.ROOT) -> list[Path]:
 def grader_fingerprint(assignments: dict, root: Path = course_dir.ROOT) -> str:
     """A hash of the grading code and the libraries: see the module docstring.
 
-    ``root`` is the course root holding ``autograder/`` and ``course/``.
+    Args:
+        assignments: {assignment id: Assignment}; their given and test cells decide which
+            ``course`` modules count.
+        root: The course root holding ``autograder/`` and ``course/``.
+
+    Returns:
+        The hash, in hex.
     """
     codes = []
     for assignment in assignments.values():

@@ -78,7 +78,11 @@ class GradebookWriter:
         return {s.id for s in self._book.students}
 
     def add_students(self, students) -> None:
-        """Make sure every roster student exists, with the names the roster gives."""
+        """Make sure every roster student exists, with the names the roster gives.
+
+        Args:
+            students: The roster's students (``roster.Student``).
+        """
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for student in students:
@@ -91,14 +95,22 @@ class GradebookWriter:
             self._book.db.commit()
 
     def remove_students(self, student_ids) -> None:
-        """Drop students and all their submissions."""
+        """Drop students and all their submissions.
+
+        Args:
+            student_ids: The ids of the students to drop.
+        """
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for student_id in student_ids:
                 self._book.remove_student(student_id)
 
     def set_due_dates(self, due: dict) -> None:
-        """Every assignment known to nbgrader, with its due date (None when it has none)."""
+        """Every assignment known to nbgrader, with its due date (None when it has none).
+
+        Args:
+            due: {assignment id: due date}.
+        """
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for assignment_id in self.assignments:
@@ -110,7 +122,12 @@ class GradebookWriter:
             self._book.db.commit()
 
     def remove_submission(self, student_id: str, assignment_id: str) -> None:
-        """A submission that no longer exists (its row is now "missing")."""
+        """Forget a submission that no longer exists (its row is now "missing").
+
+        Args:
+            student_id: Whose submission it was.
+            assignment_id: Which assignment's.
+        """
         from nbgrader.api import MissingEntry
 
         with warnings.catch_warnings():
@@ -121,7 +138,13 @@ class GradebookWriter:
                 pass
 
     def record(self, student_id: str, result, late=None) -> None:
-        """Store a graded result; ``late`` (a late.Lateness) sets the time and the penalty."""
+        """Store a graded result.
+
+        Args:
+            student_id: Whose result it is.
+            result: The :class:`~autograder.results.NotebookResult`.
+            late: A :class:`autograder.late.Lateness`: sets the time and the penalty.
+        """
         from nbgrader.api import MissingEntry
 
         with warnings.catch_warnings():

@@ -62,6 +62,16 @@ class LatePolicy:
     def penalty(
         self, assignment_id: str, timestamp: dt.datetime | None, max_score: float
     ) -> Lateness:
+        """How late a submission is, and what that costs.
+
+        Args:
+            assignment_id: Its assignment (whose due date applies).
+            timestamp: When it was submitted (None: not known, no penalty).
+            max_score: The assignment's points (the penalty is a share of them).
+
+        Returns:
+            Its :class:`Lateness`.
+        """
         due = self.due.get(assignment_id)
         late = Lateness(timestamp=timestamp, due=due)
         if due is None or timestamp is None:
@@ -101,6 +111,14 @@ class Lateness:
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Lateness:
+        """A :class:`Lateness` from its saved dict.
+
+        Args:
+            data: What ``to_dict`` gave (None or {}: on time, nothing known).
+
+        Returns:
+            The lateness.
+        """
         data = data or {}
         return cls(
             _parse_iso(data.get("timestamp")),
@@ -131,7 +149,14 @@ class Lateness:
 
 
 def duration(seconds: float) -> str:
-    """``1 day 3 h 4 min`` (rounded up to the minute)."""
+    """``1 day 3 h 4 min`` (rounded up to the minute).
+
+    Args:
+        seconds: The duration.
+
+    Returns:
+        The duration in words.
+    """
     minutes = math.ceil(seconds / 60)
     days, minutes = divmod(minutes, 1440)
     hours, minutes = divmod(minutes, 60)
@@ -165,7 +190,18 @@ def _as_utc(value, where: str) -> dt.datetime:
 
 
 def load_policy(path: Path | None, assignments) -> tuple[LatePolicy, list[str]]:
-    """The policy in ``path`` (defaults when there is no file), and notes for the summary."""
+    """The late policy and due dates in ``path``, and notes for the summary.
+
+    Args:
+        path: The grading.toml file (the defaults when it is None or missing).
+        assignments: The course's assignment ids (a due date for another is ignored).
+
+    Returns:
+        (the policy, notes of what was ignored).
+
+    Raises:
+        ConfigError: The file cannot be read or holds something it should not.
+    """
     if path is None or not Path(path).exists():
         return LatePolicy(), []
     path = Path(path)

@@ -54,8 +54,6 @@ from .roster import Roster, RosterError, folder_name, read_roster, student_id
 from .safety import shown
 
 #: Largest notebook a member may hold (declared and streamed), and the whole zip's total.
-#: Bounds of collecting submissions, not of grading, so not in ``limits.Limits`` (whose
-#: every field is part of a saved result's key: changing these must not regrade).
 MAX_MEMBER_BYTES = 50 * 1024 * 1024
 MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
 CHUNK = 1024 * 1024

@@ -74,7 +74,14 @@ class Assignment:
 
 
 def nbgrader_meta(cell) -> dict:
-    """A cell's ``metadata.nbgrader`` entry, or ``{}`` when it has none (or not a dict)."""
+    """A cell's ``metadata.nbgrader`` entry.
+
+    Args:
+        cell: A notebook cell (a dict).
+
+    Returns:
+        The entry, or ``{}`` when it has none (or it is not a dict).
+    """
     meta = cell.get("metadata", {})
     value = meta.get("nbgrader") if isinstance(meta, dict) else None
     return value if isinstance(value, dict) else {}
@@ -89,7 +96,14 @@ def _docstring_line(code: str) -> str:
 
 
 def defined_names(code: str) -> list[str]:
-    """Top-level functions and names a cell defines."""
+    """Top-level functions and classes a cell defines.
+
+    Args:
+        code: The cell's code.
+
+    Returns:
+        Their names, in order ([] when it does not parse).
+    """
     try:
         tree = ast.parse(code)
     except SyntaxError:
@@ -108,8 +122,13 @@ def bound_names(code: str) -> list[str]:
     """Names a cell binds at its top level.
 
     Functions, classes, assignments, imports (also inside top-level if/try/with blocks).
-    For a cell that does not parse, the names of the ``def`` and ``class`` lines that start
-    a line.
+
+    Args:
+        code: The cell's code.
+
+    Returns:
+        The names; for a cell that does not parse, those of the ``def`` and ``class``
+        lines that start a line.
     """
     try:
         tree = ast.parse(code)
@@ -118,6 +137,11 @@ def bound_names(code: str) -> list[str]:
     names: list[str] = []
 
     def visit(body):
+        """Add the names a block of statements binds.
+
+        Args:
+            body: The statements.
+        """
         for node in body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 names.append(node.name)
@@ -138,7 +162,18 @@ def bound_names(code: str) -> list[str]:
 
 
 def load_assignment(path: Path, assignment_id: str | None = None) -> Assignment:
-    """Read a notebook of ours (solution or released) as an Assignment."""
+    """Read a notebook of ours (solution or released) as an Assignment.
+
+    Args:
+        path: The notebook.
+        assignment_id: Its assignment's id (its folder's name when None).
+
+    Returns:
+        The assignment.
+
+    Raises:
+        MarkerError: Its nbgrader markers are unbalanced or nested.
+    """
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     check_notebook(nb, str(path))  # unbalanced markers: refused, naming the cell

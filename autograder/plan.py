@@ -25,9 +25,14 @@ def _code_lines(code: str) -> list[str]:
 def plan_submission(assignment: Assignment, nb: dict) -> tuple[list[tuple], list[str]]:
     """Decide what runs, in which order, and note what was tampered with.
 
-    Returns (steps, problems). Steps are ("student", index, code),
-    ("given", index, grade_id) or ("test", index, grade_id); index is the
-    submission cell (None for a cell the submission lacks).
+    Args:
+        assignment: The trusted assignment.
+        nb: The submission.
+
+    Returns:
+        (steps, problems). Steps are ("student", index, code), ("given", index, grade_id)
+        or ("test", index, grade_id); index is the submission cell (None for a cell the
+        submission lacks).
     """
     steps: list[tuple] = []
     problems: list[str] = []
@@ -104,7 +109,14 @@ def plan_submission(assignment: Assignment, nb: dict) -> tuple[list[tuple], list
 
 
 def where_defined(steps) -> dict[str, int]:
-    """Name -> index of the first submission cell of the student's that binds it."""
+    """Where the student's cells bind each name.
+
+    Args:
+        steps: The steps of :func:`plan_submission`.
+
+    Returns:
+        {name: index of the first student cell that binds it}.
+    """
     where: dict[str, int] = {}
     for kind, index, payload in steps:
         if kind == "student" and index is not None:

@@ -126,6 +126,12 @@ _BIT_GENERATORS = {
 def generator_from_plain(spec) -> np.random.Generator:
     """Rebuild a NumPy ``Generator`` from its plain-data state.
 
+    Args:
+        spec: {"kind": bit generator's class name, "state": its plain state}.
+
+    Returns:
+        The generator.
+
     Raises:
         ProtocolError: the kind of bit generator or its state is not one we know.
     """
@@ -240,7 +246,14 @@ STREAM_TAG = "__stream__"
 
 
 def is_stream(value) -> bool:
-    """True for an iterator that should cross lazily (a generator, ``iter(...)``, ``map``)."""
+    """Whether ``value`` should cross lazily.
+
+    Args:
+        value: An argument of a call.
+
+    Returns:
+        True for an iterator (a generator, ``iter(...)``, ``map``), not a random generator.
+    """
     from collections.abc import Iterator
 
     return isinstance(value, Iterator) and not isinstance(value, np.random.Generator)
@@ -265,6 +278,14 @@ def encode_arguments(
     streams: dict[int, object] = {}
 
     def one(value):
+        """One argument, encoded or decoded (a stream's placeholder handled).
+
+        Args:
+            value: The argument.
+
+        Returns:
+            It, across the wire.
+        """
         if is_stream(value):
             streams[len(streams)] = value
             return {STREAM_TAG: len(streams) - 1}
@@ -293,6 +314,14 @@ def decode_arguments(data, open_stream, max_depth: int = DEFAULTS.nesting_depth)
     """
 
     def one(value):
+        """One argument, encoded or decoded (a stream's placeholder handled).
+
+        Args:
+            value: The argument.
+
+        Returns:
+            It, across the wire.
+        """
         if type(value) is dict and set(value) == {STREAM_TAG} and type(value[STREAM_TAG]) is int:
             return open_stream(value[STREAM_TAG])
         return decode(value, max_depth=max_depth)
@@ -305,6 +334,13 @@ def decode_arguments(data, open_stream, max_depth: int = DEFAULTS.nesting_depth)
 
 
 def peak_bytes(reply: dict) -> int | None:
-    """The peak memory a measured call reported, if it is a sane number."""
+    """The peak memory a measured call reported.
+
+    Args:
+        reply: The worker's reply.
+
+    Returns:
+        The peak in bytes, or None if it is not a sane number.
+    """
     value = reply.get("peak_bytes")
     return value if type(value) is int and value >= 0 else None

@@ -27,7 +27,6 @@ from pathlib import Path
 
 from .safety import shown
 
-#: Longest student id accepted (a bound of the roster, not of grading: see limits).
 MAX_ID_LENGTH = 100
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
 _UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}

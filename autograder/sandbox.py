@@ -124,7 +124,11 @@ class Sandbox:
     def exposes(path: Path) -> str | None:
         """The mounted folder that would show ``path`` (or something in it) to student code.
 
-        None when it stays out of sight.
+        Args:
+            path: A host path.
+
+        Returns:
+            The mount's host path, or None when ``path`` stays out of sight.
         """
         path = Path(path).resolve()
         for host, _ in read_only_mounts():
@@ -189,8 +193,19 @@ class Sandbox:
             )
 
     def command(self, scratch: Path, limits: Limits, scratch_inside: str = "/scratch"):
-        # The root is read-only: the scratch folder is the one place to write.
-        """Returns (argv prefix, environment, working dir, package parent inside)."""
+        """The bubblewrap command that wraps the student's interpreter.
+
+        The root is read-only: the scratch folder is the one place to write.
+
+        Args:
+            scratch: The host scratch folder (not mounted: inside, the scratch is a tmpfs
+                of its own).
+            limits: Its ``processes`` and ``scratch_mb`` are applied here.
+            scratch_inside: Where the scratch folder is inside the sandbox.
+
+        Returns:
+            (argv prefix, environment, working dir, package parent inside).
+        """
         env_caps = {}
         if os.geteuid() == 0:
             # As root: no user namespace (inside it the code would still be root, exempt
@@ -268,6 +283,14 @@ class Sandbox:
         """Whether the sandbox's scratch tmpfs is (nearly) full.
 
         Seen from outside, through the sandbox's first process (``/proc/PID/root``).
+
+        Args:
+            bwrap_pid: The pid of bubblewrap.
+            limits: The limits it runs under (unused: the check is the same for all).
+            scratch_inside: Where the scratch folder is inside the sandbox.
+
+        Returns:
+            True when less than 1 MB is left.
         """
         try:
             children = Path(f"/proc/{bwrap_pid}/task/{bwrap_pid}/children").read_text().split()

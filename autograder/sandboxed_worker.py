@@ -45,6 +45,14 @@ class _CappedText(io.TextIOBase):
         return True
 
     def write(self, s):
+        """Keep what fits under the cap; count the rest.
+
+        Args:
+            s: The text written.
+
+        Returns:
+            Its length (all of it counts as written).
+        """
         s = str(s)
         room = self.cap - self.size
         if room > 0:
@@ -64,12 +72,30 @@ class _NoIPython:
     """Stands in for get_ipython(): magics and shell escapes do nothing here."""
 
     def run_line_magic(self, *args, **kwargs):
+        """Do nothing: magics have no effect here.
+
+        Args:
+            args: Ignored.
+            kwargs: Ignored.
+        """
         return None
 
     def run_cell_magic(self, *args, **kwargs):
+        """Do nothing: magics have no effect here.
+
+        Args:
+            args: Ignored.
+            kwargs: Ignored.
+        """
         return None
 
     def system(self, *args, **kwargs):
+        """Do nothing: shell escapes have no effect here.
+
+        Args:
+            args: Ignored.
+            kwargs: Ignored.
+        """
         return None
 
     getoutput = system
@@ -174,6 +200,11 @@ def serve(request_fd: int, reply_fd: int, limits: Limits = DEFAULTS) -> None:
     cell_number = 0
 
     def send(message):
+        """Write one reply (a TypeError reply when it cannot be sent).
+
+        Args:
+            message: The reply.
+        """
         try:
             data = protocol.dumps(message)
         except (TypeError, ValueError) as exc:
@@ -344,12 +375,32 @@ class _Channel:
         self.limits = limits
 
     def open(self, number: int) -> _RemoteStream:
+        """The lazy stream standing for the checker's iterator ``number``.
+
+        Args:
+            number: The placeholder's number.
+
+        Returns:
+            The stream.
+        """
         return _RemoteStream(self, number)
 
     def close(self) -> None:
         self.active = False
 
     def next_item(self, number: int):
+        """Ask the checker for the next item of its iterator ``number``.
+
+        Args:
+            number: The placeholder's number.
+
+        Returns:
+            The item.
+
+        Raises:
+            StopIteration: The iterator is exhausted.
+            RuntimeError: The call is over, or the checker sent something else or failed.
+        """
         from autograder import protocol
 
         if not self.active:

@@ -283,8 +283,17 @@ class StudentProcess:
     def request(self, message: dict, timeout: float, budget: float | None = None) -> dict:
         """Send one request and read its reply within ``timeout`` seconds.
 
-        ``budget`` is the time limit to name when the reply does not come in time (the
-        cell's or test's whole allowance, of which ``timeout`` may be the rest).
+        Args:
+            message: The request.
+            timeout: Seconds to wait for the reply.
+            budget: The time limit to name when the reply does not come in time (the cell's
+                or test's whole allowance, of which ``timeout`` may be the rest).
+
+        Returns:
+            The reply.
+
+        Raises:
+            GradingLimit: No reply in time, a malformed or too large one, or the process died.
         """
         if self.dead_reason:
             raise GradingLimit(self.dead_reason)
@@ -336,7 +345,19 @@ class StudentProcess:
             self.scratch_filled = self.sandbox.scratch_full(self.proc.pid, self.limits)
 
     def exec_cell(self, code: str, timeout: float, name: str | None = None) -> ExecResult:
-        """Run one cell; ``name`` (e.g. "cell 4") is what tracebacks call it."""
+        """Run one cell in the student's process.
+
+        Args:
+            code: The cell's code.
+            timeout: Seconds it may run.
+            name: What tracebacks call it (e.g. "cell 4").
+
+        Returns:
+            What it printed and how it ended, within the Limits' caps.
+
+        Raises:
+            GradingLimit: It ran out of time or the process died.
+        """
         message = {"op": "exec", "code": code}
         if name:
             message["name"] = name
@@ -365,7 +386,23 @@ class StudentProcess:
         measure: bool = False,
         budget: float | None = None,
     ):
-        """Call the student's function ``name`` within ``timeout`` s (of ``budget`` in all)."""
+        """Call the student's function ``name`` in their process.
+
+        Args:
+            name: The function's name.
+            args: The positional arguments (iterators cross lazily).
+            kwargs: The keyword arguments.
+            timeout: Seconds the call may take.
+            measure: Whether to measure the call's peak memory (``last_peak_bytes``).
+            budget: The whole allowance ``timeout`` is the rest of (named in a timeout).
+
+        Returns:
+            The worker's reply.
+
+        Raises:
+            TypeError: An argument cannot be sent.
+            GradingLimit: It ran out of time or the process died.
+        """
         try:
             sent_args, sent_kwargs, streams = protocol.encode_arguments(
                 list(args), dict(kwargs), self.limits.nesting_depth
@@ -462,10 +499,16 @@ class StudentFunction:
         return f"<student function {self.__name__}>"
 
     def measure_peak(self, *args, **kwargs):
-        """Call the student's function and return ``(result, peak bytes)``.
+        """Call the student's function and measure the memory the call allocated.
 
-        The peak is the memory the call allocated in the student's process (tracemalloc
-        around the call there).
+        The peak is traced with tracemalloc around the call in the student's process.
+
+        Args:
+            args: The positional arguments.
+            kwargs: The keyword arguments.
+
+        Returns:
+            (result, peak bytes, or None when the worker did not report it).
         """
         self._measure = True
         try:

@@ -27,7 +27,14 @@ RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}
 
 
 def result_dtype(*inputs) -> np.dtype:
-    """The contract's dtype rule: float32 in, float32 out; anything else, float64."""
+    """The contract's dtype rule: float32 in, float32 out; anything else, float64.
+
+    Args:
+        inputs: The function's inputs (only arrays count).
+
+    Returns:
+        The dtype the result must have.
+    """
     arrays = [x for x in inputs if isinstance(x, np.ndarray)]
     if arrays and all(a.dtype == np.float32 for a in arrays):
         return np.dtype(np.float32)
@@ -65,7 +72,17 @@ def slice_scale(scores, axis=-1, shape=None) -> np.ndarray:
 
 
 def tolerance(expected, dtype, scores=None, axis=-1) -> tuple[float, np.ndarray]:
-    """(rtol, atol) of the contract for a result of ``dtype`` (atol per element)."""
+    """(rtol, atol) of the contract for a result of ``dtype``.
+
+    Args:
+        expected: The reference result (its shape is atol's).
+        dtype: The result's dtype (float32 or float64).
+        scores: The inputs whose scale sets atol (atol is 0 when None).
+        axis: The axis the function reduces over.
+
+    Returns:
+        (rtol, atol per element).
+    """
     dtype = np.dtype(dtype)
     expected = np.asarray(expected)
     if scores is None:
@@ -234,7 +251,14 @@ def reference_log_softmax(z, axis=None) -> np.ndarray:
     """Accurate log_softmax (float64), as a :class:`LogScale`.
 
     Extended precision where the slice max is finite, scipy.special.log_softmax's
-    infinities and NaN elsewhere (and its default axis=None).
+    infinities and NaN elsewhere.
+
+    Args:
+        z: The scores.
+        axis: The axis (None: all of ``z``, scipy's default).
+
+    Returns:
+        The log-probabilities.
     """
     z64 = np.asarray(z, dtype=np.float64)
     with np.errstate(all="ignore"):
@@ -251,7 +275,15 @@ def reference_log_softmax(z, axis=None) -> np.ndarray:
 def reference_logsumexp(z, axis=None, keepdims=False):
     """Accurate logsumexp (float64), as a :class:`LogScale`.
 
-    With scipy.special.logsumexp's infinities, NaN and default axis=None.
+    With scipy.special.logsumexp's infinities and NaN.
+
+    Args:
+        z: The scores.
+        axis: The axis (None: all of ``z``, scipy's default).
+        keepdims: Whether the reduced axis stays, with length 1.
+
+    Returns:
+        The logsumexp.
     """
     z64 = np.asarray(z, dtype=np.float64)
     with np.errstate(all="ignore"):
@@ -279,7 +311,15 @@ def reference_logsumexp(z, axis=None, keepdims=False):
 
 
 def reference_cross_entropy(logits, targets) -> LogScale:
-    """Accurate mean cross-entropy of integer targets (a 0-d value), in extended precision."""
+    """Accurate mean cross-entropy of integer targets, in extended precision.
+
+    Args:
+        logits: The scores, one row per example.
+        targets: The class index of each row.
+
+    Returns:
+        The mean loss (a 0-d value).
+    """
     z = np.asarray(logits, dtype=np.float64)
     y = np.asarray(targets)
     values, _ = _extended_log_softmax(z, axis=1)
@@ -296,7 +336,17 @@ def _exception_name(exc: BaseException) -> str:
 
 
 def raises(exc_type, func, *args, **kwargs) -> None:
-    """Assert that ``func(*args, **kwargs)`` raises ``exc_type`` (or a subclass) with a message."""
+    """Assert that ``func(*args, **kwargs)`` raises ``exc_type`` (or a subclass) with a message.
+
+    Args:
+        exc_type: The exception class expected.
+        func: The function to call.
+        args: Its positional arguments.
+        kwargs: Its keyword arguments.
+
+    Raises:
+        AssertionError: It returned, raised something else, or raised without a message.
+    """
     call = _describe_call(func, args, kwargs)
     try:
         func(*args, **kwargs)
@@ -322,6 +372,17 @@ def no_warnings(func, *args, **kwargs):
     operations as ``RuntimeWarning``; those mean the code is not numerically
     safe. Other warnings (a student's own debugging ``warnings.warn``) are noise
     and do not count.
+
+    Args:
+        func: The function to call.
+        args: Its positional arguments.
+        kwargs: Its keyword arguments.
+
+    Returns:
+        What it returned.
+
+    Raises:
+        AssertionError: It emitted a RuntimeWarning.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -350,6 +411,18 @@ def leaves_input_alone(func, z, *args, **kwargs):
 
     The grader's proxy of a student's function never lets a call change the test's
     own data; it reports instead which arguments the call changed (``last_call``).
+
+    Args:
+        func: The function to call.
+        z: Its first argument.
+        args: Its other positional arguments.
+        kwargs: Its keyword arguments.
+
+    Returns:
+        What it returned.
+
+    Raises:
+        AssertionError: It changed an argument in place.
     """
     before: dict[int | str, np.ndarray] = {
         i: np.array(a, copy=True)
@@ -381,7 +454,20 @@ def leaves_input_alone(func, z, *args, **kwargs):
 
 
 def returns_a_copy(func, z, *args, **kwargs):
-    """Call ``func(z, ...)`` and assert that the result does not share memory with ``z``."""
+    """Call ``func(z, ...)`` and assert that the result does not share memory with ``z``.
+
+    Args:
+        func: The function to call.
+        z: Its first argument.
+        args: Its other positional arguments.
+        kwargs: Its keyword arguments.
+
+    Returns:
+        What it returned.
+
+    Raises:
+        AssertionError: It returned ``z`` itself or a view of it.
+    """
     result = func(z, *args, **kwargs)
     record = getattr(func, "last_call", None)
     aliased = 0 in set(getattr(record, "aliased", ()))
@@ -398,7 +484,17 @@ def returns_a_copy(func, z, *args, **kwargs):
 
 
 def output_and_weights(result):
-    """Assert that attention returned the pair (output, weights) of arrays; return it."""
+    """Assert that attention returned the pair (output, weights) of arrays.
+
+    Args:
+        result: What scaled_dot_product_attention returned.
+
+    Returns:
+        The pair.
+
+    Raises:
+        AssertionError: It is not a pair of arrays.
+    """
     if not (isinstance(result, tuple) and len(result) == 2):
         got = (
             f"a {type(result).__name__} of shape {np.shape(result)}"
@@ -419,13 +515,23 @@ def output_and_weights(result):
 def peak_memory(func, *args, **kwargs):
     """Call ``func(*args, **kwargs)`` and measure the memory the call allocated.
 
-    Returns ``(result, peak)``: what the call returned and the peak, in bytes, of the
-    memory it allocated while it ran (Python objects and NumPy arrays, which NumPy reports
-    to :mod:`tracemalloc`), not counting what existed before. Arguments that are
-    generators are consumed during the call, so the blocks they yield count too, for as
-    long as the function keeps them. In Jupyter the call is traced here; under the grader
-    (``grade`` and ``check``) ``func`` stands for the student's function and is traced in
-    the student's own process, with the same meaning.
+    The peak counts Python objects and NumPy arrays (which NumPy reports to
+    :mod:`tracemalloc`), not what existed before. Arguments that are generators are
+    consumed during the call, so the blocks they yield count too, for as long as the
+    function keeps them. In Jupyter the call is traced here; under the grader (``grade``
+    and ``check``) ``func`` stands for the student's function and is traced in the
+    student's own process, with the same meaning.
+
+    Args:
+        func: The function to call.
+        args: Its positional arguments.
+        kwargs: Its keyword arguments.
+
+    Returns:
+        (what the call returned, the peak in bytes).
+
+    Raises:
+        AssertionError: The grader could not measure the peak.
     """
     measure = getattr(func, "measure_peak", None)
     if callable(measure) and not isinstance(func, type(peak_memory)):
@@ -450,7 +556,14 @@ def peak_memory(func, *args, **kwargs):
 
 
 def megabytes(n_bytes: float) -> str:
-    """A byte count for a message, e.g. ``'12.3 MB'``."""
+    """A byte count for a message, e.g. ``'12.3 MB'``.
+
+    Args:
+        n_bytes: The count.
+
+    Returns:
+        It in megabytes, to one decimal.
+    """
     return f"{n_bytes / 1e6:.1f} MB"
 
 
