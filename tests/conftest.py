@@ -79,8 +79,13 @@ def make_submission(
 ) -> dict:
     """The released notebook, as a student hands it in.
 
-    Solution cells get the reference code (or the stub when ``stub``), except the
-    cells named in ``replacements`` (grade_id -> code).
+    Args:
+        assignment_id: The assignment.
+        replacements: {grade_id: code} for solution cells to fill with other code.
+        stub: Leave the other solution cells as released (the stubs), not the reference.
+
+    Returns:
+        The notebook, as a dict.
     """
     released = course_dir.notebook_path(assignment_id, course_dir.RELEASED)
     assignment = load_assignment(course_dir.notebook_path(assignment_id), assignment_id)
@@ -96,12 +101,32 @@ def make_submission(
 
 
 def write_notebook(nb: dict, path: Path) -> Path:
+    """Write a notebook as JSON, making its folder.
+
+    Args:
+        nb: The notebook.
+        path: Where it goes.
+
+    Returns:
+        ``path``.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
     return path
 
 
 def run_cli(*args, timeout=900, cwd=None, **kwargs) -> subprocess.CompletedProcess:
+    """Run ``python -m autograder ARGS`` and capture its output.
+
+    Args:
+        args: The command's arguments.
+        timeout: Seconds it may take.
+        cwd: Where it runs (the course root when None).
+        kwargs: More arguments for :func:`subprocess.run`.
+
+    Returns:
+        The finished process.
+    """
     env = dict(os.environ)
     env["PYTHONWARNINGS"] = "ignore"
     return subprocess.run(
@@ -121,7 +146,17 @@ def assignments():
 
 
 def grade_in_process(assignments, tmp_path: Path, assignment_id: str, **kwargs):
-    """Grade ``make_submission(assignment_id, **kwargs)`` directly (no sandbox, for speed)."""
+    """Grade ``make_submission(assignment_id, **kwargs)`` directly (no sandbox, for speed).
+
+    Args:
+        assignments: The ``assignments`` fixture.
+        tmp_path: Where the submission is written.
+        assignment_id: The assignment.
+        kwargs: For :func:`make_submission`.
+
+    Returns:
+        The notebook's result.
+    """
     from autograder.checker import grade_notebook
     from autograder.sandbox import Limits
 
@@ -141,7 +176,14 @@ FORBIDDEN = ALL_MARKERS
 
 
 def normalised(text: str) -> str:
-    """Text as its stripped, non-blank lines (HTML tags removed), to search for code."""
+    """Text as its stripped, non-blank lines (HTML tags removed), to search for code.
+
+    Args:
+        text: Code, or an HTML page.
+
+    Returns:
+        The lines that are not blank or comments, stripped, joined by newlines.
+    """
     if "<html" in text[:1000].lower() or "</span>" in text:
         text = html.unescape(re.sub(r"<[^>]+>", "", text))
     return "\n".join(
@@ -156,6 +198,12 @@ def snippets(lines: list[str]) -> set[str]:
 
     Enough to recognise copied code, while two generic lines that the chapters teach in
     prose (``e = np.exp(z - z.max())`` ...) do not count as a leak.
+
+    Args:
+        lines: The lines of one marked region.
+
+    Returns:
+        The snippets, normalised.
     """
     lines = normalised("\n".join(lines)).splitlines()
     if len(lines) < 3:
@@ -169,6 +217,12 @@ def solution_lines(assignment_id):
 
     Runs of consecutive lines that appear nowhere in what students may see (given cells,
     visible tests, the stubs).
+
+    Args:
+        assignment_id: The assignment.
+
+    Returns:
+        The snippets (see :func:`snippets`).
     """
     path = course_dir.notebook_path(assignment_id)
     assignment = load_assignment(path, assignment_id)
