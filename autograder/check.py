@@ -19,7 +19,17 @@ from .sandbox import Limits
 
 
 def find_assignment(path: Path):
-    """The released notebook this one was made from: by file name, else by its cells."""
+    """The released notebook this one was made from: by file name, else by its cells.
+
+    Args:
+        path: The student's notebook.
+
+    Returns:
+        The released :class:`~autograder.notebooks.Assignment` it matches best.
+
+    Raises:
+        BadNotebook: It cannot be read, or matches none of the course's notebooks.
+    """
     ids = course_dir.assignment_ids(course_dir.RELEASED)
     stem = path.stem.split(" ")[0]
     for assignment_id in ids:
@@ -30,12 +40,12 @@ def find_assignment(path: Path):
     grade_ids = {nbgrader_meta(c).get("grade_id") for c in nb["cells"]} - {None}
     best, overlap = None, 0
     for assignment_id in ids:
-        source = load_assignment(
+        assignment = load_assignment(
             course_dir.notebook_path(assignment_id, course_dir.RELEASED), assignment_id
         )
-        common = len(grade_ids & (set(source.tests) | set(source.solutions)))
+        common = len(grade_ids & (set(assignment.tests) | set(assignment.solutions)))
         if common > overlap:
-            best, overlap = source, common
+            best, overlap = assignment, common
     if best is None:
         raise BadNotebook("it does not look like any of the course's exercise notebooks")
     return best
@@ -81,7 +91,14 @@ def _candidates(name: str, start: Path, depth: int, seen: set, deadline: float) 
 
 
 def where_is(path: Path) -> str:
-    """A hint for a notebook that is not where the student said: where it probably is."""
+    """A hint for a notebook that is not where the student said: where it probably is.
+
+    Args:
+        path: The path the student gave.
+
+    Returns:
+        A clause to append to the error message (it starts with "; ").
+    """
     names = [
         n
         for n in (
@@ -133,15 +150,22 @@ def run_check(path: Path, timeout: float, out=sys.stdout) -> int:
         )
         return 2
     try:
-        source = find_assignment(path)
+        assignment = find_assignment(path)
     except BadNotebook as exc:
         print(f"check: {path}: {exc}", file=sys.stderr)
         return 2
-    print(f"Checking {path.name} against the visible tests of {source.assignment_id}\n", file=out)
+    print(
+        f"Checking {path.name} against the visible tests of {assignment.assignment_id}\n", file=out
+    )
 
     shown = set()
 
     def show(test):
+        """Print one test's line (and, if it failed, its message) as it is graded.
+
+        Args:
+            test: The test's :class:`~autograder.results.CellResult`.
+        """
         shown.add(test.grade_id)
         mark = "PASS" if test.passed else "FAIL"
         print(
@@ -153,8 +177,8 @@ def run_check(path: Path, timeout: float, out=sys.stdout) -> int:
                 print(f"          {line}", file=out)
         out.flush()
 
-    limits = Limits(cell_seconds=timeout, notebook_seconds=max(timeout * 10, 300))
-    result = grade_notebook(source, path, limits, sandbox=None, hidden=False, on_test=show)
+    limits = Limits.for_cells(timeout)
+    result = grade_notebook(assignment, path, limits, sandbox=None, hidden=False, on_test=show)
     for test in result.tests:
         if test.grade_id not in shown:
             show(test)

@@ -20,7 +20,7 @@ import traceback
 import warnings
 from pathlib import Path
 
-from .limits import Limits
+from .limits import DEFAULTS, Limits
 from .notebooks import Assignment, bound_names, nbgrader_meta
 from .plan import plan_submission, read_or_fail, where_defined
 from .results import CellResult, NotebookResult, cap
@@ -89,23 +89,25 @@ def _failure_message(
 
 
 def run_test(
-    test, namespace: dict, clock: Clock, hidden: bool = True, notes: dict[str, str] | None = None
+    test,
+    namespace: dict,
+    clock: Clock,
+    hidden: bool = True,
+    notes: dict[str, str] | None = None,
+    limits: Limits = DEFAULTS,
 ) -> CellResult:
     """Run one test cell's code in the checker; any exception means it failed.
 
     Args:
-        test: the test cell, from the source assignment.
-        namespace: the globals the test runs in: proxies of the student's functions and the
-            given cells' names.
-        clock: the time the test cell has, restarted here.
-        hidden: run the test with its hidden parts (False: as students see it).
-        notes: why an exercise is not defined (its cell failed), by exercise name.
+        test: The test cell (an ``autograder.notebooks.TestCell``).
+        namespace: The names the test sees (the student's functions as proxies).
+        clock: The time the test cell has, shared by all its calls.
+        hidden: Whether the hidden tests run too (False for a student's self-check).
+        notes: Maps an exercise name to why it is not defined (its cell failed).
+        limits: ``test_output_chars`` caps the printed output kept.
 
     Returns:
-        The test's result: its points if the code finished, else 0 and why.
-
-    Raises:
-        GradingLimit: if the student's process hit a limit; the caller decides what then.
+        The test's result.
     """
     code = test.code if hidden else test.visible_code
     filename = f"<test {test.grade_id}>"
@@ -147,7 +149,7 @@ def run_test(
         test.points if passed else 0.0,
         passed,
         message,
-        cap(printed),
+        cap(printed, limits.test_output_chars),
     )
 
 
@@ -207,23 +209,22 @@ def grade_notebook(
     """Grade one submitted notebook against the trusted source assignment.
 
     Args:
-        assignment: the trusted source assignment.
-        path: the submitted notebook file.
-        limits: the time, memory and restart limits.
-        sandbox: what confines the student's process; None for none.
-        hidden: run the tests with their hidden parts (False: as students see them).
-        scratch_root: where the student's scratch directory is made; None for the system's
-            temporary directory.
-        on_test: called with each test's :class:`CellResult` as soon as it is known.
-        nb: the submission already read by :func:`read_or_fail`; None to read the file at
-            ``path`` here.
+        assignment: The trusted assignment (its tests and given cells come from it).
+        path: The submitted notebook.
+        limits: The limits of this grading run (time, memory, caps).
+        sandbox: The sandbox to run the student's code in, or None to run it unsandboxed.
+        hidden: Whether the hidden tests run too (False for a student's self-check).
+        scratch_root: Where the scratch folder is made (the system's default when None).
+        on_test: Called with each test's :class:`CellResult` as soon as it is graded.
+        nb: The submission already read by :func:`read_or_fail`; without it the file at
+            ``path`` is read here.
 
     Returns:
-        The result, "graded" or (when the submission cannot be read) "failed".
+        The notebook's result (a failed one when it cannot be read or run).
     """
     started = time.monotonic()
     if nb is None:
-        nb, failure = read_or_fail(assignment, path)
+        nb, failure = read_or_fail(assignment, path, limits.notebook_bytes)
         if failure is not None:
             return failure
     assert nb is not None  # read_or_fail gives a notebook or a failure
@@ -281,7 +282,9 @@ def grade_notebook(
                     if kind == "test":
                         test = assignment.tests[payload]
                         clock.seconds = cell_time
-                        outcome = run_test(test, namespace, clock, hidden=hidden, notes=notes)
+                        outcome = run_test(
+                            test, namespace, clock, hidden=hidden, notes=notes, limits=limits
+                        )
                         results[payload] = outcome
                         timings["tests"] = timings.get("tests", 0.0) + time.monotonic() - mark
                         if on_test:
@@ -297,8 +300,8 @@ def grade_notebook(
                         )
                         if index is not None and (done.stdout or done.error):
                             result.cell_outputs[index] = {
-                                "stdout": cap(done.stdout),
-                                "error": cap(done.error),
+                                "stdout": cap(done.stdout, limits.test_output_chars),
+                                "error": cap(done.error, limits.test_output_chars),
                             }
                         if not done.ok and index is not None:
                             _note_failed_cell(notes, assignment, nb, index, code, done)

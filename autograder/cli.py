@@ -14,13 +14,18 @@ import os
 import sys
 from pathlib import Path
 
+from .limits import DEFAULTS, MIN_MEMORY_MB, Limits
+
 PYTHON_NEEDED = (3, 11)
 
 
 def _add_check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebook", type=Path)
     parser.add_argument(
-        "--timeout", type=float, default=60.0, help="seconds a cell may run (default: 60)"
+        "--timeout",
+        type=float,
+        default=DEFAULTS.cell_seconds,
+        help=f"seconds a cell may run (default: {DEFAULTS.cell_seconds:g})",
     )
 
 
@@ -58,7 +63,14 @@ def _instructor_only(command: str, module: str | None = None) -> bool:
 
 
 def check_main(argv: list[str] | None = None) -> int:
-    """``softmax-check NOTEBOOK``: the student kit's name for ``python -m autograder check``."""
+    """``softmax-check NOTEBOOK``: the student kit's name for ``python -m autograder check``.
+
+    Args:
+        argv: The command line's arguments (``sys.argv[1:]`` when None).
+
+    Returns:
+        The exit status.
+    """
     if _python_too_old("softmax-check"):
         return 2
     parser = argparse.ArgumentParser(
@@ -109,19 +121,22 @@ def _parser() -> argparse.ArgumentParser:
         help="submissions graded in parallel (default: the number of cores)",
     )
     grade.add_argument(
-        "--timeout", type=float, default=60.0, help="seconds one cell may run (default: 60)"
+        "--timeout",
+        type=float,
+        default=DEFAULTS.cell_seconds,
+        help=f"seconds one cell may run (default: {DEFAULTS.cell_seconds:g})",
     )
     grade.add_argument(
         "--notebook-timeout",
         type=float,
-        default=600.0,
-        help="seconds one notebook may run in all (default: 600)",
+        default=DEFAULTS.notebook_seconds,
+        help=f"seconds one notebook may run in all (default: {DEFAULTS.notebook_seconds:g})",
     )
     grade.add_argument(
         "--memory",
         type=int,
-        default=2048,
-        help="memory limit of a student's process in MB (default: 2048)",
+        default=DEFAULTS.memory_mb,
+        help=f"memory limit of a student's process in MB (default: {DEFAULTS.memory_mb})",
     )
     grade.add_argument(
         "--no-sandbox",
@@ -289,7 +304,14 @@ def _lms(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; returns the exit status (0 when it did everything it was asked)."""
+    """Run one command.
+
+    Args:
+        argv: The command line's arguments (``sys.argv[1:]`` when None).
+
+    Returns:
+        The exit status: 0 when it did everything it was asked.
+    """
     if _python_too_old("python -m autograder"):
         return 2
     # nbgrader runs `alembic` as a command: make the environment's tools findable.
@@ -342,19 +364,20 @@ def main(argv: list[str] | None = None) -> int:
 
         from . import course_dir
         from .grade import Selection, run_grade
-        from .sandbox import Limits
 
-        if args.workers < 1 or args.timeout <= 0 or args.notebook_timeout <= 0 or args.memory < 256:
+        if (
+            args.workers < 1
+            or args.timeout <= 0
+            or args.notebook_timeout <= 0
+            or args.memory < MIN_MEMORY_MB
+        ):
             print(
-                "grade: --workers must be >= 1, timeouts positive and --memory >= 256",
+                f"grade: --workers must be >= 1, timeouts positive and --memory >= {MIN_MEMORY_MB}",
                 file=sys.stderr,
             )
             return 2
-        limits = Limits(
-            cell_seconds=args.timeout,
-            notebook_seconds=args.notebook_timeout,
-            cpu_seconds=int(args.notebook_timeout) + 10,
-            memory_mb=args.memory,
+        limits = Limits.for_cells(
+            args.timeout, notebook_seconds=args.notebook_timeout, memory_mb=args.memory
         )
         if args.config is not None and not args.config.is_file():
             print(f"grade: --config {args.config}: no such file", file=sys.stderr)

@@ -304,7 +304,6 @@ class Cluster:
 
         from .fingerprint import grader_fingerprint
         from .grade import grade_submission, process_failed
-        from .notebooks import MAX_NOTEBOOK_BYTES
         from .safety import NotARegularFile, read_regular_file
 
         if not todo:
@@ -353,7 +352,7 @@ class Cluster:
                     data = (
                         None
                         if job.path is None
-                        else read_regular_file(job.path, MAX_NOTEBOOK_BYTES)
+                        else read_regular_file(job.path, limits.notebook_bytes)
                     )
                 except (NotARegularFile, OSError):
                     data = None

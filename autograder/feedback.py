@@ -1,4 +1,8 @@
-"""Feedback pages, rendered with nbgrader's own feedback template.
+"""Feedback pages, rendered with our own template, which extends nbgrader's.
+
+The template is ``autograder/templates/feedback_local/index.html.j2``: it extends
+nbgrader's feedback template, renders the grader's notes and the submission time itself,
+and loads the course's local MathJax instead of a CDN's.
 
 A page is inert: what the student wrote (markdown, outputs, names) is sanitised
 (:func:`autograder.safety.sanitize_html`) or escaped, and a Content Security
@@ -21,7 +25,7 @@ from pathlib import Path
 import nbformat
 import nbgrader
 
-from .limits import DEFAULTS
+from .limits import DEFAULTS, Limits
 from .notebooks import Assignment, nbgrader_meta
 from .results import CellResult, NotebookResult
 from .safety import clean_text, csp_meta, sanitize_html
@@ -39,7 +43,7 @@ _BOOTSTRAP = (
     / "css"
 )
 
-#: Bounds of one feedback page.
+#: Bounds of one feedback page, for callers without a Limits of their own.
 MAX_CELLS = DEFAULTS.feedback_cells
 MAX_CHARS = DEFAULTS.feedback_chars
 MAX_SECONDS = DEFAULTS.feedback_seconds
@@ -90,15 +94,18 @@ def _cell_chars(cell: dict) -> int:
 def bound_cells(
     cells: list[dict], max_cells: int = MAX_CELLS, max_chars: int = MAX_CHARS
 ) -> tuple[list[dict], str]:
-    """The cells a page shows, and a note saying what was left out ("" if nothing).
+    """The cells a page shows, and a note saying what was left out.
 
     Test cells (they carry the scores) are always kept; other cells are kept in
     order while both budgets last.
 
     Args:
-        cells: the notebook's cells.
-        max_cells: the most cells shown.
-        max_chars: the most characters of source and output shown, over all cells kept.
+        cells: The notebook's cells.
+        max_cells: The most cells shown (``Limits.feedback_cells``).
+        max_chars: The most characters of cell text shown (``Limits.feedback_chars``).
+
+    Returns:
+        (the cells to show, a note of what was cut or "" if nothing was).
     """
     kept: list[dict] = []
     dropped, used = 0, 0
@@ -141,6 +148,15 @@ def _time_bound(seconds: float):
         return
 
     def expire(signum, frame):
+        """Signal handler: the render took too long.
+
+        Args:
+            signum: The signal (SIGALRM).
+            frame: The interrupted frame.
+
+        Raises:
+            RenderTooSlow: Always.
+        """
         raise RenderTooSlow()
 
     previous = signal.signal(signal.SIGALRM, expire)
@@ -168,22 +184,24 @@ def _inert(page: str) -> str:
     return f"{head}<body>\n{sanitize_html(inner)}\n</body>\n</html>\n"
 
 
-def render_feedback(notebook: dict, result, student_id: str, late=None) -> str:
+def render_feedback(
+    notebook: dict, result, student_id: str, late=None, limits: Limits = DEFAULTS
+) -> str:
     """HTML feedback for one graded notebook (hidden tests already removed).
 
     Args:
-        notebook: the notebook as :func:`autograded_notebook` returns it.
-        result: the notebook's :class:`NotebookResult`; a note of what the page leaves out,
-            or of a render that took too long, is appended to its ``problems``.
-        student_id: who submitted it.
-        late: a :class:`autograder.late.Lateness`: the page then says when it was submitted
-            and any late penalty, as nbgrader's own template shows it. None for nothing.
+        notebook: The autograded notebook (see :func:`autograded_notebook`).
+        result: Its :class:`NotebookResult`; notes of what the page cut are added to it.
+        student_id: Whose page it is.
+        late: A :class:`autograder.late.Lateness`: adds when it was submitted and any
+            late penalty, as nbgrader's own template shows it.
+        limits: ``feedback_cells``, ``feedback_chars`` and ``feedback_seconds`` bound
+            the page.
 
     Returns:
-        The page; only the scores (:func:`render_scores`) when rendering takes longer than
-        :data:`MAX_SECONDS`.
+        The page's HTML.
     """
-    cells, note = bound_cells(notebook["cells"])
+    cells, note = bound_cells(notebook["cells"], limits.feedback_cells, limits.feedback_chars)
     notebook = dict(notebook, cells=cells)
     if note:
         result.problems.append(note)  # the instructor's summary says so too
@@ -206,13 +224,13 @@ def render_feedback(notebook: dict, result, student_id: str, late=None) -> str:
         },
     }
     try:
-        with _time_bound(MAX_SECONDS):
+        with _time_bound(limits.feedback_seconds):
             body, _ = _exporter().from_notebook_node(nb, resources=resources)
             body = _inert(body)
     except RenderTooSlow:
         result.problems.append(
             f"the feedback page shows the scores only: the notebook took "
-            f"longer than {MAX_SECONDS:g} s to render"
+            f"longer than {limits.feedback_seconds:g} s to render"
         )
         return render_scores(result, student_id, result.problems, late)
     return body
@@ -245,10 +263,13 @@ def render_scores(result, student_id: str, problems: list[str], late=None) -> st
     """A plain page with the scores only (when the notebook cannot be shown).
 
     Args:
-        result: the notebook's :class:`NotebookResult`.
-        student_id: who submitted it.
-        problems: the problems to list.
-        late: the submission's lateness, or None.
+        result: The notebook's :class:`NotebookResult`.
+        student_id: Whose page it is.
+        problems: The notes to list on the page.
+        late: A :class:`autograder.late.Lateness`, or None.
+
+    Returns:
+        The page's HTML.
     """
     items = "".join(f"<li>{html.escape(clean_text(p))}</li>" for p in problems)
     return _plain_page(
@@ -266,9 +287,12 @@ def render_failure(result, student_id: str, late=None) -> str:
     """A plain page for a submission that could not be graded at all.
 
     Args:
-        result: the notebook's (failed) :class:`NotebookResult`.
-        student_id: who submitted it.
-        late: the submission's lateness, or None.
+        result: The failed :class:`NotebookResult` (its problems say why).
+        student_id: Whose page it is.
+        late: A :class:`autograder.late.Lateness`, or None.
+
+    Returns:
+        The page's HTML.
     """
     items = (
         "".join(f"<li>{html.escape(clean_text(p))}</li>" for p in result.problems)
@@ -288,13 +312,16 @@ def render_failure(result, student_id: str, late=None) -> str:
 def autograded_notebook(assignment: Assignment, nb: dict, result: NotebookResult) -> dict:
     """The submission as nbgrader's feedback template expects it.
 
-    The notebook is the one :func:`read_or_fail` read; its test cells are restored from the
-    source (hidden tests removed), with scores and outputs.
+    Its test cells are restored from the source (hidden tests removed), with scores and
+    outputs.
 
     Args:
-        assignment: the trusted source assignment.
-        nb: the submission.
-        result: its result.
+        assignment: The trusted assignment the test cells come from.
+        nb: The submission, as :func:`read_or_fail` read it.
+        result: Its graded result.
+
+    Returns:
+        The notebook, as a dict, for :func:`render_feedback`.
     """
     by_id = {t.grade_id: t for t in result.tests}
     placed = set()

@@ -24,7 +24,10 @@ from pathlib import Path
 
 from . import course_dir
 
-_LIBRARIES = ("numpy", "scipy", "nbgrader", "nbconvert", "nbformat")
+#: Libraries whose versions are part of the fingerprint: they run the tests (numpy, scipy),
+#: read notebooks (nbformat) and render and sanitise feedback (nbgrader, nbconvert,
+#: jinja2, nh3).
+_LIBRARIES = ("numpy", "scipy", "nbgrader", "nbconvert", "nbformat", "jinja2", "nh3")
 
 
 def _imported_modules(
@@ -68,7 +71,15 @@ def _module_file(name: str, root: Path) -> Path | None:
 
 
 def course_files(codes, root: Path = course_dir.ROOT) -> list[Path]:
-    """The ``course`` modules the given code imports, transitively, plus course/data."""
+    """The ``course`` modules the given code imports, transitively, plus course/data.
+
+    Args:
+        codes: The cells' code to follow the imports of.
+        root: The course root holding ``course/``.
+
+    Returns:
+        The files, sorted.
+    """
     todo = set()
     for code in codes:
         todo |= _imported_modules(code, "course")
@@ -93,14 +104,20 @@ def course_files(codes, root: Path = course_dir.ROOT) -> list[Path]:
     return sorted(files)
 
 
-def grader_fingerprint(sources: dict, root: Path = course_dir.ROOT) -> str:
+def grader_fingerprint(assignments: dict, root: Path = course_dir.ROOT) -> str:
     """A hash of the grading code and the libraries: see the module docstring.
 
-    ``root`` is the course root holding ``autograder/`` and ``course/``.
+    Args:
+        assignments: {assignment id: Assignment}; their given and test cells decide which
+            ``course`` modules count.
+        root: The course root holding ``autograder/`` and ``course/``.
+
+    Returns:
+        The hash, in hex.
     """
     codes = []
-    for source in sources.values():
-        codes += list(source.given.values()) + [t.code for t in source.tests.values()]
+    for assignment in assignments.values():
+        codes += list(assignment.given.values()) + [t.code for t in assignment.tests.values()]
     # Only code and templates: the package folder may also hold runtime data (gradebook).
     package = root / "autograder"
     files = sorted(

@@ -324,7 +324,7 @@ def grade_submission(
         )
         return result.to_dict(), render_failure(result, job.student_id, job.late)
     try:
-        nb, unreadable = read_or_fail(assignment, path)
+        nb, unreadable = read_or_fail(assignment, path, limits.notebook_bytes)
         if unreadable is not None or nb is None:
             result = unreadable or NotebookResult.failed(
                 assignment, "the notebook could not be read", "not run"
@@ -340,7 +340,11 @@ def grade_submission(
             page = render_failure(result, job.student_id, job.late)
         else:
             page = render_feedback(
-                autograded_notebook(assignment, nb, result), result, job.student_id, job.late
+                autograded_notebook(assignment, nb, result),
+                result,
+                job.student_id,
+                job.late,
+                limits=limits,
             )
         result.timings["feedback"] = time.monotonic() - mark
     except Exception as exc:  # a bug of ours must not stop the class

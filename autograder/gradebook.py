@@ -60,14 +60,14 @@ class GradebookWriter:
 
         if assignment_id in self._synced:
             return
-        source = self.assignments[assignment_id]
-        notebook_id = Path(source.notebook_name).stem
+        assignment = self.assignments[assignment_id]
+        notebook_id = Path(assignment.notebook_name).stem
         try:
             notebook = self._book.find_notebook(notebook_id, assignment_id)
             known = {c.name for c in notebook.grade_cells}
         except MissingEntry:
             known = set()
-        if known != set(source.tests):
+        if known != set(assignment.tests):
             from .release import generate
 
             produced = generate(assignment_id, self.db_path)
@@ -75,10 +75,15 @@ class GradebookWriter:
         self._synced.add(assignment_id)
 
     def student_ids(self) -> set[str]:
+        """The ids of every student the gradebook knows."""
         return {s.id for s in self._book.students}
 
     def add_students(self, students) -> None:
-        """Make sure every roster student exists, with the names the roster gives."""
+        """Make sure every roster student exists, with the names the roster gives.
+
+        Args:
+            students: The roster's students (``roster.Student``).
+        """
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for student in students:
@@ -91,14 +96,22 @@ class GradebookWriter:
             self._book.db.commit()
 
     def remove_students(self, student_ids) -> None:
-        """Drop students and all their submissions."""
+        """Drop students and all their submissions.
+
+        Args:
+            student_ids: The ids of the students to drop.
+        """
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for student_id in student_ids:
                 self._book.remove_student(student_id)
 
     def set_due_dates(self, due: dict) -> None:
-        """Every assignment known to nbgrader, with its due date (None when it has none)."""
+        """Every assignment known to nbgrader, with its due date (None when it has none).
+
+        Args:
+            due: {assignment id: due date}.
+        """
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for assignment_id in self.assignments:
@@ -110,7 +123,12 @@ class GradebookWriter:
             self._book.db.commit()
 
     def remove_submission(self, student_id: str, assignment_id: str) -> None:
-        """A submission that no longer exists (its row is now "missing")."""
+        """Forget a submission that no longer exists (its row is now "missing").
+
+        Args:
+            student_id: Whose submission it was.
+            assignment_id: Which assignment's.
+        """
         from nbgrader.api import MissingEntry
 
         with warnings.catch_warnings():
@@ -121,7 +139,13 @@ class GradebookWriter:
                 pass
 
     def record(self, student_id: str, result, late=None) -> None:
-        """Store a graded result; ``late`` (a late.Lateness) sets the time and the penalty."""
+        """Store a graded result.
+
+        Args:
+            student_id: Whose result it is.
+            result: The :class:`~autograder.results.NotebookResult`.
+            late: A :class:`autograder.late.Lateness`: sets the time and the penalty.
+        """
         from nbgrader.api import MissingEntry
 
         with warnings.catch_warnings():

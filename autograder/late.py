@@ -44,6 +44,9 @@ TIMESTAMP_FILE = "timestamp.txt"
 #: Written by ``collect`` when the LMS marks a submission late but gives no time.
 LATE_FLAG_FILE = "late_flag.txt"
 
+#: Longest timestamp file read, in bytes (a bound of collecting, not of grading: see limits).
+MAX_TIMESTAMP_BYTES = 200
+
 
 class ConfigError(Exception):
     """A grading config that cannot be used; the message names the file and the problem."""
@@ -68,16 +71,15 @@ class LatePolicy:
     def penalty(
         self, assignment_id: str, timestamp: dt.datetime | None, max_score: float
     ) -> Lateness:
-        """How late a submission is and what that costs.
+        """How late a submission is, and what that costs.
 
         Args:
-            assignment_id: the assignment.
-            timestamp: when it was submitted (aware), or None (never late).
-            max_score: the assignment's max score.
+            assignment_id: Its assignment (whose due date applies).
+            timestamp: When it was submitted (None: not known, no penalty).
+            max_score: The assignment's points (the penalty is a share of them).
 
         Returns:
-            The lateness: seconds late and the points taken off (0 when on time, without a
-            due date or without a timestamp).
+            Its :class:`Lateness`.
         """
         due = self.due.get(assignment_id)
         late = Lateness(timestamp=timestamp, due=due)
@@ -150,10 +152,10 @@ class Lateness:
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Lateness:
-        """The lateness :meth:`to_dict` wrote.
+        """A :class:`Lateness` from its saved dict.
 
         Args:
-            data: what :meth:`to_dict` returned, or None (on time).
+            data: What ``to_dict`` gave (None or {}: on time, nothing known).
 
         Returns:
             The lateness.
@@ -189,13 +191,13 @@ class Lateness:
 
 
 def duration(seconds: float) -> str:
-    """A duration in words, such as ``1 day 3 h 4 min`` (rounded up to the minute).
+    """``1 day 3 h 4 min`` (rounded up to the minute).
 
     Args:
-        seconds: the duration.
+        seconds: The duration.
 
     Returns:
-        The words.
+        The duration in words.
     """
     minutes = math.ceil(seconds / 60)
     days, minutes = divmod(minutes, 1440)
@@ -230,17 +232,17 @@ def _as_utc(value, where: str) -> dt.datetime:
 
 
 def load_policy(path: Path | None, assignments) -> tuple[LatePolicy, list[str]]:
-    """The policy in ``path`` (defaults when there is no file), and notes for the summary.
+    """The late policy and due dates in ``path``, and notes for the summary.
 
     Args:
-        path: the grading config (TOML), or None.
-        assignments: the course's assignment ids (a due date for another is noted).
+        path: The grading.toml file (the defaults when it is None or missing).
+        assignments: The course's assignment ids (a due date for another is ignored).
 
     Returns:
-        (the policy, notes for the summary).
+        (the policy, notes of what was ignored).
 
     Raises:
-        ConfigError: the file cannot be read or holds an unknown or invalid setting.
+        ConfigError: The file cannot be read or holds something it should not.
     """
     if path is None or not Path(path).exists():
         return LatePolicy(), []
@@ -288,14 +290,13 @@ def load_policy(path: Path | None, assignments) -> tuple[LatePolicy, list[str]]:
 
 
 def read_timestamp(folder: Path) -> tuple[dt.datetime | None, str]:
-    """The submission time in ``folder/timestamp.txt``.
+    """The submission time in ``folder/timestamp.txt`` (UTC).
 
     Args:
-        folder: a submission folder.
+        folder: The submission's folder.
 
     Returns:
-        (the time, aware UTC, ""), (None, "") without a timestamp, or (None, why it
-        cannot be read).
+        (the time, ""), or (None, why there is none).
     """
     import dateutil.parser
     from nbgrader.utils import parse_utc
@@ -305,9 +306,9 @@ def read_timestamp(folder: Path) -> tuple[dt.datetime | None, str]:
         return None, ""
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(201)
-        if len(raw) > 200:
-            raise ValueError("longer than 200 bytes")
+            raw = handle.read(MAX_TIMESTAMP_BYTES + 1)
+        if len(raw) > MAX_TIMESTAMP_BYTES:
+            raise ValueError(f"longer than {MAX_TIMESTAMP_BYTES} bytes")
         text = raw.decode("utf-8").strip()
         if not text:
             raise ValueError("empty")

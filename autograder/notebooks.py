@@ -27,7 +27,7 @@ from .limits import DEFAULTS
 from .markers import check_notebook, hidden_line_numbers, strip_hidden_tests
 from .safety import NotARegularFile, clean_text, read_regular_file, shown
 
-#: Largest submission file accepted, in bytes.
+#: Largest submission file accepted, in bytes, by callers without a Limits of their own.
 MAX_NOTEBOOK_BYTES = DEFAULTS.notebook_bytes
 
 
@@ -74,10 +74,13 @@ class Assignment:
 
 
 def nbgrader_meta(cell) -> dict:
-    """A cell's ``metadata.nbgrader`` entry, or ``{}`` when it has none (or not a dict).
+    """A cell's ``metadata.nbgrader`` entry.
 
     Args:
-        cell: a notebook cell (``nbformat`` node or plain JSON).
+        cell: A notebook cell (a dict).
+
+    Returns:
+        The entry, or ``{}`` when it has none (or it is not a dict).
     """
     meta = cell.get("metadata", {})
     value = meta.get("nbgrader") if isinstance(meta, dict) else None
@@ -93,13 +96,13 @@ def _docstring_line(code: str) -> str:
 
 
 def defined_names(code: str) -> list[str]:
-    """Top-level functions and names a cell defines.
+    """Top-level functions and classes a cell defines.
 
     Args:
-        code: the cell's source.
+        code: The cell's code.
 
     Returns:
-        The names of its top-level ``def`` and ``class`` statements; none if it does not parse.
+        Their names, in order ([] when it does not parse).
     """
     try:
         tree = ast.parse(code)
@@ -119,11 +122,13 @@ def bound_names(code: str) -> list[str]:
     """Names a cell binds at its top level.
 
     Functions, classes, assignments, imports (also inside top-level if/try/with blocks).
-    For a cell that does not parse, the names of the ``def`` and ``class`` lines that start
-    a line.
 
     Args:
-        code: the cell's source.
+        code: The cell's code.
+
+    Returns:
+        The names; for a cell that does not parse, those of the ``def`` and ``class``
+        lines that start a line.
     """
     try:
         tree = ast.parse(code)
@@ -132,6 +137,11 @@ def bound_names(code: str) -> list[str]:
     names: list[str] = []
 
     def visit(body):
+        """Add the names a block of statements binds.
+
+        Args:
+            body: The statements.
+        """
         for node in body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 names.append(node.name)
@@ -155,11 +165,14 @@ def load_assignment(path: Path, assignment_id: str | None = None) -> Assignment:
     """Read a notebook of ours (solution or released) as an Assignment.
 
     Args:
-        path: the notebook file.
-        assignment_id: the assignment's name; by default the name of the notebook's folder.
+        path: The notebook.
+        assignment_id: Its assignment's id (its folder's name when None).
+
+    Returns:
+        The assignment.
 
     Raises:
-        MarkerError: if a code cell's markers are unbalanced or nested.
+        MarkerError: Its nbgrader markers are unbalanced or nested.
     """
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
@@ -188,22 +201,22 @@ def load_assignment(path: Path, assignment_id: str | None = None) -> Assignment:
     return assignment
 
 
-def read_submission(path: Path) -> dict:
-    """Read an untrusted notebook file, or raise BadNotebook saying what is wrong.
+def read_submission(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> dict:
+    """Read an untrusted notebook file.
 
     Args:
-        path: the submitted file.
+        path: The notebook (a regular file; links are refused).
+        max_bytes: The largest file read (``Limits.notebook_bytes``).
 
     Returns:
         The notebook as plain JSON data (validated enough to walk its cells).
 
     Raises:
-        BadNotebook: if it is not a regular file, too large, not UTF-8, not JSON, in an
-            old notebook format or without a list of cells.
+        BadNotebook: Saying what is wrong with it.
     """
     path = Path(path)
     try:
-        raw = read_regular_file(path, MAX_NOTEBOOK_BYTES)
+        raw = read_regular_file(path, max_bytes)
     except NotARegularFile as exc:
         raise BadNotebook(str(exc)) from None
     if not raw:

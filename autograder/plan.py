@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 from .notebooks import (
+    MAX_NOTEBOOK_BYTES,
     Assignment,
     BadNotebook,
     bound_names,
@@ -25,13 +26,13 @@ def plan_submission(assignment: Assignment, nb: dict) -> tuple[list[tuple], list
     """Decide what runs, in which order, and note what was tampered with.
 
     Args:
-        assignment: the trusted source assignment.
-        nb: the submission, as :func:`autograder.notebooks.read_submission` returns it.
+        assignment: The trusted assignment.
+        nb: The submission.
 
     Returns:
-        ``(steps, problems)``. Steps are ("student", index, code),
-        ("given", index, grade_id) or ("test", index, grade_id); index is the
-        submission cell (None for a cell the submission lacks).
+        (steps, problems). Steps are ("student", index, code), ("given", index, grade_id)
+        or ("test", index, grade_id); index is the submission cell (None for a cell the
+        submission lacks).
     """
     steps: list[tuple] = []
     problems: list[str] = []
@@ -108,10 +109,13 @@ def plan_submission(assignment: Assignment, nb: dict) -> tuple[list[tuple], list
 
 
 def where_defined(steps) -> dict[str, int]:
-    """Name -> index of the first submission cell of the student's that binds it.
+    """Where the student's cells bind each name.
 
     Args:
-        steps: the steps of :func:`plan_submission`.
+        steps: The steps of :func:`plan_submission`.
+
+    Returns:
+        {name: index of the first student cell that binds it}.
     """
     where: dict[str, int] = {}
     for kind, index, payload in steps:
@@ -129,18 +133,21 @@ def _mentions(code: str, names) -> bool:
     return any(isinstance(node, ast.Name) and node.id in names for node in ast.walk(tree))
 
 
-def read_or_fail(assignment: Assignment, path: Path) -> tuple[dict | None, NotebookResult | None]:
+def read_or_fail(
+    assignment: Assignment, path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES
+) -> tuple[dict | None, NotebookResult | None]:
     """The submission read once, or the failed result that says why it cannot be.
 
     Args:
-        assignment: the assignment the submission is for.
-        path: the submitted notebook file.
+        assignment: The assignment it was made from (named in a failed result).
+        path: The submitted notebook.
+        max_bytes: The largest file read (``Limits.notebook_bytes``).
 
     Returns:
-        ``(notebook, None)`` when it could be read, ``(None, failed result)`` when not.
+        (the notebook, None), or (None, the failed result).
     """
     try:
-        return read_submission(path), None
+        return read_submission(path, max_bytes), None
     except BadNotebook as exc:
         return None, NotebookResult.failed(
             assignment, f"{Path(path).name}: {exc}", "not run: the notebook could not be read"

@@ -20,7 +20,7 @@ import numpy as np
 
 from .limits import DEFAULTS
 
-#: Largest message either side accepts, in bytes.
+#: Largest message either side accepts, in bytes, unless given its own limits.
 MAX_MESSAGE_BYTES = DEFAULTS.message_bytes
 
 _ALLOWED_KINDS = set("biufc")  # bool, int, uint, float, complex
@@ -49,19 +49,22 @@ def _text_to_array(text: str) -> np.ndarray:
     return a
 
 
-def encode(value, _depth: int = 0):
-    """Turn ``value`` into JSON-ready plain data, or raise ProtocolError.
+def encode(value, _depth: int = 0, max_depth: int = DEFAULTS.nesting_depth):
+    """Turn ``value`` into JSON-ready plain data.
 
     Args:
-        value: a value of a type the protocol carries (None, bool, int, float, complex, str,
-            NumPy arrays and scalars, NumPy random generators, and lists, tuples and
-            str-keyed dicts of those).
-        _depth: how deeply ``value`` is nested (for the recursion; callers leave it out).
+        value: What to send.
+        _depth: How deeply ``value`` is nested (for the recursion; callers leave it out).
+        max_depth: The deepest nesting of lists, tuples and dicts allowed
+            (``Limits.nesting_depth``).
+
+    Returns:
+        The value as plain JSON data (tagged dicts for floats, arrays, tuples, ...).
 
     Raises:
-        ProtocolError: if ``value`` is of another type or nested too deeply.
+        ProtocolError: It is not plain data, or it is nested too deeply.
     """
-    if _depth > DEFAULTS.nesting_depth:
+    if _depth > max_depth:
         raise ProtocolError("value is nested too deeply")
     if value is None or type(value) in (bool, int, str):
         return value
@@ -76,13 +79,13 @@ def encode(value, _depth: int = 0):
     if isinstance(value, np.generic):
         return {"__npscalar__": _array_to_text(np.asarray(value))}
     if type(value) is list:
-        return [encode(v, _depth + 1) for v in value]
+        return [encode(v, _depth + 1, max_depth) for v in value]
     if type(value) is tuple:
-        return {"__tuple__": [encode(v, _depth + 1) for v in value]}
+        return {"__tuple__": [encode(v, _depth + 1, max_depth) for v in value]}
     if type(value) is dict:
         if not all(type(k) is str for k in value):
             raise ProtocolError("only dicts with string keys can be sent")
-        return {"__dict__": {k: encode(v, _depth + 1) for k, v in value.items()}}
+        return {"__dict__": {k: encode(v, _depth + 1, max_depth) for k, v in value.items()}}
     if isinstance(value, np.random.Generator):
         bitgen = value.bit_generator
         return {
@@ -125,7 +128,10 @@ def generator_from_plain(spec) -> np.random.Generator:
     """Rebuild a NumPy ``Generator`` from its plain-data state.
 
     Args:
-        spec: the plain data :func:`encode` made of the generator.
+        spec: {"kind": bit generator's class name, "state": its plain state}.
+
+    Returns:
+        The generator.
 
     Raises:
         ProtocolError: the kind of bit generator or its state is not one we know.
@@ -141,25 +147,29 @@ def generator_from_plain(spec) -> np.random.Generator:
     return np.random.Generator(bitgen)
 
 
-def decode(data, _depth: int = 0):
+def decode(data, _depth: int = 0, max_depth: int = DEFAULTS.nesting_depth):
     """Inverse of :func:`encode`; accepts nothing but plain data.
 
     Args:
-        data: plain data, as :func:`encode` returns it.
-        _depth: how deeply ``data`` is nested (for the recursion; callers leave it out).
+        data: A message's value, as JSON gave it.
+        _depth: How deeply ``data`` is nested (for the recursion; callers leave it out).
+        max_depth: The sender's nesting limit (``Limits.nesting_depth``); its tags may
+            nest two levels more.
+
+    Returns:
+        The value rebuilt.
 
     Raises:
-        ProtocolError: if ``data`` holds anything :func:`encode` does not make, or is nested
-            too deeply.
+        ProtocolError: It is not plain data of the agreed form, or nests too deeply.
     """
-    if _depth > DEFAULTS.nesting_depth + 2:
+    if _depth > max_depth + 2:
         raise ProtocolError("value is nested too deeply")
     if data is None or type(data) in (bool, int, str):
         return data
     if type(data) is float:
         return data
     if type(data) is list:
-        return [decode(v, _depth + 1) for v in data]
+        return [decode(v, _depth + 1, max_depth) for v in data]
     if type(data) is dict and len(data) == 1:
         ((tag, payload),) = data.items()
         if tag == "__float__" and payload in ("nan", "inf", "-inf"):
@@ -177,9 +187,9 @@ def decode(data, _depth: int = 0):
                 raise ProtocolError("malformed scalar")
             return a[()]
         if tag == "__tuple__" and type(payload) is list:
-            return tuple(decode(v, _depth + 1) for v in payload)
+            return tuple(decode(v, _depth + 1, max_depth) for v in payload)
         if tag == "__dict__" and type(payload) is dict:
-            return {str(k): decode(v, _depth + 1) for k, v in payload.items()}
+            return {str(k): decode(v, _depth + 1, max_depth) for k, v in payload.items()}
         if tag == "__generator__":
             return generator_from_plain(payload)
     raise ProtocolError("message holds something other than plain data")
@@ -189,21 +199,28 @@ def dumps(message: dict) -> bytes:
     """One message as a line of JSON (NaN and infinities are refused: encode them first).
 
     Args:
-        message: a dict of plain data.
+        message: A dict of JSON-ready data (see :func:`encode`).
+
+    Returns:
+        The line, ending in a newline.
     """
     return json.dumps(message, allow_nan=False).encode("utf-8") + b"\n"
 
 
-def loads(line: bytes) -> dict:
+def loads(line: bytes, max_bytes: int = MAX_MESSAGE_BYTES) -> dict:
     """One line of JSON as a message (a dict), within the size and depth caps.
 
     Args:
-        line: one line, as :func:`dumps` writes it.
+        line: The message's bytes.
+        max_bytes: The largest message accepted (``Limits.message_bytes``).
+
+    Returns:
+        The message.
 
     Raises:
         ProtocolError: too large, not JSON, or not a dict of plain data.
     """
-    if len(line) > MAX_MESSAGE_BYTES:
+    if len(line) > max_bytes:
         raise ProtocolError("message too large")
     try:
         message = json.loads(line)
@@ -231,36 +248,50 @@ STREAM_TAG = "__stream__"
 
 
 def is_stream(value) -> bool:
-    """True for an iterator that should cross lazily (a generator, ``iter(...)``, ``map``).
+    """Whether ``value`` should cross lazily.
 
     Args:
-        value: an argument of a call.
+        value: An argument of a call.
+
+    Returns:
+        True for an iterator (a generator, ``iter(...)``, ``map``), not a random generator.
     """
     from collections.abc import Iterator
 
     return isinstance(value, Iterator) and not isinstance(value, np.random.Generator)
 
 
-def encode_arguments(args: list, kwargs: dict) -> tuple[list, dict, dict]:
+def encode_arguments(
+    args: list, kwargs: dict, max_depth: int = DEFAULTS.nesting_depth
+) -> tuple[list, dict, dict]:
     """Encode a call's arguments, top-level iterators as stream placeholders.
 
     Args:
-        args: the call's positional arguments.
-        kwargs: its keyword arguments.
+        args: The positional arguments.
+        kwargs: The keyword arguments.
+        max_depth: The nesting limit (``Limits.nesting_depth``).
 
     Returns:
-        ``(encoded args, encoded kwargs, {stream number: iterator})``.
+        (encoded args, encoded kwargs, {stream number: iterator}).
 
     Raises:
-        ProtocolError: if an argument that is not a stream cannot be encoded.
+        ProtocolError: An argument is not plain data.
     """
     streams: dict[int, object] = {}
 
     def one(value):
+        """One argument, encoded or decoded (a stream's placeholder handled).
+
+        Args:
+            value: The argument.
+
+        Returns:
+            It, across the wire.
+        """
         if is_stream(value):
             streams[len(streams)] = value
             return {STREAM_TAG: len(streams) - 1}
-        return encode(value)
+        return encode(value, max_depth=max_depth)
 
     return (
         [one(v) for v in args],
@@ -269,36 +300,49 @@ def encode_arguments(args: list, kwargs: dict) -> tuple[list, dict, dict]:
     )
 
 
-def decode_arguments(data, open_stream):
+def decode_arguments(data, open_stream, max_depth: int = DEFAULTS.nesting_depth):
     """Inverse of :func:`encode_arguments`, on the worker's side.
 
-    Placeholders become ``open_stream(number)``; everything else is plain data.
-
     Args:
-        data: the encoded positional or keyword arguments of :func:`encode_arguments`.
-        open_stream: called with a stream's number; returns the iterator that stands for it.
+        data: The encoded args (a list) or kwargs (a tagged dict).
+        open_stream: Called with a placeholder's number; returns the lazy iterator.
+        max_depth: The nesting limit (``Limits.nesting_depth``).
+
+    Returns:
+        The arguments, placeholders replaced by ``open_stream(number)``.
 
     Raises:
-        ProtocolError: if ``data`` holds anything :func:`encode` does not make.
+        ProtocolError: Something other than plain data.
     """
 
     def one(value):
+        """One argument, encoded or decoded (a stream's placeholder handled).
+
+        Args:
+            value: The argument.
+
+        Returns:
+            It, across the wire.
+        """
         if type(value) is dict and set(value) == {STREAM_TAG} and type(value[STREAM_TAG]) is int:
             return open_stream(value[STREAM_TAG])
-        return decode(value)
+        return decode(value, max_depth=max_depth)
 
     if type(data) is list:
         return [one(v) for v in data]
     if type(data) is dict and set(data) == {"__dict__"} and type(data["__dict__"]) is dict:
         return {str(k): one(v) for k, v in data["__dict__"].items()}
-    return decode(data)
+    return decode(data, max_depth=max_depth)
 
 
 def peak_bytes(reply: dict) -> int | None:
-    """The peak memory a measured call reported, if it is a sane number.
+    """The peak memory a measured call reported.
 
     Args:
-        reply: the worker's reply to a measured call.
+        reply: The worker's reply.
+
+    Returns:
+        The peak in bytes, or None if it is not a sane number.
     """
     value = reply.get("peak_bytes")
     return value if type(value) is int and value >= 0 else None

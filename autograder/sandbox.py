@@ -23,7 +23,7 @@ import sysconfig
 from pathlib import Path
 
 from . import course_dir
-from .limits import Limits
+from .limits import DEFAULTS, Limits
 from .sandboxed_worker import PROCESSES_VARIABLE, UID_VARIABLE
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -124,7 +124,11 @@ class Sandbox:
     def exposes(path: Path) -> str | None:
         """The mounted folder that would show ``path`` (or something in it) to student code.
 
-        None when it stays out of sight.
+        Args:
+            path: A host path.
+
+        Returns:
+            The mount's host path, or None when ``path`` stays out of sight.
         """
         path = Path(path).resolve()
         for host, _ in read_only_mounts():
@@ -137,21 +141,40 @@ class Sandbox:
         self.bwrap = bwrap
 
     @classmethod
-    def find(cls) -> Sandbox:
+    def find(cls, limits: Limits = DEFAULTS) -> Sandbox:
+        """The bubblewrap sandbox of this machine, once it has started Python.
+
+        Args:
+            limits: The limits its self-test starts under (and its time bound).
+
+        Returns:
+            A working sandbox.
+
+        Raises:
+            SandboxUnavailable: bubblewrap is missing or cannot start Python here.
+        """
         bwrap = shutil.which("bwrap")
         if bwrap is None:
             raise SandboxUnavailable(
                 "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
             )
         sandbox = cls(bwrap)
-        sandbox.self_test()
+        sandbox.self_test(limits)
         return sandbox
 
-    def self_test(self) -> None:
+    def self_test(self, limits: Limits = DEFAULTS) -> None:
+        """Start Python in the sandbox and have it print.
+
+        Args:
+            limits: The limits it runs under; ``sandbox_start_seconds`` bounds the wait.
+
+        Raises:
+            SandboxUnavailable: it does not start or does not print.
+        """
         import tempfile
 
         with tempfile.TemporaryDirectory() as scratch:
-            argv, env, cwd, _ = self.command(Path(scratch), Limits())
+            argv, env, cwd, _ = self.command(Path(scratch), limits)
             try:
                 done = subprocess.run(
                     argv + ["-I", "-c", "print('ok')"],
@@ -159,7 +182,7 @@ class Sandbox:
                     cwd="/",
                     capture_output=True,
                     text=True,
-                    timeout=60,
+                    timeout=limits.sandbox_start_seconds,
                 )
             except (OSError, subprocess.TimeoutExpired) as exc:
                 raise SandboxUnavailable(f"bubblewrap does not start: {exc}") from None
@@ -170,8 +193,19 @@ class Sandbox:
             )
 
     def command(self, scratch: Path, limits: Limits, scratch_inside: str = "/scratch"):
-        # The root is read-only: the scratch folder is the one place to write.
-        """Returns (argv prefix, environment, working dir, package parent inside)."""
+        """The bubblewrap command that wraps the student's interpreter.
+
+        The root is read-only: the scratch folder is the one place to write.
+
+        Args:
+            scratch: The host scratch folder (not mounted: inside, the scratch is a tmpfs
+                of its own).
+            limits: Its ``processes`` and ``scratch_mb`` are applied here.
+            scratch_inside: Where the scratch folder is inside the sandbox.
+
+        Returns:
+            (argv prefix, environment, working dir, package parent inside).
+        """
         env_caps = {}
         if os.geteuid() == 0:
             # As root: no user namespace (inside it the code would still be root, exempt
@@ -249,6 +283,14 @@ class Sandbox:
         """Whether the sandbox's scratch tmpfs is (nearly) full.
 
         Seen from outside, through the sandbox's first process (``/proc/PID/root``).
+
+        Args:
+            bwrap_pid: The pid of bubblewrap.
+            limits: The limits it runs under (unused: the check is the same for all).
+            scratch_inside: Where the scratch folder is inside the sandbox.
+
+        Returns:
+            True when less than 1 MB is left.
         """
         try:
             children = Path(f"/proc/{bwrap_pid}/task/{bwrap_pid}/children").read_text().split()

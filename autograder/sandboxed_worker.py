@@ -5,6 +5,9 @@ when there is one). It reads requests from and writes answers to the two file
 descriptors named on its command line. Nothing it says is trusted:
 the checker only ever reads plain data from it (see :mod:`autograder.protocol`).
 
+Its limits (a :class:`autograder.limits.Limits`) come as plain data, JSON on its
+command line after the descriptors, so its caps are the ones the checker grades with.
+
 Requests:
   {"op": "exec", "code": ...}                 run a notebook cell
   {"op": "call", "name": ..., "args": [...], "kwargs": {...}}
@@ -23,16 +26,17 @@ import sys
 import traceback
 import warnings
 
-from .limits import DEFAULTS
+from .limits import DEFAULTS, Limits
 
-#: Characters of printed output kept per request.
-OUTPUT_CAP = DEFAULTS.worker_output_chars
+#: Characters of a cell's name that a traceback shows (a label, not a limit).
+_NAME_PREVIEW = 60
 
 
 class _CappedText(io.TextIOBase):
-    """A text stream that keeps the first OUTPUT_CAP characters."""
+    """A text stream that keeps the first ``cap`` characters."""
 
-    def __init__(self):
+    def __init__(self, cap: int = DEFAULTS.worker_output_chars):
+        self.cap = cap
         self.parts: list[str] = []
         self.size = 0
         self.dropped = 0
@@ -41,8 +45,16 @@ class _CappedText(io.TextIOBase):
         return True
 
     def write(self, s):
+        """Keep what fits under the cap; count the rest.
+
+        Args:
+            s: The text written.
+
+        Returns:
+            Its length (all of it counts as written).
+        """
         s = str(s)
-        room = OUTPUT_CAP - self.size
+        room = self.cap - self.size
         if room > 0:
             self.parts.append(s[:room])
         self.size += min(len(s), max(room, 0))
@@ -60,12 +72,30 @@ class _NoIPython:
     """Stands in for get_ipython(): magics and shell escapes do nothing here."""
 
     def run_line_magic(self, *args, **kwargs):
+        """Do nothing: magics have no effect here.
+
+        Args:
+            args: Ignored.
+            kwargs: Ignored.
+        """
         return None
 
     def run_cell_magic(self, *args, **kwargs):
+        """Do nothing: magics have no effect here.
+
+        Args:
+            args: Ignored.
+            kwargs: Ignored.
+        """
         return None
 
     def system(self, *args, **kwargs):
+        """Do nothing: shell escapes have no effect here.
+
+        Args:
+            args: Ignored.
+            kwargs: Ignored.
+        """
         return None
 
     getoutput = system
@@ -92,7 +122,7 @@ def _transform(code: str) -> str:
 _CELL_FILES: set[str] = set()
 
 
-def _describe(exc: BaseException) -> dict:
+def _describe(exc: BaseException, limits: Limits = DEFAULTS) -> dict:
     """An exception as plain data, for the trusted side to rebuild.
 
     Its class and the builtin classes it derives from (so the checker can rebuild it), the
@@ -113,11 +143,11 @@ def _describe(exc: BaseException) -> dict:
     return {
         "type": type(exc).__name__,
         "builtins": bases,
-        "message": str(exc)[:2000],
+        "message": str(exc)[: limits.error_message_chars],
         "line": line,
-        "frames": listed[-4000:],
+        "frames": listed[-limits.error_frames_chars :],
         "traceback": (listed + "".join(traceback.format_exception_only(type(exc), exc)))[
-            -DEFAULTS.worker_traceback_chars :
+            -limits.worker_traceback_chars :
         ],
     }
 
@@ -149,8 +179,14 @@ def _shares_memory(result, arg) -> bool:
     return False
 
 
-def serve(request_fd: int, reply_fd: int) -> None:
-    """Answer the trusted side's requests, one reply each, until it closes the channel."""
+def serve(request_fd: int, reply_fd: int, limits: Limits = DEFAULTS) -> None:
+    """Answer the trusted side's requests, one reply each, until it closes the channel.
+
+    Args:
+        request_fd: The file descriptor requests are read from.
+        reply_fd: The file descriptor replies are written to.
+        limits: The caps of output, messages and nesting (the checker's own).
+    """
     from autograder import protocol
 
     reply = os.fdopen(reply_fd, "wb", buffering=0)
@@ -164,6 +200,11 @@ def serve(request_fd: int, reply_fd: int) -> None:
     cell_number = 0
 
     def send(message):
+        """Write one reply (a TypeError reply when it cannot be sent).
+
+        Args:
+            message: The reply.
+        """
         try:
             data = protocol.dumps(message)
         except (TypeError, ValueError) as exc:
@@ -180,18 +221,18 @@ def serve(request_fd: int, reply_fd: int) -> None:
         reply.write(data)
 
     while True:
-        line = requests.readline(protocol.MAX_MESSAGE_BYTES + 1)
+        line = requests.readline(limits.message_bytes + 1)
         if not line:
             return
-        request = protocol.loads(line)
-        out = _CappedText()
+        request = protocol.loads(line, limits.message_bytes)
+        out = _CappedText(limits.worker_output_chars)
         old_out, old_err = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = out
         try:
             if request["op"] == "exec":
                 cell_number += 1
                 code = _transform(request["code"])
-                filename = f"<{str(request.get('name') or f'cell {cell_number}')[:60]}>"
+                filename = f"<{str(request.get('name') or f'cell {cell_number}')[:_NAME_PREVIEW]}>"
                 _CELL_FILES.add(filename)
                 linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
                 try:
@@ -200,13 +241,14 @@ def serve(request_fd: int, reply_fd: int) -> None:
                         exec(compile(code, filename, "exec"), namespace)
                 except BaseException as exc:  # noqa: BLE001 - student code may raise anything
                     sys.stdout, sys.stderr = old_out, old_err
-                    send({"ok": False, "stdout": out.text(), "error": _describe(exc)})
+                    send({"ok": False, "stdout": out.text(), "error": _describe(exc, limits)})
                 else:
                     sys.stdout, sys.stderr = old_out, old_err
                     send({"ok": True, "stdout": out.text()})
             elif request["op"] == "call":
                 sys.stdout, sys.stderr = old_out, old_err
-                send(_call(namespace, request, out, protocol, _Channel(send, requests)))
+                channel = _Channel(send, requests, limits)
+                send(_call(namespace, request, out, protocol, channel, limits))
             else:
                 sys.stdout, sys.stderr = old_out, old_err
                 send(
@@ -223,7 +265,7 @@ def serve(request_fd: int, reply_fd: int) -> None:
             sys.stdout, sys.stderr = old_out, old_err
 
 
-def _call(namespace, request, out, protocol, channel=None) -> dict:
+def _call(namespace, request, out, protocol, channel=None, limits: Limits = DEFAULTS) -> dict:
     name = request["name"]
     func = namespace.get(name)
     if func is None:
@@ -246,8 +288,9 @@ def _call(namespace, request, out, protocol, channel=None) -> dict:
             },
         }
     open_stream = channel.open if channel is not None else None
-    args = protocol.decode_arguments(request["args"], open_stream)
-    kwargs = protocol.decode_arguments(request["kwargs"], open_stream)
+    depth = limits.nesting_depth
+    args = protocol.decode_arguments(request["args"], open_stream, depth)
+    kwargs = protocol.decode_arguments(request["kwargs"], open_stream, depth)
     stats: dict = {}
     old_out, old_err = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = out
@@ -263,20 +306,20 @@ def _call(namespace, request, out, protocol, channel=None) -> dict:
             result = _invoke(func, args, kwargs, bool(request.get("measure")), stats)
     except BaseException as exc:  # noqa: BLE001
         sys.stdout, sys.stderr = old_out, old_err
-        return {"ok": False, "stdout": out.text(), "error": _describe(exc), **stats}
+        return {"ok": False, "stdout": out.text(), "error": _describe(exc, limits), **stats}
     finally:
         sys.stdout, sys.stderr = old_out, old_err
         if channel is not None:
             channel.close()
     args, kwargs = _without_streams(args), _without_streams(kwargs)
     seen = []
-    for w in caught[:20]:
+    for w in caught[: limits.call_warnings]:
         category = w.category if isinstance(w.category, type) else Warning
-        seen.append([category.__name__, str(w.message)[:500]])
+        seen.append([category.__name__, str(w.message)[: limits.warning_chars]])
     try:
-        encoded = protocol.encode(result)
-        args_after = protocol.encode(args)
-        kwargs_after = protocol.encode(kwargs)
+        encoded = protocol.encode(result, max_depth=depth)
+        args_after = protocol.encode(args, max_depth=depth)
+        kwargs_after = protocol.encode(kwargs, max_depth=depth)
     except protocol.ProtocolError as exc:
         return {
             "ok": False,
@@ -327,29 +370,51 @@ def _invoke(func, args, kwargs, measure: bool, stats: dict):
 class _Channel:
     """The lazy streams of one call: each item is asked of the checker when it is needed."""
 
-    def __init__(self, send, requests):
+    def __init__(self, send, requests, limits: Limits = DEFAULTS):
         self.send, self.requests, self.active = send, requests, True
+        self.limits = limits
 
     def open(self, number: int) -> _RemoteStream:
+        """The lazy stream standing for the checker's iterator ``number``.
+
+        Args:
+            number: The placeholder's number.
+
+        Returns:
+            The stream.
+        """
         return _RemoteStream(self, number)
 
     def close(self) -> None:
         self.active = False
 
     def next_item(self, number: int):
+        """Ask the checker for the next item of its iterator ``number``.
+
+        Args:
+            number: The placeholder's number.
+
+        Returns:
+            The item.
+
+        Raises:
+            StopIteration: The iterator is exhausted.
+            RuntimeError: The call is over, or the checker sent something else or failed.
+        """
         from autograder import protocol
 
         if not self.active:
             raise RuntimeError("these blocks can only be read during the call they were passed to")
         self.send({"stream_next": number})
-        message = protocol.loads(self.requests.readline(protocol.MAX_MESSAGE_BYTES + 1))
+        size = self.limits.message_bytes
+        message = protocol.loads(self.requests.readline(size + 1), size)
         if message.get("op") != "stream_item" or message.get("stream") != number:
             raise RuntimeError("the grader sent something other than the next block")
         if message.get("stop"):
             raise StopIteration
         if message.get("error"):
             raise RuntimeError(f"the test's blocks could not be produced: {message['error']}")
-        return protocol.decode(message.get("item"))
+        return protocol.decode(message.get("item"), max_depth=self.limits.nesting_depth)
 
 
 class _RemoteStream:
@@ -413,8 +478,12 @@ def _become_unprivileged() -> None:
 
 
 def main() -> None:
-    """The worker's entry point inside the sandbox: ``main REQUEST_FD REPLY_FD``."""
+    """The worker's entry point: ``main REQUEST_FD REPLY_FD PACKAGE_PARENT [LIMITS_JSON]``.
+
+    Without LIMITS_JSON (see :meth:`Limits.to_json`) the worker keeps :data:`DEFAULTS`.
+    """
     request_fd, reply_fd = int(sys.argv[1]), int(sys.argv[2])
+    limits = Limits.from_json(sys.argv[4]) if len(sys.argv) > 4 else DEFAULTS
     # Student code sees an empty stdin, and whatever it writes at the OS level
     # goes nowhere near the replies.
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -424,7 +493,7 @@ def main() -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")
     _become_unprivileged()  # before any student code runs
     try:
-        serve(request_fd, reply_fd)
+        serve(request_fd, reply_fd, limits)
     except MemoryError:
         os._exit(86)  # autograder.student_proxy.EXIT_OUT_OF_MEMORY: the checker says why
 

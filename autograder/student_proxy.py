@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from . import protocol
-from .limits import Limits
+from .limits import DEFAULTS, Limits
 from .sandbox import Sandbox
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
@@ -68,7 +68,9 @@ _WARNINGS = {
 }
 
 
-def rebuild_exception(error: dict, function: str | None = None) -> Exception:
+def rebuild_exception(
+    error: dict, function: str | None = None, limits: Limits = DEFAULTS
+) -> Exception:
     """The student's exception as the nearest builtin class it derives from.
 
     The worker reports the class's own name and the builtin classes of its MRO in
@@ -77,8 +79,17 @@ def rebuild_exception(error: dict, function: str | None = None) -> Exception:
     ``pytest.raises(ValueError)`` accept every subclass, as they do in Jupyter. The
     student's own class name stays in the message (and in ``student_type``).
     Exceptions outside Exception's hierarchy (SystemExit, ...) become RuntimeError.
+
+    Args:
+        error: The worker's description of the exception (plain data, untrusted).
+        function: The student's function that raised it, if a call did.
+        limits: The caps of the class name and of the student's frames kept.
+
+    Returns:
+        The exception, with ``student_type``, ``student_message``, ``student_function``
+        and ``student_traceback`` attributes.
     """
-    kind = str(error.get("type", "Exception"))[:200]
+    kind = str(error.get("type", "Exception"))[: limits.error_name_chars]
     message = str(error.get("message", ""))
     bases = error.get("builtins")
     bases = [str(b) for b in bases] if isinstance(bases, list) else [kind]
@@ -96,7 +107,7 @@ def rebuild_exception(error: dict, function: str | None = None) -> Exception:
     exc.student_type = kind
     exc.student_message = message
     exc.student_function = function
-    exc.student_traceback = str(error.get("frames") or "")[-4000:]
+    exc.student_traceback = str(error.get("frames") or "")[-limits.error_frames_chars :]
     return exc
 
 
@@ -141,6 +152,7 @@ class StudentProcess:
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
+        """Start the student's process (in the sandbox, if there is one) and its pipes."""
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         boot = (
@@ -156,7 +168,15 @@ class StudentProcess:
                 str(self.scratch),
                 PACKAGE_PARENT,
             )
-        argv = argv + ["-I", "-c", boot, str(req_r), str(rep_w), package_parent]
+        argv = argv + [
+            "-I",
+            "-c",
+            boot,
+            str(req_r),
+            str(rep_w),
+            package_parent,
+            self.limits.to_json(),
+        ]
         self.proc = subprocess.Popen(
             argv,
             pass_fds=(req_r, rep_w),
@@ -191,7 +211,7 @@ class StudentProcess:
         except (ProcessLookupError, PermissionError):
             pass
         try:
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=self.limits.reap_seconds)
         except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL is not refused
             pass
         self.proc = None
@@ -225,7 +245,7 @@ class StudentProcess:
 
     def _exit_reason(self) -> str:
         try:
-            code = self.proc.wait(timeout=2) if self.proc else None
+            code = self.proc.wait(timeout=self.limits.exit_seconds) if self.proc else None
         except subprocess.TimeoutExpired:
             # Still running, yet the channel is closed: the code closed or replaced
             # (os.dup2, os.close) the pipe the grader reads its answers from.
@@ -264,8 +284,17 @@ class StudentProcess:
     def request(self, message: dict, timeout: float, budget: float | None = None) -> dict:
         """Send one request and read its reply within ``timeout`` seconds.
 
-        ``budget`` is the time limit to name when the reply does not come in time (the
-        cell's or test's whole allowance, of which ``timeout`` may be the rest).
+        Args:
+            message: The request.
+            timeout: Seconds to wait for the reply.
+            budget: The time limit to name when the reply does not come in time (the cell's
+                or test's whole allowance, of which ``timeout`` may be the rest).
+
+        Returns:
+            The reply.
+
+        Raises:
+            GradingLimit: No reply in time, a malformed or too large one, or the process died.
         """
         if self.dead_reason:
             raise GradingLimit(self.dead_reason)
@@ -286,7 +315,7 @@ class StudentProcess:
                     line = bytes(self._buffer[:newline])
                     del self._buffer[: newline + 1]
                     try:
-                        return protocol.loads(line)
+                        return protocol.loads(line, self.limits.message_bytes)
                     except protocol.ProtocolError as exc:
                         self._fail(f"the code's process sent a malformed reply ({exc})")
                 left = deadline - time.monotonic()
@@ -307,7 +336,7 @@ class StudentProcess:
                         if not chunk:
                             self._fail(self._exit_reason())
                         self._buffer += chunk
-                        if len(self._buffer) > protocol.MAX_MESSAGE_BYTES + 1:
+                        if len(self._buffer) > self.limits.message_bytes + 1:
                             self._fail("the code's process sent a reply that is too large")
         finally:
             sel.close()
@@ -317,7 +346,19 @@ class StudentProcess:
             self.scratch_filled = self.sandbox.scratch_full(self.proc.pid, self.limits)
 
     def exec_cell(self, code: str, timeout: float, name: str | None = None) -> ExecResult:
-        """Run one cell; ``name`` (e.g. "cell 4") is what tracebacks call it."""
+        """Run one cell in the student's process.
+
+        Args:
+            code: The cell's code.
+            timeout: Seconds it may run.
+            name: What tracebacks call it (e.g. "cell 4").
+
+        Returns:
+            What it printed and how it ended, within the Limits' caps.
+
+        Raises:
+            GradingLimit: It ran out of time or the process died.
+        """
         message = {"op": "exec", "code": code}
         if name:
             message["name"] = name
@@ -332,9 +373,9 @@ class StudentProcess:
             bool(reply.get("ok")),
             stdout,
             trace,
-            str(error.get("type") or "")[:200],
+            str(error.get("type") or "")[: self.limits.error_name_chars],
             error.get("line") if type(error.get("line")) is int else None,
-            str(error.get("message") or "")[:2000],
+            str(error.get("message") or "")[: self.limits.error_message_chars],
         )
 
     def call(
@@ -346,9 +387,27 @@ class StudentProcess:
         measure: bool = False,
         budget: float | None = None,
     ):
-        """Call the student's function ``name`` within ``timeout`` s (of ``budget`` in all)."""
+        """Call the student's function ``name`` in their process.
+
+        Args:
+            name: The function's name.
+            args: The positional arguments (iterators cross lazily).
+            kwargs: The keyword arguments.
+            timeout: Seconds the call may take.
+            measure: Whether to measure the call's peak memory (``last_peak_bytes``).
+            budget: The whole allowance ``timeout`` is the rest of (named in a timeout).
+
+        Returns:
+            The worker's reply.
+
+        Raises:
+            TypeError: An argument cannot be sent.
+            GradingLimit: It ran out of time or the process died.
+        """
         try:
-            sent_args, sent_kwargs, streams = protocol.encode_arguments(list(args), dict(kwargs))
+            sent_args, sent_kwargs, streams = protocol.encode_arguments(
+                list(args), dict(kwargs), self.limits.nesting_depth
+            )
         except protocol.ProtocolError as exc:  # a test passed something unsendable: our bug
             raise TypeError(f"cannot send arguments to {name}: {exc}") from None
         message: dict[str, object] = {
@@ -370,7 +429,7 @@ class StudentProcess:
         reply = self.request(message, timeout, budget)
         while streams and isinstance(reply, dict) and "stream_next" in reply:
             reply = self.request(
-                _stream_item(streams, reply["stream_next"]),
+                _stream_item(streams, reply["stream_next"], self.limits.nesting_depth),
                 max(deadline - time.monotonic(), 0.01),
                 budget if budget is not None else timeout,
             )
@@ -378,14 +437,14 @@ class StudentProcess:
         return reply
 
 
-def _stream_item(streams: dict, number) -> dict:
+def _stream_item(streams: dict, number, max_depth: int = DEFAULTS.nesting_depth) -> dict:
     """The answer to the worker's request for the next item of a lazy argument."""
     message = {"op": "stream_item", "stream": number}
     source = streams.get(number) if type(number) is int else None
     if source is None:
         return {**message, "stop": True}
     try:
-        message["item"] = protocol.encode(next(source))
+        message["item"] = protocol.encode(next(source), max_depth=max_depth)
     except StopIteration:
         streams.pop(number)
         message["stop"] = True
@@ -420,9 +479,11 @@ class Clock:
         self.deadline = time.monotonic() + seconds
 
     def restart(self) -> None:
+        """Give the clock its whole time again, from now."""
         self.deadline = time.monotonic() + self.seconds
 
     def left(self) -> float:
+        """Seconds left before the deadline (at least 0.01, so a wait never blocks)."""
         return max(self.deadline - time.monotonic(), 0.01)
 
 
@@ -441,10 +502,16 @@ class StudentFunction:
         return f"<student function {self.__name__}>"
 
     def measure_peak(self, *args, **kwargs):
-        """Call the student's function and return ``(result, peak bytes)``.
+        """Call the student's function and measure the memory the call allocated.
 
-        The peak is the memory the call allocated in the student's process (tracemalloc
-        around the call there).
+        The peak is traced with tracemalloc around the call in the student's process.
+
+        Args:
+            args: The positional arguments.
+            kwargs: The keyword arguments.
+
+        Returns:
+            (result, peak bytes, or None when the worker did not report it).
         """
         self._measure = True
         try:
@@ -468,11 +535,14 @@ class StudentFunction:
             print(printed, end="" if printed.endswith("\n") else "\n")
         if not reply.get("ok"):
             error = reply.get("error")
-            raise rebuild_exception(error if isinstance(error, dict) else {}, self.__name__)
+            raise rebuild_exception(
+                error if isinstance(error, dict) else {}, self.__name__, self._process.limits
+            )
+        depth = self._process.limits.nesting_depth
         try:
-            result = protocol.decode(reply.get("result"))
-            args_after = protocol.decode(reply.get("args_after"))
-            kwargs_after = protocol.decode(reply.get("kwargs_after"))
+            result = protocol.decode(reply.get("result"), max_depth=depth)
+            args_after = protocol.decode(reply.get("args_after"), max_depth=depth)
+            kwargs_after = protocol.decode(reply.get("kwargs_after"), max_depth=depth)
         except protocol.ProtocolError as exc:
             raise TypeError(
                 f"{self.__name__} returned something the grader cannot read: {exc}"
@@ -480,7 +550,7 @@ class StudentFunction:
         # The test's own arguments are never changed (they were sent as copies): the
         # call's in-place edits are only recorded, so one bug cannot spoil later checks.
         # A random generator is the exception: drawing from it must advance it.
-        changed = set()
+        changed: set[int | str] = set()
         if isinstance(args_after, list) and len(args_after) == len(args):
             changed |= {
                 i

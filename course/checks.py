@@ -30,10 +30,10 @@ def result_dtype(*inputs) -> np.dtype:
     """The contract's dtype rule: float32 in, float32 out; anything else, float64.
 
     Args:
-        *inputs: the arguments a result is computed from.
+        inputs: The function's inputs (only arrays count).
 
     Returns:
-        float32 when every array input is float32, else float64.
+        The dtype the result must have.
     """
     arrays = [x for x in inputs if isinstance(x, np.ndarray)]
     if arrays and all(a.dtype == np.float32 for a in arrays):
@@ -72,16 +72,16 @@ def slice_scale(scores, axis=-1, shape=None) -> np.ndarray:
 
 
 def tolerance(expected, dtype, scores=None, axis=-1) -> tuple[float, np.ndarray]:
-    """(rtol, atol) of the contract for a result of ``dtype`` (atol per element).
+    """(rtol, atol) of the contract for a result of ``dtype``.
 
     Args:
-        expected: the accurate values (atol is shaped like them).
-        dtype: the result's dtype.
-        scores: for a log-scale result, the scores it was computed from, or None.
-        axis: the axis of the slices of ``scores`` (None: all of them).
+        expected: The reference result (its shape is atol's).
+        dtype: The result's dtype (float32 or float64).
+        scores: The inputs whose scale sets atol (atol is 0 when None).
+        axis: The axis the function reduces over.
 
     Returns:
-        (rtol, atol array).
+        (rtol, atol per element).
     """
     dtype = np.dtype(dtype)
     expected = np.asarray(expected)
@@ -251,14 +251,14 @@ def reference_log_softmax(z, axis=None) -> np.ndarray:
     """Accurate log_softmax (float64), as a :class:`LogScale`.
 
     Extended precision where the slice max is finite, scipy.special.log_softmax's
-    infinities and NaN elsewhere (and its default axis=None).
+    infinities and NaN elsewhere.
 
     Args:
-        z: the scores.
-        axis: the axis to normalise along (None: all of ``z``).
+        z: The scores.
+        axis: The axis (None: all of ``z``, scipy's default).
 
     Returns:
-        The log-probabilities, float64.
+        The log-probabilities.
     """
     z64 = np.asarray(z, dtype=np.float64)
     with np.errstate(all="ignore"):
@@ -275,15 +275,15 @@ def reference_log_softmax(z, axis=None) -> np.ndarray:
 def reference_logsumexp(z, axis=None, keepdims=False):
     """Accurate logsumexp (float64), as a :class:`LogScale`.
 
-    With scipy.special.logsumexp's infinities, NaN and default axis=None.
+    With scipy.special.logsumexp's infinities and NaN.
 
     Args:
-        z: the scores.
-        axis: the axis to reduce (None: all of ``z``).
-        keepdims: keep the reduced axis with length 1.
+        z: The scores.
+        axis: The axis (None: all of ``z``, scipy's default).
+        keepdims: Whether the reduced axis stays, with length 1.
 
     Returns:
-        log(sum(exp(z))) along ``axis``, float64.
+        The logsumexp.
     """
     z64 = np.asarray(z, dtype=np.float64)
     with np.errstate(all="ignore"):
@@ -311,14 +311,14 @@ def reference_logsumexp(z, axis=None, keepdims=False):
 
 
 def reference_cross_entropy(logits, targets) -> LogScale:
-    """Accurate mean cross-entropy of integer targets (a 0-d value), in extended precision.
+    """Accurate mean cross-entropy of integer targets, in extended precision.
 
     Args:
-        logits: the scores, shape (N, C).
-        targets: the target class of each row, N integers.
+        logits: The scores, one row per example.
+        targets: The class index of each row.
 
     Returns:
-        The mean loss, as a 0-d :class:`LogScale`.
+        The mean loss (a 0-d value).
     """
     z = np.asarray(logits, dtype=np.float64)
     y = np.asarray(targets)
@@ -339,13 +339,13 @@ def raises(exc_type, func, *args, **kwargs) -> None:
     """Assert that ``func(*args, **kwargs)`` raises ``exc_type`` (or a subclass) with a message.
 
     Args:
-        exc_type: the exception expected.
-        func: the function to call.
-        *args: its positional arguments.
-        **kwargs: its keyword arguments.
+        exc_type: The exception class expected.
+        func: The function to call.
+        args: Its positional arguments.
+        kwargs: Its keyword arguments.
 
     Raises:
-        AssertionError: it returned, raised something else, or raised without a message.
+        AssertionError: It returned, raised something else, or raised without a message.
     """
     call = _describe_call(func, args, kwargs)
     try:
@@ -378,19 +378,18 @@ def no_warnings(func, *args, **kwargs):
     NumPy reports overflow, underflow to NaN, division by zero and invalid
     operations as ``RuntimeWarning``; those mean the code is not numerically
     safe. Other warnings (a student's own debugging ``warnings.warn``) are noise
-    and do not count. A warning with a known likely mistake (:data:`WARNING_HINTS`)
-    ends the message with it, as a hint.
+    and do not count.
 
     Args:
-        func: the function to call.
-        *args: its positional arguments.
-        **kwargs: its keyword arguments.
+        func: The function to call.
+        args: Its positional arguments.
+        kwargs: Its keyword arguments.
 
     Returns:
-        What ``func`` returned.
+        What it returned.
 
     Raises:
-        AssertionError: it emitted a ``RuntimeWarning`` (the message names the call).
+        AssertionError: It emitted a RuntimeWarning.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -422,18 +421,18 @@ def leaves_input_alone(func, z, *args, **kwargs):
     own data; it reports instead which arguments the call changed (``last_call``).
 
     Args:
-        func: the function to call.
-        z: its first argument.
-        *args: its other positional arguments.
-        **kwargs: its keyword arguments.
+        func: The function to call.
+        z: Its first argument.
+        args: Its other positional arguments.
+        kwargs: Its keyword arguments.
 
     Returns:
-        What ``func`` returned.
+        What it returned.
 
     Raises:
-        AssertionError: the call changed an argument.
+        AssertionError: It changed an argument in place.
     """
-    before = {
+    before: dict[int | str, np.ndarray] = {
         i: np.array(a, copy=True)
         for i, a in enumerate((z, *args))
         if isinstance(a, (np.ndarray, list))
@@ -442,7 +441,9 @@ def leaves_input_alone(func, z, *args, **kwargs):
         {k: np.array(a, copy=True) for k, a in kwargs.items() if isinstance(a, (np.ndarray, list))}
     )
     result = func(z, *args, **kwargs)
-    values = dict(enumerate((z, *args)), **kwargs)
+    values: dict[int | str, object] = dict(enumerate((z, *args)))
+    for name, value in kwargs.items():
+        values[name] = value
     record = getattr(func, "last_call", None)
     changed = set(getattr(record, "changed", ()))
     changed |= {
@@ -464,16 +465,16 @@ def returns_a_copy(func, z, *args, **kwargs):
     """Call ``func(z, ...)`` and assert that the result does not share memory with ``z``.
 
     Args:
-        func: the function to call.
-        z: its first argument.
-        *args: its other positional arguments.
-        **kwargs: its keyword arguments.
+        func: The function to call.
+        z: Its first argument.
+        args: Its other positional arguments.
+        kwargs: Its keyword arguments.
 
     Returns:
-        What ``func`` returned.
+        What it returned.
 
     Raises:
-        AssertionError: the result is ``z`` or a view of it.
+        AssertionError: It returned ``z`` itself or a view of it.
     """
     result = func(z, *args, **kwargs)
     record = getattr(func, "last_call", None)
@@ -491,16 +492,16 @@ def returns_a_copy(func, z, *args, **kwargs):
 
 
 def output_and_weights(result):
-    """Assert that attention returned the pair (output, weights) of arrays; return it.
+    """Assert that attention returned the pair (output, weights) of arrays.
 
     Args:
-        result: what the attention function returned.
+        result: What scaled_dot_product_attention returned.
 
     Returns:
-        (output, weights) as arrays.
+        The pair.
 
     Raises:
-        AssertionError: it is not such a pair.
+        AssertionError: It is not a pair of arrays.
     """
     if not (isinstance(result, tuple) and len(result) == 2):
         got = (
@@ -522,21 +523,23 @@ def output_and_weights(result):
 def peak_memory(func, *args, **kwargs):
     """Call ``func(*args, **kwargs)`` and measure the memory the call allocated.
 
-    Returns ``(result, peak)``: what the call returned and the peak, in bytes, of the
-    memory it allocated while it ran (Python objects and NumPy arrays, which NumPy reports
-    to :mod:`tracemalloc`), not counting what existed before. Arguments that are
-    generators are consumed during the call, so the blocks they yield count too, for as
-    long as the function keeps them. In Jupyter the call is traced here; under the grader
-    (``grade`` and ``check``) ``func`` stands for the student's function and is traced in
-    the student's own process, with the same meaning.
+    The peak counts Python objects and NumPy arrays (which NumPy reports to
+    :mod:`tracemalloc`), not what existed before. Arguments that are generators are
+    consumed during the call, so the blocks they yield count too, for as long as the
+    function keeps them. In Jupyter the call is traced here; under the grader (``grade``
+    and ``check``) ``func`` stands for the student's function and is traced in the
+    student's own process, with the same meaning.
 
     Args:
-        func: the function to call.
-        *args: its positional arguments.
-        **kwargs: its keyword arguments.
+        func: The function to call.
+        args: Its positional arguments.
+        kwargs: Its keyword arguments.
 
     Returns:
-        (what the call returned, its peak allocation in bytes).
+        (what the call returned, the peak in bytes).
+
+    Raises:
+        AssertionError: The grader could not measure the peak.
     """
     measure = getattr(func, "measure_peak", None)
     if callable(measure) and not isinstance(func, type(peak_memory)):
@@ -564,10 +567,10 @@ def megabytes(n_bytes: float) -> str:
     """A byte count for a message, e.g. ``'12.3 MB'``.
 
     Args:
-        n_bytes: the count.
+        n_bytes: The count.
 
     Returns:
-        The count in MB, one decimal.
+        It in megabytes, to one decimal.
     """
     return f"{n_bytes / 1e6:.1f} MB"
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from autograder import course_dir
+from autograder.markers import ALL_MARKERS, regions
 from autograder.notebooks import load_assignment
 
 ROOT = course_dir.ROOT
@@ -29,11 +30,47 @@ CHAPTERS = course_dir.assignment_ids()
 
 
 def solution_body(code: str) -> str:
-    """A solution cell's code with nbgrader's markers removed."""
+    """A solution cell's code with nbgrader's solution markers removed.
+
+    Args:
+        code: The cell's code, as the source notebook has it.
+
+    Returns:
+        The code with the BEGIN/END SOLUTION lines dropped (what they enclose is kept).
+    """
+    markers = {n for r in regions(code) if r.kind == "solution" for n in (r.begin, r.end)}
     return "".join(
-        line
-        for line in code.splitlines(True)
-        if "BEGIN SOLUTION" not in line and "END SOLUTION" not in line
+        line for number, line in enumerate(code.splitlines(True), 1) if number not in markers
+    )
+
+
+def marked(code: str, kind: str) -> list[list[str]]:
+    """The lines inside each region of ``kind`` ("solution" or "hidden"), markers excluded.
+
+    Args:
+        code: A cell's code.
+        kind: The region kind, as :data:`autograder.markers.MARKERS` names it.
+
+    Returns:
+        One list of lines per region, in order.
+    """
+    lines = code.splitlines(True)
+    return [lines[r.begin : r.end - 1] for r in regions(code) if r.kind == kind]
+
+
+def unmarked(code: str, kind: str) -> str:
+    """``code`` without its regions of ``kind``, markers included.
+
+    Args:
+        code: A cell's code.
+        kind: The region kind, as :data:`autograder.markers.MARKERS` names it.
+
+    Returns:
+        The lines outside every such region.
+    """
+    inside = {n for r in regions(code) if r.kind == kind for n in range(r.begin, r.end + 1)}
+    return "".join(
+        line for number, line in enumerate(code.splitlines(True), 1) if number not in inside
     )
 
 
@@ -42,29 +79,54 @@ def make_submission(
 ) -> dict:
     """The released notebook, as a student hands it in.
 
-    Solution cells get the reference code (or the stub when ``stub``), except the
-    cells named in ``replacements`` (grade_id -> code).
+    Args:
+        assignment_id: The assignment.
+        replacements: {grade_id: code} for solution cells to fill with other code.
+        stub: Leave the other solution cells as released (the stubs), not the reference.
+
+    Returns:
+        The notebook, as a dict.
     """
     released = course_dir.notebook_path(assignment_id, course_dir.RELEASED)
-    source = load_assignment(course_dir.notebook_path(assignment_id), assignment_id)
+    assignment = load_assignment(course_dir.notebook_path(assignment_id), assignment_id)
     nb = json.loads(released.read_text(encoding="utf-8"))
     nb = copy.deepcopy(nb)
     for cell in nb["cells"]:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if replacements and grade_id in replacements:
             cell["source"] = replacements[grade_id]
-        elif grade_id in source.solutions and not stub:
-            cell["source"] = solution_body(source.solutions[grade_id])
+        elif grade_id in assignment.solutions and not stub:
+            cell["source"] = solution_body(assignment.solutions[grade_id])
     return nb
 
 
 def write_notebook(nb: dict, path: Path) -> Path:
+    """Write a notebook as JSON, making its folder.
+
+    Args:
+        nb: The notebook.
+        path: Where it goes.
+
+    Returns:
+        ``path``.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
     return path
 
 
 def run_cli(*args, timeout=900, cwd=None, **kwargs) -> subprocess.CompletedProcess:
+    """Run ``python -m autograder ARGS`` and capture its output.
+
+    Args:
+        args: The command's arguments.
+        timeout: Seconds it may take.
+        cwd: Where it runs (the course root when None).
+        kwargs: More arguments for :func:`subprocess.run`.
+
+    Returns:
+        The finished process.
+    """
     env = dict(os.environ)
     env["PYTHONWARNINGS"] = "ignore"
     return subprocess.run(
@@ -79,29 +141,49 @@ def run_cli(*args, timeout=900, cwd=None, **kwargs) -> subprocess.CompletedProce
 
 
 @pytest.fixture(scope="session")
-def sources():
+def assignments():
     return {a: load_assignment(course_dir.notebook_path(a), a) for a in CHAPTERS}
 
 
-def grade_in_process(sources, tmp_path: Path, assignment_id: str, **kwargs):
-    """Grade ``make_submission(assignment_id, **kwargs)`` directly (no sandbox, for speed)."""
+def grade_in_process(assignments, tmp_path: Path, assignment_id: str, **kwargs):
+    """Grade ``make_submission(assignment_id, **kwargs)`` directly (no sandbox, for speed).
+
+    Args:
+        assignments: The ``assignments`` fixture.
+        tmp_path: Where the submission is written.
+        assignment_id: The assignment.
+        kwargs: For :func:`make_submission`.
+
+    Returns:
+        The notebook's result.
+    """
     from autograder.checker import grade_notebook
     from autograder.sandbox import Limits
 
     nb = make_submission(assignment_id, **kwargs)
-    path = write_notebook(nb, tmp_path / assignment_id / sources[assignment_id].notebook_name)
+    path = write_notebook(nb, tmp_path / assignment_id / assignments[assignment_id].notebook_name)
     return grade_notebook(
-        sources[assignment_id], path, Limits(cell_seconds=60, notebook_seconds=300), sandbox=None
+        assignments[assignment_id],
+        path,
+        Limits(cell_seconds=60, notebook_seconds=300),
+        sandbox=None,
     )
 
 
 # ----------------------------------------------------------------------------- leaks
 
-FORBIDDEN = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+FORBIDDEN = ALL_MARKERS
 
 
 def normalised(text: str) -> str:
-    """Text as its stripped, non-blank lines (HTML tags removed), to search for code."""
+    """Text as its stripped, non-blank lines (HTML tags removed), to search for code.
+
+    Args:
+        text: Code, or an HTML page.
+
+    Returns:
+        The lines that are not blank or comments, stripped, joined by newlines.
+    """
     if "<html" in text[:1000].lower() or "</span>" in text:
         text = html.unescape(re.sub(r"<[^>]+>", "", text))
     return "\n".join(
@@ -116,6 +198,12 @@ def snippets(lines: list[str]) -> set[str]:
 
     Enough to recognise copied code, while two generic lines that the chapters teach in
     prose (``e = np.exp(z - z.max())`` ...) do not count as a leak.
+
+    Args:
+        lines: The lines of one marked region.
+
+    Returns:
+        The snippets, normalised.
     """
     lines = normalised("\n".join(lines)).splitlines()
     if len(lines) < 3:
@@ -129,28 +217,32 @@ def solution_lines(assignment_id):
 
     Runs of consecutive lines that appear nowhere in what students may see (given cells,
     visible tests, the stubs).
+
+    Args:
+        assignment_id: The assignment.
+
+    Returns:
+        The snippets (see :func:`snippets`).
     """
     path = course_dir.notebook_path(assignment_id)
-    source = load_assignment(path, assignment_id)
-    public = []  # computed from the source, never from the released copy under test
+    assignment = load_assignment(path, assignment_id)
+    public = []  # computed from the source notebook, never from the released copy under test
     for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
         code = "".join(cell["source"])
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in source.tests:
-            code = source.tests[grade_id].visible_code
-        elif grade_id in source.solutions:
-            code = re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", "", code, flags=re.DOTALL)
+        if grade_id in assignment.tests:
+            code = assignment.tests[grade_id].visible_code
+        elif grade_id in assignment.solutions:
+            code = unmarked(code, "solution")
         public.append(normalised(code))
     public_text = "\n".join(public)
     secrets: set[str] = set()
-    for code in source.solutions.values():
-        for region in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", code, re.DOTALL):
-            secrets |= snippets(region.splitlines())
-    for test in source.tests.values():
-        for region in re.findall(
-            r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", test.code, re.DOTALL
-        ):
-            secrets |= snippets(region.splitlines())
+    for code in assignment.solutions.values():
+        for region in marked(code, "solution"):
+            secrets |= snippets([line.rstrip("\n") for line in region])
+    for test in assignment.tests.values():
+        for region in marked(test.code, "hidden"):
+            secrets |= snippets([line.rstrip("\n") for line in region])
     return {snippet for snippet in secrets if snippet not in public_text}
 
 

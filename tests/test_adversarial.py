@@ -72,9 +72,9 @@ def all_but(*grade_ids: str) -> tuple[str, frozenset[str]]:
     return ("every test but", frozenset(grade_ids))
 
 
-def expected_score(source, passes) -> float:
+def expected_score(assignment, passes) -> float:
     """The points of the tests a case passes, read from the assignment's source."""
-    points = {grade_id: test.points for grade_id, test in source.tests.items()}
+    points = {grade_id: test.points for grade_id, test in assignment.tests.items()}
     if passes == ALL:
         return sum(points.values())
     if passes == NONE:
@@ -579,29 +579,29 @@ def test_run_completes_cleanly(corpus):
     print(f"the adversarial batch took {corpus['seconds']:.0f} s")
 
 
-def test_expected_scores_come_from_the_tests_points(sources):
-    source = sources[AID]
-    points = {g: t.points for g, t in source.tests.items()}
-    assert expected_score(source, ALL) == source.max_score == sum(points.values()) > 0
-    assert expected_score(source, NONE) == 0.0
+def test_expected_scores_come_from_the_tests_points(assignments):
+    assignment = assignments[AID]
+    points = {g: t.points for g, t in assignment.tests.items()}
+    assert expected_score(assignment, ALL) == assignment.max_score == sum(points.values()) > 0
+    assert expected_score(assignment, NONE) == 0.0
     assert (
-        expected_score(source, all_but("test_softmax_axis"))
-        == source.max_score - points["test_softmax_axis"]
+        expected_score(assignment, all_but("test_softmax_axis"))
+        == assignment.max_score - points["test_softmax_axis"]
     )
     with pytest.raises(AssertionError, match="no such test"):
-        expected_score(source, all_but("test_that_does_not_exist"))
+        expected_score(assignment, all_but("test_that_does_not_exist"))
 
 
 @pytest.mark.parametrize("name", list(cases(0)))
-def test_case_scores_and_reason(corpus, sources, name):
+def test_case_scores_and_reason(corpus, assignments, name):
     """Every case gets exactly the points of the tests it can pass (from the source)."""
     _, passes, reason = corpus["corpus"][name]
     row = corpus["table"][name]
-    source = sources[AID]
-    assert float(row["max_score"]) == source.max_score, (
+    assignment = assignments[AID]
+    assert float(row["max_score"]) == assignment.max_score, (
         "points come from the source, never the submission"
     )
-    assert float(row["score"]) == pytest.approx(expected_score(source, passes)), row
+    assert float(row["score"]) == pytest.approx(expected_score(assignment, passes)), row
     if reason:
         assert reason in row["reason"], row
         summary = (corpus["out"] / "summary.txt").read_text()

@@ -120,8 +120,8 @@ def flash_attention(q, k, v, mask=None, block_size=64):
 
 
 @pytest.mark.parametrize("name", list(ALTERNATIVES))
-def test_correct_alternative_gets_full_marks(sources, tmp_path, name):
-    result = grade_in_process(sources, tmp_path, ASSIGNMENT, replacements=ALTERNATIVES[name])
+def test_correct_alternative_gets_full_marks(assignments, tmp_path, name):
+    result = grade_in_process(assignments, tmp_path, ASSIGNMENT, replacements=ALTERNATIVES[name])
     failed = {t.grade_id: t.message for t in result.tests if not t.passed}
     assert not failed, failed
     assert result.score == result.max_score

@@ -26,22 +26,22 @@ def _tests(result):
     return {t.grade_id: t for t in result.tests}
 
 
-def test_an_overflow_warning_loses_the_no_warning_tests_points(sources, tmp_path):
+def test_an_overflow_warning_loses_the_no_warning_tests_points(assignments, tmp_path):
     aid = "01-definition"
     nb = make_submission(aid, replacements={"sigmoid": OVERFLOWING_SIGMOID})
-    path = write_notebook(nb, tmp_path / aid / sources[aid].notebook_name)
+    path = write_notebook(nb, tmp_path / aid / assignments[aid].notebook_name)
     reference = _tests(
         grade_notebook(
-            sources[aid],
+            assignments[aid],
             write_notebook(
-                make_submission(aid), tmp_path / "ref" / aid / sources[aid].notebook_name
+                make_submission(aid), tmp_path / "ref" / aid / assignments[aid].notebook_name
             ),
             FAST,
             sandbox=None,
         )
     )
-    tests = _tests(grade_notebook(sources[aid], path, FAST, sandbox=None))
-    quiet = [g for g, t in sources[aid].tests.items() if "no_warnings(sigmoid" in t.code]
+    tests = _tests(grade_notebook(assignments[aid], path, FAST, sandbox=None))
+    quiet = [g for g, t in assignments[aid].tests.items() if "no_warnings(sigmoid" in t.code]
     assert quiet, "chapter 01 has a no-warning test of sigmoid"
     for grade_id in quiet:
         assert reference[grade_id].passed, reference[grade_id].message

@@ -27,8 +27,8 @@ def _mistakes():
 
 
 @pytest.mark.parametrize("assignment_id", CHAPTERS)
-def test_reference_gets_full_marks(sources, tmp_path, assignment_id):
-    result = grade_in_process(sources, tmp_path, assignment_id)
+def test_reference_gets_full_marks(assignments, tmp_path, assignment_id):
+    result = grade_in_process(assignments, tmp_path, assignment_id)
     failed = {t.grade_id: t.message for t in result.tests if not t.passed}
     assert not failed, failed
     assert result.score == result.max_score > 0
@@ -39,16 +39,16 @@ def test_reference_gets_full_marks(sources, tmp_path, assignment_id):
 
 
 @pytest.mark.parametrize("assignment_id", CHAPTERS)
-def test_stub_gets_zero(sources, tmp_path, assignment_id):
-    result = grade_in_process(sources, tmp_path, assignment_id, stub=True)
+def test_stub_gets_zero(assignments, tmp_path, assignment_id):
+    result = grade_in_process(assignments, tmp_path, assignment_id, stub=True)
     assert result.score == 0, [(t.grade_id, t.passed) for t in result.tests]
     assert all("NotImplementedError" in t.message for t in result.tests)
 
 
 @pytest.mark.parametrize("assignment_id, mistake", list(_mistakes()))
-def test_mistake_is_caught(sources, tmp_path, assignment_id, mistake):
+def test_mistake_is_caught(assignments, tmp_path, assignment_id, mistake):
     result = grade_in_process(
-        sources, tmp_path, assignment_id, replacements={mistake["cell"]: mistake["code"]}
+        assignments, tmp_path, assignment_id, replacements={mistake["cell"]: mistake["code"]}
     )
     failed = {t.grade_id: t.message for t in result.tests if not t.passed}
     missed = set(mistake["catches"]) - set(failed)

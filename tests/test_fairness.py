@@ -16,9 +16,9 @@ from conftest import make_submission, run_cli, write_notebook
 FAST = Limits(cell_seconds=3, notebook_seconds=120)
 
 
-def _grade(sources, tmp_path, aid, nb, limits=FAST, **kwargs):
-    path = write_notebook(nb, tmp_path / aid / sources[aid].notebook_name)
-    return grade_notebook(sources[aid], path, limits, sandbox=None, **kwargs)
+def _grade(assignments, tmp_path, aid, nb, limits=FAST, **kwargs):
+    path = write_notebook(nb, tmp_path / aid / assignments[aid].notebook_name)
+    return grade_notebook(assignments[aid], path, limits, sandbox=None, **kwargs)
 
 
 def _by_id(result):
@@ -33,7 +33,7 @@ def _cell_index(nb, grade_id):
     )
 
 
-def test_an_endless_loop_costs_only_the_tests_that_reach_it(sources, tmp_path):
+def test_an_endless_loop_costs_only_the_tests_that_reach_it(assignments, tmp_path):
     nb = make_submission(
         "02-temperature",
         replacements={
@@ -48,7 +48,7 @@ def sample(logits, temperature=1.0, rng=None, size=None):
 """
         },
     )
-    result = _grade(sources, tmp_path, "02-temperature", nb)
+    result = _grade(assignments, tmp_path, "02-temperature", nb)
     tests = _by_id(result)
     assert not tests["test_sample_returns_indices"].passed
     assert "stopped" in tests["test_sample_returns_indices"].message
@@ -64,7 +64,7 @@ def sample(logits, temperature=1.0, rng=None, size=None):
     assert any("fresh process" in p for p in result.problems)
 
 
-def test_a_crash_in_one_call_costs_only_that_test(sources, tmp_path):
+def test_a_crash_in_one_call_costs_only_that_test(assignments, tmp_path):
     nb = make_submission(
         "01-definition",
         replacements={
@@ -80,7 +80,7 @@ def softmax(z, axis=-1):
 """
         },
     )
-    result = _grade(sources, tmp_path, "01-definition", nb)
+    result = _grade(assignments, tmp_path, "01-definition", nb)
     failed = {t.grade_id for t in result.tests if not t.passed}
     assert failed == {"test_softmax_axis", "test_softmax_dtype", "test_softmax_shift_and_input"}, (
         failed
@@ -88,10 +88,10 @@ def softmax(z, axis=-1):
     assert result.score == result.max_score - 4
 
 
-def test_an_in_place_bug_costs_one_test(sources, tmp_path):
+def test_an_in_place_bug_costs_one_test(assignments, tmp_path):
     mistake = next(m for m in mistakes_01.MISTAKES if "in place" in m["name"])
     nb = make_submission("01-definition", replacements={mistake["cell"]: mistake["code"]})
-    result = _grade(sources, tmp_path, "01-definition", nb)
+    result = _grade(assignments, tmp_path, "01-definition", nb)
     failed = {t.grade_id: t.message for t in result.tests if not t.passed}
     assert set(failed) == {"test_softmax_shift_and_input"}, failed
     assert "modified its first argument in place" in failed["test_softmax_shift_and_input"]
@@ -115,17 +115,17 @@ def _moved(nb, grade_id, keep_code=True):
     return nb
 
 
-def test_an_answer_in_another_cell_is_graded_there(sources, tmp_path):
+def test_an_answer_in_another_cell_is_graded_there(assignments, tmp_path):
     result = _grade(
-        sources, tmp_path, "01-definition", _moved(make_submission("01-definition"), "softmax")
+        assignments, tmp_path, "01-definition", _moved(make_submission("01-definition"), "softmax")
     )
     assert result.score == result.max_score
     assert any("nothing is lost" in p for p in result.problems), result.problems
 
 
-def test_a_deleted_answer_says_what_it_costs(sources, tmp_path):
+def test_a_deleted_answer_says_what_it_costs(assignments, tmp_path):
     nb = _moved(make_submission("01-definition"), "softmax", keep_code=False)
-    result = _grade(sources, tmp_path, "01-definition", nb)
+    result = _grade(assignments, tmp_path, "01-definition", nb)
     assert result.score == 3
     assert any(
         "no cell defines softmax: 5 tests (7 points) count as failed" in p for p in result.problems
@@ -159,15 +159,15 @@ def test_check_warns_before_hand_in(tmp_path):
         ),
     ],
 )
-def test_named_messages_for_answer_cells_that_fail(sources, tmp_path, code, expected):
+def test_named_messages_for_answer_cells_that_fail(assignments, tmp_path, code, expected):
     nb = make_submission("01-definition", replacements={"softmax": code})
-    message = _by_id(_grade(sources, tmp_path, "01-definition", nb))[
+    message = _by_id(_grade(assignments, tmp_path, "01-definition", nb))[
         "test_softmax_probabilities"
     ].message
     assert expected in message, message
 
 
-def test_messages_quote_the_students_traceback_not_the_graders(sources, tmp_path):
+def test_messages_quote_the_students_traceback_not_the_graders(assignments, tmp_path):
     nb = make_submission(
         "01-definition",
         replacements={
@@ -180,7 +180,7 @@ def softmax(z, axis=-1):
 """
         },
     )
-    message = _by_id(_grade(sources, tmp_path, "01-definition", nb))[
+    message = _by_id(_grade(assignments, tmp_path, "01-definition", nb))[
         "test_softmax_probabilities"
     ].message
     assert "ValueError: AxisError: axis 2 is out of bounds" in message, message
@@ -196,14 +196,14 @@ def softmax(z, axis=-1):
         ("01-definition", {m["cell"]: m["code"] for m in mistakes_01.MISTAKES[7:8]}),
     ],
 )
-def test_check_and_grade_agree_on_visible_tests(sources, tmp_path, aid, cells):
+def test_check_and_grade_agree_on_visible_tests(assignments, tmp_path, aid, cells):
     """A visible test fails in `check` exactly when its visible lines fail in `grade`,
     with the same message."""
     nb = make_submission(aid, replacements=cells)
     released = load_assignment(course_dir.notebook_path(aid, course_dir.RELEASED), aid)
     path = write_notebook(nb, tmp_path / aid / released.notebook_name)
     check = _by_id(grade_notebook(released, path, FAST, sandbox=None, hidden=False))
-    grade = _by_id(grade_notebook(sources[aid], path, FAST, sandbox=None))
+    grade = _by_id(grade_notebook(assignments[aid], path, FAST, sandbox=None))
     assert set(check) == set(grade)
     for grade_id, test in check.items():
         if not test.passed:

@@ -52,24 +52,24 @@ def normalise(page: str, tmp: Path) -> str:
     return "\n".join(line.rstrip() for line in page.splitlines()) + "\n"
 
 
-def _page(sources, tmp_path: Path, stub: bool) -> str:
-    source = sources[ASSIGNMENT]
+def _page(assignments, tmp_path: Path, stub: bool) -> str:
+    assignment = assignments[ASSIGNMENT]
     path = write_notebook(
-        make_submission(ASSIGNMENT, stub=stub), tmp_path / ASSIGNMENT / source.notebook_name
+        make_submission(ASSIGNMENT, stub=stub), tmp_path / ASSIGNMENT / assignment.notebook_name
     )
-    nb, failure = read_or_fail(source, path)
+    nb, failure = read_or_fail(assignment, path)
     assert failure is None
-    result = grade_notebook(source, path, Limits(cell_seconds=30), sandbox=None, nb=nb)
-    expected = 0.0 if stub else source.max_score
+    result = grade_notebook(assignment, path, Limits(cell_seconds=30), sandbox=None, nb=nb)
+    expected = 0.0 if stub else assignment.max_score
     assert result.score == expected, [t.message for t in result.tests if not t.passed]
     return normalise(
-        render_feedback(autograded_notebook(source, nb, result), result, "student-1"), tmp_path
+        render_feedback(autograded_notebook(assignment, nb, result), result, "student-1"), tmp_path
     )
 
 
 @pytest.mark.parametrize("kind", ["reference", "stub"])
-def test_feedback_page_matches_its_golden_copy(sources, tmp_path, kind):
-    page = _page(sources, tmp_path, stub=kind == "stub")
+def test_feedback_page_matches_its_golden_copy(assignments, tmp_path, kind):
+    page = _page(assignments, tmp_path, stub=kind == "stub")
     golden = GOLDEN / f"feedback-{ASSIGNMENT}-{kind}.html"
     if UPDATE:
         golden.parent.mkdir(parents=True, exist_ok=True)

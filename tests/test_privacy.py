@@ -260,14 +260,14 @@ def test_spy_finds_nothing_with_everything_elsewhere(copy, tmp_path):
     _assert_spy_found_nothing(out, subs)
 
 
-def test_sandbox_shows_single_files_and_no_instructor_code(sources):
+def test_sandbox_shows_single_files_and_no_instructor_code(assignments):
     """Every helper a given cell imports is mounted, as a file; nothing else of the course."""
     from autograder import course_dir
     from autograder.sandbox import read_only_mounts
 
     imported = set()
-    for source in sources.values():
-        for code in source.given.values():
+    for assignment in assignments.values():
+        for code in assignment.given.values():
             for line in code.splitlines():
                 words = line.split()
                 if words[:1] in (["from"], ["import"]) and words[1].startswith("course"):

@@ -97,9 +97,9 @@ def test_stock_nbgrader_autograde_gives_every_test_the_same_score(tmp_path):
 
     ours, sandbox = {}, Sandbox.find()
     for aid in CHAPTERS:
-        source = load_assignment(course_dir.notebook_path(aid), aid)
-        path = course / "submitted" / "ref" / aid / source.notebook_name
-        result = grade_notebook(source, path, Limits(), sandbox)
+        assignment = load_assignment(course_dir.notebook_path(aid), aid)
+        path = course / "submitted" / "ref" / aid / assignment.notebook_name
+        result = grade_notebook(assignment, path, Limits(), sandbox)
         ours.update({(aid, t.grade_id): (t.score, t.points) for t in result.tests})
 
     assert set(stock) == set(ours) and len(ours) >= len(CHAPTERS)

@@ -381,7 +381,7 @@ def test_timestamps_as_nbgrader_writes_them(tmp_path):
     assert read_timestamp(tmp_path / "nowhere") == (None, "")
 
 
-def test_grading_code_changes_change_the_fingerprint(tmp_path, sources):
+def test_grading_code_changes_change_the_fingerprint(tmp_path, assignments):
     """Editing a course helper the tests import, or a grader module, changes the key;
     editing an unrelated course module does not."""
     root = tmp_path / "course-root"
@@ -395,22 +395,22 @@ def test_grading_code_changes_change_the_fingerprint(tmp_path, sources):
         )
     codes = [
         c
-        for s in sources.values()
+        for s in assignments.values()
         for c in [*s.given.values(), *(t.code for t in s.tests.values())]
     ]
     names = {p.name for p in course_files(codes, root)}
     assert {"checks.py", "__init__.py"} <= names and "explorers.py" not in names
-    first = grader_fingerprint(sources, root)
-    assert grader_fingerprint(sources, root) == first
+    first = grader_fingerprint(assignments, root)
+    assert grader_fingerprint(assignments, root) == first
     (root / "course" / "explorers.py").write_text("# unrelated\n", encoding="utf-8")
-    assert grader_fingerprint(sources, root) == first
+    assert grader_fingerprint(assignments, root) == first
     with open(root / "course" / "checks.py", "a", encoding="utf-8") as handle:
         handle.write("\n# a changed helper\n")
-    second = grader_fingerprint(sources, root)
+    second = grader_fingerprint(assignments, root)
     assert second != first
     with open(root / "autograder" / "checker.py", "a", encoding="utf-8") as handle:
         handle.write("\n# a changed grader\n")
-    assert grader_fingerprint(sources, root) not in (first, second)
+    assert grader_fingerprint(assignments, root) not in (first, second)
 
 
 def test_unknown_filters_are_refused(tmp_path):

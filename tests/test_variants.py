@@ -49,9 +49,9 @@ def _rounds():
 
 
 @pytest.mark.parametrize("assignment_id, chosen", list(_rounds()))
-def test_correct_variants_get_full_marks(sources, tmp_path, assignment_id, chosen):
+def test_correct_variants_get_full_marks(assignments, tmp_path, assignment_id, chosen):
     result = grade_in_process(
-        sources,
+        assignments,
         tmp_path,
         assignment_id,
         replacements={cell: v["code"] for cell, v in chosen.items()},
@@ -69,8 +69,8 @@ def test_every_exercise_has_three_variants(assignment_id):
         if module.ASSIGNMENT == assignment_id:
             for variant in module.VARIANTS:
                 counts[variant["cell"]] = counts.get(variant["cell"], 0) + 1
-    source = load_assignment(course_dir.notebook_path(assignment_id), assignment_id)
+    assignment = load_assignment(course_dir.notebook_path(assignment_id), assignment_id)
     if int(assignment_id[:2]) > 6 and not counts:
         pytest.skip("variants are kept for chapters 01-06")
-    for grade_id in source.solutions:
+    for grade_id in assignment.solutions:
         assert counts.get(grade_id, 0) >= 3, f"{assignment_id}/{grade_id}: fewer than 3 variants"
