@@ -20,6 +20,7 @@ import pytest
 
 from autograder import cluster as cluster_module
 from autograder import course_dir
+from autograder.limits import DEFAULTS
 
 from conftest import CHAPTERS, PYTHON, ROOT, make_submission, run_cli, write_notebook
 
@@ -347,7 +348,7 @@ def test_the_client_reads_a_submission_only_when_its_task_is_sent(cluster, tmp_p
     remote = cluster_module.Cluster(client, local_cluster.scheduler_address)
     window = remote.threads()  # 1 per thread here
     results = {}
-    for job, (data, page) in remote.results(jobs, {"a": None}, None, False, "f" * 64):
+    for job, (data, page) in remote.results(jobs, {"a": None}, DEFAULTS, False, "f" * 64):
         assert page == job.folder and job.folder not in results
         results[job.folder] = data["bytes"]
         given_back.append(job.folder)

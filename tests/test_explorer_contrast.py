@@ -32,7 +32,7 @@ from course.explorer_online import online_explorer
 from course.explorers import mask_explorer, standalone_page, temperature_explorer
 from course.temperature_explorers import context_explorer, logits_inspector
 
-from browsing import DESKTOP, PHONE, Watched, serve
+from browsing import DESKTOP, PHONE, ROOT, Watched, serve
 
 pytestmark = pytest.mark.slow
 
@@ -255,6 +255,8 @@ def test_standalone_explorers_meet_wcag_aa(browser, tmp_path, mode):
         ),
         encoding="utf-8",
     )
+    # a browser asks any server for /favicon.ico; the site has one, so this folder does too
+    (tmp_path / "favicon.ico").write_bytes((ROOT / "book" / "_extra" / "favicon.ico").read_bytes())
     server, url = serve(tmp_path)
     try:
         found = check_page(browser, url, "index.html", mode, "standalone")
