@@ -142,6 +142,7 @@ def test_a_flagged_submission_is_charged_one_started_day():
     assert undated.penalty == 0 and "no due date" in undated.sentence()
 
 
+@pytest.mark.slow  # two real grade runs (9 s)
 def test_grade_charges_the_late_flag_and_a_timestamp_overrides_it(tmp_path):
     subs = tmp_path / "subs"
     folder = subs / "ada" / A1
