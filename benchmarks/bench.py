@@ -806,36 +806,17 @@ def page_weight() -> str:
     Serves the already built ``_build/html`` on 127.0.0.1 and loads every page in a fresh
     browser context (empty cache), summing headers and bodies of all finished requests.
     """
-    import functools
-    import http.server
     import statistics
-    import threading
 
-    import yaml
     from playwright.sync_api import sync_playwright
+
+    from browsing import serve, toc_pages
 
     html = ROOT / "_build" / "html"
     if not (html / "index.html").exists():
         return "(no built site in _build/html: build the book first)"
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    pages = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                pages.append(str(node["file"]))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(html))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    pages = toc_pages()
+    server, origin = serve(html)
     sizes = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
@@ -918,24 +899,16 @@ def screens(folder: Path = ROOT / "benchmarks" / "screens") -> str:
     a scrolling equation, an explorer and a figure on the phone; and the navigation opened
     the way a reader opens it (tapping the visible buttons on the phone).
     """
-    import functools
-    import http.server
-    import threading
-
     from PIL import Image
     from playwright.sync_api import sync_playwright
 
-    from browsing import wait_for_mathjax
+    from browsing import serve, wait_for_mathjax
 
     html = ROOT / "_build" / "html"
     if not (html / "index.html").exists():
         return "(no built site in _build/html: build the book first)"
     folder.mkdir(parents=True, exist_ok=True)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(html))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    server, origin = serve(html)
     made = []
 
     def context(browser, phone, dark):
